@@ -1,0 +1,114 @@
+//! The command line: clap derive, where the doc comments are the help text.
+
+use crate::runner::Selector;
+use clap::{Args, Parser, Subcommand};
+use probe_core::{InitParams, DEFAULT_INVOKE_ITERS};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const EXAMPLES: &str = "\
+Examples:
+  coldstart run                                    default suite, every runtime available here
+  coldstart run --runtime process,wasm:pre --cold 200 --warm 5000 --export-json out.json
+  coldstart run --init-kib 65536 --init-iters 1000000   heavy init: see what it adds to cold
+  coldstart runtimes                               what can run on this host, and why not";
+
+/// Measures the real startup overhead of compute models, side by side, on one probe workload.
+///
+/// A cold start is timed from the request for a new instance until its first
+/// invocation's response is received and verified; a warm start is one invocation
+/// round trip on a live instance that has already answered. See README.md.
+#[derive(Debug, Parser)]
+#[command(name = "coldstart", version, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Measure cold and warm starts and print a summary
+    #[command(after_help = EXAMPLES)]
+    Run(RunArgs),
+    /// List the runtimes this build measures, whether each can run here, and why not
+    Runtimes(RuntimesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Runtimes to measure, comma-separated; `runtime:variant` picks one variant
+    /// (e.g. `process,wasm:pre`). Default: every runtime available on this host.
+    #[arg(long, short, value_delimiter = ',', value_name = "LIST")]
+    pub runtime: Vec<Selector>,
+
+    /// Recorded cold starts per runtime variant
+    #[arg(
+        long,
+        default_value_t = 100,
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub cold: u64,
+
+    /// Recorded warm invocations per runtime variant
+    #[arg(
+        long,
+        default_value_t = 1000,
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub warm: u64,
+
+    /// Unrecorded cold starts and warm invocations per variant before measuring
+    #[arg(
+        long,
+        default_value_t = 3,
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub warmup: u64,
+
+    /// Seed of the shuffled work order (default: random, recorded in the results)
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub seed: Option<u64>,
+
+    /// Memory the probe allocates and touches during init, KiB
+    #[arg(long, default_value_t = InitParams::DEFAULT.init_kib, value_name = "KIB", allow_negative_numbers = true)]
+    pub init_kib: u64,
+
+    /// Hash rounds the probe runs during init
+    #[arg(long, default_value_t = InitParams::DEFAULT.init_iters, value_name = "N", allow_negative_numbers = true)]
+    pub init_iters: u64,
+
+    /// Hash rounds per invocation
+    #[arg(long, default_value_t = DEFAULT_INVOKE_ITERS, value_name = "N", allow_negative_numbers = true)]
+    pub invoke_iters: u64,
+
+    /// Per-sample timeout: a probe that takes longer is a failed sample (e.g. 10s, 500ms)
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Write the result JSON here (`-` for stdout); rewritten as the run goes
+    #[arg(long, value_name = "PATH")]
+    pub export_json: Option<PathBuf>,
+
+    /// Write a markdown report here
+    #[arg(long, value_name = "PATH")]
+    pub export_markdown: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub probes: ProbesArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RuntimesArgs {
+    #[command(flatten)]
+    pub probes: ProbesArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbesArgs {
+    /// Directory holding the built probes (default: probes/out of this source tree)
+    #[arg(long, env = "COLDSTART_PROBES_DIR", value_name = "DIR")]
+    pub probes_dir: Option<PathBuf>,
+}

@@ -1,0 +1,38 @@
+//! The result JSON, written atomically: to a temporary file in the same directory,
+//! flushed, then renamed over the target, so a reader (or a crash) never sees half
+//! a file. The run rewrites it at every checkpoint.
+
+use crate::results::ResultFile;
+use anyhow::Context as _;
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `results` to `path` atomically.
+pub fn write(path: &Path, results: &ResultFile) -> anyhow::Result<()> {
+    write_atomic(path, to_string(results).as_bytes())
+}
+
+/// Writes `contents` to `path` atomically (any export, not only JSON).
+pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".coldstart-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(contents)
+        .with_context(|| format!("cannot write to {}", dir.display()))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// The results as pretty JSON text.
+pub fn to_string(results: &ResultFile) -> String {
+    serde_json::to_string_pretty(results).expect("results always serialize") + "\n"
+}

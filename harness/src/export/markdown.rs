@@ -1,0 +1,142 @@
+//! A markdown report of a run: for a PR comment, a README or a published page.
+
+use super::{format_bytes, format_ns};
+use crate::results::{Mode, ResultFile};
+use std::fmt::Write;
+
+/// Renders the report.
+pub fn render(results: &ResultFile) -> String {
+    let mut out = String::new();
+    let p = &results.parameters;
+    let h = &results.host;
+    let _ = writeln!(out, "# coldstart results\n");
+    let _ = writeln!(
+        out,
+        "{} {} · run `{}` · seed {} · started {} · status {:?}\n",
+        results.tool.name,
+        results.tool.version,
+        results.run_id,
+        results.seed,
+        results.started_at,
+        results.status
+    );
+    let _ = writeln!(
+        out,
+        "Host: {} · {} · {} logical CPUs · {} · {} ({})\n",
+        h.cpu_model,
+        h.arch,
+        h.logical_cpus,
+        format_bytes(h.memory_bytes),
+        h.os,
+        h.kernel
+    );
+    let _ = writeln!(
+        out,
+        "Probe: init {} KiB + {} hash rounds, {} rounds per invocation · {} cold and {} warm samples per variant after {} warm-up · timeout {}\n",
+        p.init_kib,
+        p.init_iters,
+        p.invoke_iters,
+        p.cold_samples,
+        p.warm_samples,
+        p.warmup,
+        format_ns(p.timeout_ns as f64)
+    );
+    let _ = writeln!(
+        out,
+        "| runtime | variant | mode | valid | invalid | failed | p50 | p90 | p99 | max | mean ± stdev | artifact |"
+    );
+    let _ = writeln!(out, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for r in &results.runtimes {
+        if let Some(reason) = &r.skipped_reason {
+            let _ = writeln!(
+                out,
+                "| {} | {} | — | — | — | — | skipped: {} | | | | | |",
+                r.runtime,
+                r.variant,
+                reason.replace('|', "\\|")
+            );
+            continue;
+        }
+        for mode in [Mode::Cold, Mode::Warm] {
+            let m = r.modes.get(mode);
+            let artifact = r.artifact_bytes.map(format_bytes).unwrap_or_default();
+            match m.phases.get(crate::phase::TOTAL) {
+                Some(s) => {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ± {} | {} |",
+                        r.runtime,
+                        r.variant,
+                        mode.name(),
+                        m.ok,
+                        m.invalid,
+                        m.failed,
+                        format_ns(s.p50_ns as f64),
+                        format_ns(s.p90_ns as f64),
+                        format_ns(s.p99_ns as f64),
+                        format_ns(s.max_ns as f64),
+                        format_ns(s.mean_ns),
+                        format_ns(s.stdev_ns),
+                        artifact
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {} | {} | {} | {} | no valid sample | | | | | {} |",
+                        r.runtime,
+                        r.variant,
+                        mode.name(),
+                        m.ok,
+                        m.invalid,
+                        m.failed,
+                        artifact
+                    );
+                }
+            }
+        }
+    }
+    let _ = writeln!(out, "\n## Cold start phases (p50)\n");
+    for r in results.runtimes.iter().filter(|r| r.available) {
+        let phases: Vec<String> = r
+            .phase_order
+            .iter()
+            .filter_map(|name| {
+                r.modes
+                    .cold
+                    .phases
+                    .get(name)
+                    .map(|s| format!("{name} {}", format_ns(s.p50_ns as f64)))
+            })
+            .collect();
+        if !phases.is_empty() {
+            let _ = writeln!(
+                out,
+                "- **{}:{}**: {}",
+                r.runtime,
+                r.variant,
+                phases.join(" · ")
+            );
+        }
+    }
+    let problems: Vec<_> = results.samples.iter().filter(|s| !s.ok).collect();
+    if !problems.is_empty() {
+        let _ = writeln!(out, "\n## Samples not counted ({})\n", problems.len());
+        for s in problems.iter().take(20) {
+            let _ = writeln!(
+                out,
+                "- #{} {}:{} {}: {:?}: {}",
+                s.seq,
+                s.runtime,
+                s.variant,
+                s.mode.name(),
+                s.outcome,
+                s.error.as_deref().unwrap_or("")
+            );
+        }
+        if problems.len() > 20 {
+            let _ = writeln!(out, "- … {} more in the JSON", problems.len() - 20);
+        }
+    }
+    out
+}

@@ -1,0 +1,70 @@
+//! The summary printed at the end of `coldstart run`.
+
+use super::{format_bytes, format_ns};
+use crate::results::{Mode, ResultFile};
+use std::fmt::Write;
+
+/// A plain-text table: one row per runtime variant and mode.
+pub fn render(results: &ResultFile) -> String {
+    let mut rows: Vec<[String; 9]> = vec![[
+        "runtime:variant".into(),
+        "mode".into(),
+        "valid".into(),
+        "bad".into(),
+        "p50".into(),
+        "p90".into(),
+        "p99".into(),
+        "max".into(),
+        "artifact".into(),
+    ]];
+    let mut skipped = Vec::new();
+    for r in &results.runtimes {
+        let name = format!("{}:{}", r.runtime, r.variant);
+        if let Some(reason) = &r.skipped_reason {
+            skipped.push(format!("{name} skipped: {reason}"));
+            continue;
+        }
+        for mode in [Mode::Cold, Mode::Warm] {
+            let m = r.modes.get(mode);
+            let stat = |f: fn(&crate::stats::Summary) -> u64| {
+                m.phases
+                    .get(crate::phase::TOTAL)
+                    .map(|s| format_ns(f(s) as f64))
+                    .unwrap_or_else(|| "-".into())
+            };
+            rows.push([
+                name.clone(),
+                mode.name().into(),
+                m.ok.to_string(),
+                (m.invalid + m.failed).to_string(),
+                stat(|s| s.p50_ns),
+                stat(|s| s.p90_ns),
+                stat(|s| s.p99_ns),
+                stat(|s| s.max_ns),
+                r.artifact_bytes.map(format_bytes).unwrap_or_default(),
+            ]);
+        }
+    }
+    let widths: Vec<usize> = (0..9)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                if c < 2 {
+                    format!("{cell:<w$}", w = widths[c])
+                } else {
+                    format!("{cell:>w$}", w = widths[c])
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    for line in skipped {
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}

@@ -1,0 +1,282 @@
+//! The result file: what a run publishes, raw samples first, statistics derived.
+//!
+//! Schema version 1; `results/schema.json` is its JSON Schema, and a test validates
+//! real output against it. snake_case everywhere, units in the field names. Changes
+//! add fields; a change that breaks readers bumps [`SCHEMA_VERSION`]. 64-bit ids and
+//! checksums are written as 16 hex digits, since JSON numbers above 2^53 do not
+//! survive most JSON readers.
+
+use crate::host::Host;
+use crate::stats::{self, Summary};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The version of this file format.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResultFile {
+    /// Version of this format; readers refuse versions they do not know.
+    pub schema_version: u32,
+    /// The program that wrote the file.
+    pub tool: Tool,
+    /// Random id of this run (16 hex digits); labels what the run started.
+    pub run_id: String,
+    /// Seed of the shuffled work order; the same seed gives the same order.
+    pub seed: u64,
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When the run ended; null while it is running.
+    pub finished_at: Option<String>,
+    /// `running` (the file is rewritten as the run goes), `complete` or `interrupted`.
+    pub status: RunStatus,
+    /// Wall time of the measurement so far, ns.
+    pub wall_time_ns: u64,
+    /// The machine the run was on.
+    pub host: Host,
+    /// What was asked for.
+    pub parameters: Parameters,
+    /// One entry per runtime and variant, measured or skipped.
+    pub runtimes: Vec<RuntimeResult>,
+    /// Every sample taken, in the order taken, valid or not.
+    pub samples: Vec<Sample>,
+}
+
+/// The program that wrote a result file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    /// Always `coldstart`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+impl Tool {
+    pub fn this() -> Tool {
+        Tool {
+            name: "coldstart".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// Where a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Complete,
+    Interrupted,
+}
+
+/// The parameters of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parameters {
+    /// Recorded cold starts per runtime variant.
+    pub cold_samples: u64,
+    /// Recorded warm invocations per runtime variant.
+    pub warm_samples: u64,
+    /// Unrecorded cold starts and warm invocations per variant before measuring.
+    pub warmup: u64,
+    /// Probe init memory, KiB.
+    pub init_kib: u64,
+    /// Probe init hash rounds.
+    pub init_iters: u64,
+    /// Hash rounds per invocation.
+    pub invoke_iters: u64,
+    /// Per-sample timeout, ns.
+    pub timeout_ns: u64,
+    /// The checksum every valid response carries (16 hex digits).
+    pub expected_checksum: String,
+    /// The runtimes asked for (`runtime` or `runtime:variant`).
+    pub runtimes: Vec<String>,
+}
+
+/// A cold start or a warm invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Cold,
+    Warm,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Cold => "cold",
+            Mode::Warm => "warm",
+        }
+    }
+}
+
+/// What became of a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Answered and verified: in the histograms.
+    Ok,
+    /// Answered, but failed verification: counted, not in the histograms.
+    Invalid,
+    /// No answer (crash, timeout, runtime error): counted, not in the histograms.
+    Failed,
+}
+
+/// One raw sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Position in the run's work order (0-based).
+    pub seq: u64,
+    pub runtime: String,
+    pub variant: String,
+    pub mode: Mode,
+    /// The answering instance (16 hex digits); null when there was no answer.
+    pub instance_id: Option<String>,
+    /// The instance's invocation counter in its answer (0 = first).
+    pub invocation_index: Option<u64>,
+    /// The checksum answered (16 hex digits).
+    pub checksum: Option<String>,
+    /// The whole cold start or round trip, ns; null when there was no answer.
+    pub total_ns: Option<u64>,
+    /// Each phase, ns (cold: the runner's phases; warm: none besides total).
+    pub phases_ns: BTreeMap<String, u64>,
+    /// Time to stop and remove the instance after a cold sample, ns (not part of cold).
+    pub teardown_ns: Option<u64>,
+    /// True when the sample is valid and in the histograms.
+    pub ok: bool,
+    pub outcome: Outcome,
+    /// Why the sample is invalid or failed; null when ok.
+    pub error: Option<String>,
+}
+
+/// One runtime variant: how it was set up and what it measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeResult {
+    pub runtime: String,
+    pub variant: String,
+    /// Whether it could run on this host.
+    pub available: bool,
+    /// Why it was not measured; null when it ran.
+    pub skipped_reason: Option<String>,
+    /// Versions of the measured components.
+    pub versions: BTreeMap<String, String>,
+    /// Size of what is started (binary, module, precompiled artifact, image), bytes.
+    pub artifact_bytes: Option<u64>,
+    /// Configuration that matters for reading the figures.
+    pub details: BTreeMap<String, serde_json::Value>,
+    /// The cold phases in the order they happen (`total` last).
+    pub phase_order: Vec<String>,
+    pub modes: Modes,
+    /// Teardown times of the cold samples' instances, when any were taken.
+    pub teardown: Option<Summary>,
+}
+
+/// Cold and warm results of one runtime variant.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Modes {
+    pub cold: ModeResult,
+    pub warm: ModeResult,
+}
+
+impl Modes {
+    pub fn get(&self, mode: Mode) -> &ModeResult {
+        match mode {
+            Mode::Cold => &self.cold,
+            Mode::Warm => &self.warm,
+        }
+    }
+}
+
+/// The counts and statistics of one mode.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModeResult {
+    /// Valid samples.
+    pub ok: u64,
+    /// Answered but failed verification.
+    pub invalid: u64,
+    /// Did not answer.
+    pub failed: u64,
+    /// Phase name (including `total`) -> summary of the valid samples.
+    pub phases: BTreeMap<String, Summary>,
+}
+
+impl RuntimeResult {
+    /// A runtime variant that was not measured, and why.
+    pub fn skipped(runtime: &str, variant: &str, reason: String) -> RuntimeResult {
+        RuntimeResult {
+            runtime: runtime.into(),
+            variant: variant.into(),
+            available: false,
+            skipped_reason: Some(reason),
+            versions: BTreeMap::new(),
+            artifact_bytes: None,
+            details: BTreeMap::new(),
+            phase_order: Vec::new(),
+            modes: Modes::default(),
+            teardown: None,
+        }
+    }
+}
+
+impl ResultFile {
+    /// Recomputes every measured runtime's counts and statistics from the samples.
+    pub fn derive_statistics(&mut self) {
+        for runtime in self.runtimes.iter_mut().filter(|r| r.available) {
+            let mine: Vec<&Sample> = self
+                .samples
+                .iter()
+                .filter(|s| s.runtime == runtime.runtime && s.variant == runtime.variant)
+                .collect();
+            for mode in [Mode::Cold, Mode::Warm] {
+                let of_mode: Vec<&Sample> =
+                    mine.iter().copied().filter(|s| s.mode == mode).collect();
+                let count = |o: Outcome| of_mode.iter().filter(|s| s.outcome == o).count() as u64;
+                let valid: Vec<&Sample> = of_mode
+                    .iter()
+                    .copied()
+                    .filter(|s| s.outcome == Outcome::Ok)
+                    .collect();
+                let mut phases = BTreeMap::new();
+                let names: Vec<&str> = match mode {
+                    Mode::Cold => runtime.phase_order.iter().map(String::as_str).collect(),
+                    Mode::Warm => vec![crate::phase::TOTAL],
+                };
+                for phase in names {
+                    let values = valid.iter().filter_map(|s| {
+                        if phase == crate::phase::TOTAL {
+                            s.total_ns
+                        } else {
+                            s.phases_ns.get(phase).copied()
+                        }
+                    });
+                    if let Some(summary) = stats::summarize(&stats::record(values)) {
+                        phases.insert(phase.to_string(), summary);
+                    }
+                }
+                let result = ModeResult {
+                    ok: count(Outcome::Ok),
+                    invalid: count(Outcome::Invalid),
+                    failed: count(Outcome::Failed),
+                    phases,
+                };
+                match mode {
+                    Mode::Cold => runtime.modes.cold = result,
+                    Mode::Warm => runtime.modes.warm = result,
+                }
+            }
+            runtime.teardown = stats::summarize(&stats::record(
+                mine.iter().filter(|s| s.ok).filter_map(|s| s.teardown_ns),
+            ));
+        }
+    }
+
+    /// Samples that were invalid or failed, over all runtimes.
+    pub fn problem_count(&self) -> u64 {
+        self.samples.iter().filter(|s| !s.ok).count() as u64
+    }
+}
+
+/// A 64-bit id or checksum as written in result files.
+pub fn hex(value: u64) -> String {
+    format!("{value:016x}")
+}

@@ -1,0 +1,138 @@
+//! A deterministic stand-in runner for tests of scheduling, verification,
+//! statistics and exporters. Its "durations" are computed, not measured, so a whole
+//! run can be snapshotted. It is not a runtime: the CLI never offers it, and nothing
+//! it produces is a measurement.
+
+use super::{ColdStart, Instance, Request, Response, Runner, RunnerInfo, RunnerKey, SampleError};
+use crate::phase::PhaseTimes;
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// What the mock does wrong, and when (0 = never).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Faults {
+    /// Every Nth cold start fails as a crash.
+    pub crash_every: u64,
+    /// Every Nth response (cold or warm) carries a wrong checksum.
+    pub corrupt_every: u64,
+    /// Every Nth cold start answers with an instance id it has used before.
+    pub reuse_id_every: u64,
+}
+
+/// A runner whose instances answer correctly (unless told otherwise) after
+/// synthetic, reproducible durations.
+pub struct MockRunner {
+    key: RunnerKey,
+    expected: u64,
+    faults: Faults,
+    /// Base of the synthetic durations, so two mocks differ.
+    base_ns: u64,
+    colds: u64,
+    responses: u64,
+    next_id: u64,
+}
+
+impl MockRunner {
+    /// `expected` is the checksum a correct instance returns.
+    pub fn new(variant: &str, expected: u64, base_ns: u64, faults: Faults) -> MockRunner {
+        MockRunner {
+            key: RunnerKey::new("mock", variant),
+            expected,
+            faults,
+            base_ns,
+            colds: 0,
+            responses: 0,
+            next_id: base_ns << 20,
+        }
+    }
+}
+
+fn hits(every: u64, n: u64) -> bool {
+    every > 0 && n % every == every - 1
+}
+
+#[async_trait(?Send)]
+impl Runner for MockRunner {
+    fn key(&self) -> &RunnerKey {
+        &self.key
+    }
+
+    fn cold_phases(&self) -> &'static [&'static str] {
+        &["boot", "first_response"]
+    }
+
+    fn info(&self) -> RunnerInfo {
+        let mut info = RunnerInfo {
+            artifact_bytes: Some(1000 + self.base_ns),
+            ..Default::default()
+        };
+        info.versions.insert("mock".into(), "1".into());
+        info
+    }
+
+    async fn cold_start(&mut self, _request: Request) -> Result<ColdStart, SampleError> {
+        let n = self.colds;
+        self.colds += 1;
+        if hits(self.faults.crash_every, n) {
+            return Err(SampleError::Crashed("mock crash".into()));
+        }
+        if !hits(self.faults.reuse_id_every, n) {
+            self.next_id += 1;
+        }
+        let boot = self.base_ns * 10 + (n * 7919) % (self.base_ns + 1);
+        let first = self.base_ns + (n * 104_729) % 97;
+        let corrupt = hits(self.faults.corrupt_every, self.responses);
+        self.responses += 1;
+        let response = Response {
+            instance_id: self.next_id,
+            index: 0,
+            checksum: self.expected ^ u64::from(corrupt),
+        };
+        Ok(ColdStart {
+            instance: Box::new(MockInstance {
+                id: self.next_id,
+                index: 0,
+                expected: self.expected,
+                warm_ns: self.base_ns / 2 + n % 13,
+                corrupt_every: self.faults.corrupt_every,
+                responses: 0,
+            }),
+            response,
+            times: PhaseTimes {
+                phases: vec![("boot", boot), ("first_response", first)],
+                total_ns: boot + first,
+            },
+        })
+    }
+}
+
+struct MockInstance {
+    id: u64,
+    index: u64,
+    expected: u64,
+    warm_ns: u64,
+    corrupt_every: u64,
+    responses: u64,
+}
+
+#[async_trait(?Send)]
+impl Instance for MockInstance {
+    async fn invoke(&mut self, _request: Request) -> Result<(Response, PhaseTimes), SampleError> {
+        self.index += 1;
+        self.responses += 1;
+        let corrupt = hits(self.corrupt_every, self.responses);
+        let ns = self.warm_ns + self.index % 7;
+        Ok((
+            Response {
+                instance_id: self.id,
+                index: self.index,
+                checksum: self.expected ^ u64::from(corrupt),
+            },
+            PhaseTimes::total_only(Duration::from_nanos(ns)),
+        ))
+    }
+
+    async fn teardown(self: Box<Self>) -> Result<Duration, SampleError> {
+        Ok(Duration::from_nanos(self.warm_ns * 3))
+    }
+}

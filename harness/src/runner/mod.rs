@@ -1,0 +1,272 @@
+//! Runners: one per compute model, behind one trait.
+//!
+//! A [`Runner`] knows how to make a **cold** instance of the probe (a new instance,
+//! from the request for it until its first invocation's response is received) and
+//! which phases it can see on the way; the [`Instance`] it returns knows how to take
+//! a **warm** invocation (one round trip on a live instance) and how to tear itself
+//! down. Everything a runner needs prepared (compiling a module for `pre`, building an
+//! image) happens when it is built, outside every timed region.
+//!
+//! Runners time themselves with [`crate::phase::Stopwatch`], because only a runner
+//! knows where its phase boundaries are; they never verify responses, which is done
+//! by [`crate::verify`] for all of them alike. A new compute model is one new file
+//! here plus a line in [`RuntimeKind`].
+
+pub mod mock;
+pub mod process;
+pub mod wasm;
+
+use crate::phase::PhaseTimes;
+use crate::probes::ProbeArtifacts;
+use async_trait::async_trait;
+use probe_core::InitParams;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+/// The compute models coldstart can measure (those compiled into this build).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuntimeKind {
+    /// The probe as a native process: the floor every other model adds to.
+    Process,
+    /// The probe as a Wasm module in wasmtime, embedded in the harness.
+    Wasm,
+}
+
+impl RuntimeKind {
+    /// Every runtime this build knows, in report order.
+    pub const ALL: [RuntimeKind; 2] = [RuntimeKind::Process, RuntimeKind::Wasm];
+
+    /// The name used on the command line and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            RuntimeKind::Process => "process",
+            RuntimeKind::Wasm => "wasm",
+        }
+    }
+
+    /// The variants this runtime measures, each its own row of results.
+    pub fn variants(self) -> &'static [&'static str] {
+        match self {
+            RuntimeKind::Process => process::VARIANTS,
+            RuntimeKind::Wasm => wasm::VARIANTS,
+        }
+    }
+}
+
+impl fmt::Display for RuntimeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A runtime named on the command line, with an unknown name.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    #[error("unknown runtime {0:?}: this coldstart measures {known} (see `coldstart runtimes`)", known = known_names())]
+    UnknownRuntime(String),
+    #[error("runtime {runtime} has no variant {variant:?}: its variants are {}", known.join(", "))]
+    UnknownVariant {
+        runtime: RuntimeKind,
+        variant: String,
+        known: &'static [&'static str],
+    },
+}
+
+fn known_names() -> String {
+    RuntimeKind::ALL.map(|k| k.name()).join(", ")
+}
+
+/// One `--runtime` entry: a runtime, or one variant of it (`wasm:pre`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selector {
+    pub runtime: RuntimeKind,
+    pub variant: Option<&'static str>,
+}
+
+impl std::str::FromStr for Selector {
+    type Err = SelectError;
+
+    fn from_str(text: &str) -> Result<Self, SelectError> {
+        let (name, variant) = match text.split_once(':') {
+            Some((name, variant)) => (name, Some(variant)),
+            None => (text, None),
+        };
+        let runtime = RuntimeKind::ALL
+            .into_iter()
+            .find(|k| k.name() == name.trim())
+            .ok_or_else(|| SelectError::UnknownRuntime(name.to_string()))?;
+        let variant = match variant {
+            None => None,
+            Some(v) => Some(
+                runtime
+                    .variants()
+                    .iter()
+                    .copied()
+                    .find(|known| *known == v.trim())
+                    .ok_or_else(|| SelectError::UnknownVariant {
+                        runtime,
+                        variant: v.to_string(),
+                        known: runtime.variants(),
+                    })?,
+            ),
+        };
+        Ok(Selector { runtime, variant })
+    }
+}
+
+/// Names one row of results: a runtime and one of its variants.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunnerKey {
+    pub runtime: String,
+    pub variant: String,
+}
+
+impl RunnerKey {
+    pub fn new(runtime: impl Into<String>, variant: impl Into<String>) -> RunnerKey {
+        RunnerKey {
+            runtime: runtime.into(),
+            variant: variant.into(),
+        }
+    }
+}
+
+impl fmt::Display for RunnerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.runtime, self.variant)
+    }
+}
+
+/// What every runner is given: the probe, its parameters, the per-sample timeout.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    pub probes: ProbeArtifacts,
+    pub params: InitParams,
+    pub timeout: Duration,
+}
+
+/// One invocation request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    /// Unique within the run; a runner that carries it checks the answer echoes it.
+    pub seq: u64,
+    /// Hash rounds of the invocation's work.
+    pub iters: u64,
+}
+
+/// What an instance answered, before verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Response {
+    pub instance_id: u64,
+    pub index: u64,
+    pub checksum: u64,
+}
+
+/// A sample that did not produce a response: it is counted as failed, with this reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SampleError {
+    #[error("timed out after {}", humantime::format_duration(*.0))]
+    Timeout(Duration),
+    #[error("probe crashed: {0}")]
+    Crashed(String),
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    #[error("runtime error: {0}")]
+    Runtime(String),
+}
+
+/// A cold start that produced its first response.
+pub struct ColdStart {
+    /// The live instance, for teardown (or for warm invocations).
+    pub instance: Box<dyn Instance>,
+    pub response: Response,
+    /// The runner's phases, in order, and their total.
+    pub times: PhaseTimes,
+}
+
+/// How one runner variant is started: the trait every compute model implements.
+#[async_trait(?Send)]
+pub trait Runner {
+    /// Which row of results this runner fills.
+    fn key(&self) -> &RunnerKey;
+
+    /// The phases of a cold start, in order (`total` is implied).
+    fn cold_phases(&self) -> &'static [&'static str];
+
+    /// Versions, artifact size and configuration, recorded in the results.
+    fn info(&self) -> RunnerInfo;
+
+    /// Makes a new instance and sends it its first request, timing each phase.
+    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError>;
+}
+
+/// A live instance of the probe.
+#[async_trait(?Send)]
+pub trait Instance {
+    /// One round trip: the whole of a warm sample.
+    async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError>;
+
+    /// Stops and removes the instance; returns how long that took.
+    async fn teardown(self: Box<Self>) -> Result<Duration, SampleError>;
+}
+
+/// What a runner reports about itself.
+#[derive(Debug, Clone, Default)]
+pub struct RunnerInfo {
+    /// Component versions, e.g. `wasmtime` -> `48.0.8`.
+    pub versions: BTreeMap<String, String>,
+    /// Size of what is started: a binary, a module, an image.
+    pub artifact_bytes: Option<u64>,
+    /// Configuration worth knowing when reading the figures.
+    pub details: BTreeMap<String, serde_json::Value>,
+}
+
+/// Whether a runtime can run on this host, and why not.
+#[derive(Debug, Clone)]
+pub struct Availability {
+    pub runtime: RuntimeKind,
+    pub variants: &'static [&'static str],
+    pub versions: BTreeMap<String, String>,
+    /// `None` when it can run; otherwise what is missing and what to do.
+    pub unavailable: Option<String>,
+}
+
+/// Checks each runtime without starting anything costly.
+pub fn detect(kind: RuntimeKind, probes: &Result<ProbeArtifacts, String>) -> Availability {
+    match kind {
+        RuntimeKind::Process => process::detect(probes),
+        RuntimeKind::Wasm => wasm::detect(probes),
+    }
+}
+
+/// Builds the runners of one runtime (one per selected variant). Preparation that
+/// must not be timed (compiling for `pre`, precompiling for `aot`) happens here.
+pub fn build(
+    kind: RuntimeKind,
+    variants: &[&'static str],
+    ctx: &RunContext,
+) -> anyhow::Result<Vec<Box<dyn Runner>>> {
+    match kind {
+        RuntimeKind::Process => process::build(variants, ctx),
+        RuntimeKind::Wasm => wasm::build(variants, ctx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_parse() {
+        let all: Selector = "wasm".parse().unwrap();
+        assert_eq!(all.runtime, RuntimeKind::Wasm);
+        assert_eq!(all.variant, None);
+        let pre: Selector = "wasm:pre".parse().unwrap();
+        assert_eq!(pre.variant, Some("pre"));
+        let err = "docker".parse::<Selector>().unwrap_err().to_string();
+        assert!(err.contains("unknown runtime \"docker\""), "{err}");
+        assert!(err.contains("process, wasm"), "{err}");
+        let err = "wasm:nope".parse::<Selector>().unwrap_err().to_string();
+        assert!(err.contains("jit, aot, pre"), "{err}");
+    }
+}

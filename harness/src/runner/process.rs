@@ -1,0 +1,294 @@
+//! The `process` runner: the probe as a native process, the floor every other
+//! compute model adds to.
+//!
+//! * **cold**: from the `spawn` request for a new process until its first `DONE`
+//!   line is read. Phases: `spawn` (fork/exec returned), `ready` (`READY <id>` read:
+//!   the process has loaded and done its init work), `first_response` (`INVOKE` written,
+//!   `DONE` read).
+//! * **warm**: one `INVOKE`/`DONE` round trip over the pipes of a live process.
+//! * **teardown** (timed apart, not part of cold): `EXIT` written until the process
+//!   has exited and been reaped.
+//!
+//! A process that exits early becomes a failed sample whose reason carries its exit
+//! status and the tail of its stderr; one that does not answer within the timeout is
+//! killed.
+
+use super::{
+    Availability, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo,
+    RunnerKey, RuntimeKind, SampleError,
+};
+use crate::phase::{PhaseTimes, Stopwatch};
+use crate::probes::{self, ProbeArtifacts};
+use async_trait::async_trait;
+use probe_core::protocol::{HarnessLine, ProbeLine};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+/// The process runner has one variant: the static native binary.
+pub const VARIANTS: &[&str] = &["native"];
+
+const COLD_PHASES: &[&str] = &["spawn", "ready", "first_response"];
+
+/// Available whenever the native probe has been built.
+pub fn detect(probes: &Result<ProbeArtifacts, String>) -> Availability {
+    Availability {
+        runtime: RuntimeKind::Process,
+        variants: VARIANTS,
+        versions: Default::default(),
+        unavailable: probes.as_ref().err().cloned(),
+    }
+}
+
+pub fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<Box<dyn Runner>>> {
+    let path = ctx.probes.native();
+    let mut info = RunnerInfo {
+        artifact_bytes: probes::file_bytes(&path),
+        ..Default::default()
+    };
+    info.details.insert(
+        "probe_sha256".into(),
+        probes::file_sha256(&path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?
+            .into(),
+    );
+    Ok(variants
+        .iter()
+        .map(|variant| {
+            Box::new(ProcessRunner {
+                key: RunnerKey::new(RuntimeKind::Process.name(), *variant),
+                path: path.clone(),
+                args: serve_args(ctx),
+                timeout: ctx.timeout,
+                info: info.clone(),
+            }) as Box<dyn Runner>
+        })
+        .collect())
+}
+
+/// The probe's command line for a long-lived instance with the run's init work.
+pub fn serve_args(ctx: &RunContext) -> Vec<String> {
+    vec![
+        "serve".into(),
+        "--init-kib".into(),
+        ctx.params.init_kib.to_string(),
+        "--init-iters".into(),
+        ctx.params.init_iters.to_string(),
+    ]
+}
+
+struct ProcessRunner {
+    key: RunnerKey,
+    path: PathBuf,
+    args: Vec<String>,
+    timeout: Duration,
+    info: RunnerInfo,
+}
+
+#[async_trait(?Send)]
+impl Runner for ProcessRunner {
+    fn key(&self) -> &RunnerKey {
+        &self.key
+    }
+
+    fn cold_phases(&self) -> &'static [&'static str] {
+        COLD_PHASES
+    }
+
+    fn info(&self) -> RunnerInfo {
+        self.info.clone()
+    }
+
+    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError> {
+        let deadline = Instant::now() + self.timeout;
+        let mut sw = Stopwatch::start();
+        let child = Command::new(&self.path)
+            .args(&self.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                SampleError::Runtime(format!("cannot start {}: {e}", self.path.display()))
+            })?;
+        sw.lap("spawn");
+        let mut probe = LineProbe::new(child, self.timeout);
+        let ready = match probe.read(deadline).await {
+            Ok(ProbeLine::Ready { instance_id }) => instance_id,
+            Ok(other) => return Err(probe.fail(unexpected("READY", &other)).await),
+            Err(e) => return Err(probe.fail(e).await),
+        };
+        sw.lap("ready");
+        let response = match probe.invoke(request, deadline).await {
+            Ok(response) => response,
+            Err(e) => return Err(probe.fail(e).await),
+        };
+        sw.lap("first_response");
+        if response.instance_id != ready {
+            let e = SampleError::Protocol(format!(
+                "READY said instance {ready:016x}, DONE said {:016x}",
+                response.instance_id
+            ));
+            return Err(probe.fail(e).await);
+        }
+        Ok(ColdStart {
+            instance: Box::new(probe),
+            response,
+            times: sw.finish(),
+        })
+    }
+}
+
+fn unexpected(wanted: &str, got: &ProbeLine) -> SampleError {
+    SampleError::Protocol(format!("expected {wanted}, probe said {got:?}"))
+}
+
+/// A live probe process spoken to over its stdin/stdout with the line protocol.
+/// Also used by other runners whose instance is a process reached through pipes.
+pub struct LineProbe {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    line: String,
+    out: Vec<u8>,
+    timeout: Duration,
+}
+
+impl LineProbe {
+    /// Wraps a child spawned with piped stdin, stdout and stderr.
+    pub fn new(mut child: Child, timeout: Duration) -> LineProbe {
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        LineProbe {
+            child,
+            stdin,
+            stdout,
+            line: String::with_capacity(128),
+            out: Vec::with_capacity(64),
+            timeout,
+        }
+    }
+
+    /// Reads the next protocol line; end of output means the probe died.
+    pub async fn read(&mut self, deadline: Instant) -> Result<ProbeLine, SampleError> {
+        self.line.clear();
+        let read = tokio::time::timeout_at(deadline.into(), self.stdout.read_line(&mut self.line));
+        match read.await {
+            Err(_) => Err(SampleError::Timeout(self.timeout)),
+            Ok(Err(e)) => Err(SampleError::Crashed(format!("reading its stdout: {e}"))),
+            Ok(Ok(0)) => Err(SampleError::Crashed("closed its stdout".into())),
+            Ok(Ok(_)) => match self.line.parse::<ProbeLine>() {
+                Ok(ProbeLine::Err(message)) => Err(SampleError::Protocol(format!(
+                    "probe refused the request: {message}"
+                ))),
+                Ok(line) => Ok(line),
+                Err(e) => Err(SampleError::Protocol(e.to_string())),
+            },
+        }
+    }
+
+    /// Writes one harness line.
+    pub async fn send(&mut self, line: HarnessLine) -> Result<(), SampleError> {
+        use std::io::Write;
+        self.out.clear();
+        writeln!(self.out, "{line}").expect("writing to a Vec");
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| SampleError::Protocol("stdin already closed".into()))?;
+        stdin
+            .write_all(&self.out)
+            .await
+            .map_err(|e| SampleError::Crashed(format!("writing its stdin: {e}")))
+    }
+
+    /// One INVOKE/DONE round trip, checking the echoed sequence number.
+    pub async fn invoke(
+        &mut self,
+        request: Request,
+        deadline: Instant,
+    ) -> Result<Response, SampleError> {
+        self.send(HarnessLine::Invoke {
+            seq: request.seq,
+            iters: request.iters,
+        })
+        .await?;
+        match self.read(deadline).await? {
+            ProbeLine::Done {
+                seq,
+                instance_id,
+                index,
+                checksum,
+            } if seq == request.seq => Ok(Response {
+                instance_id,
+                index,
+                checksum,
+            }),
+            other => Err(unexpected(&format!("DONE {}", request.seq), &other)),
+        }
+    }
+
+    /// Kills the process after a failure and turns "closed its stdout" into the exit
+    /// status and stderr that say why.
+    pub async fn fail(mut self, error: SampleError) -> SampleError {
+        let _ = self.child.start_kill();
+        let status = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+        let mut stderr = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let mut buf = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(1), err.read_to_end(&mut buf)).await;
+            stderr = String::from_utf8_lossy(&buf).trim().to_string();
+            if stderr.len() > 500 {
+                stderr = format!("...{}", &stderr[stderr.len() - 500..]);
+            }
+        }
+        match error {
+            SampleError::Crashed(what) => {
+                let status = match status {
+                    Ok(Ok(status)) => status.to_string(),
+                    _ => "unknown status".into(),
+                };
+                let stderr = if stderr.is_empty() {
+                    String::new()
+                } else {
+                    format!("; stderr: {stderr}")
+                };
+                SampleError::Crashed(format!("{what}, {status}{stderr}"))
+            }
+            other => other,
+        }
+    }
+
+    /// Asks the probe to exit and waits until it has; kills it if it does not.
+    pub async fn shutdown(mut self) -> Result<Duration, SampleError> {
+        let start = Instant::now();
+        let _ = self.send(HarnessLine::Exit).await;
+        drop(self.stdin.take());
+        match tokio::time::timeout(self.timeout, self.child.wait()).await {
+            Ok(Ok(status)) if status.success() => Ok(start.elapsed()),
+            Ok(Ok(status)) => Err(SampleError::Crashed(format!("exited with {status}"))),
+            Ok(Err(e)) => Err(SampleError::Runtime(format!("waiting for the probe: {e}"))),
+            Err(_) => {
+                let _ = self.child.kill().await;
+                Err(SampleError::Timeout(self.timeout))
+            }
+        }
+    }
+}
+
+#[async_trait(?Send)]
+impl Instance for LineProbe {
+    async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
+        let deadline = Instant::now() + self.timeout;
+        let sw = Stopwatch::start();
+        let response = LineProbe::invoke(self, request, deadline).await?;
+        Ok((response, PhaseTimes::total_only(sw.elapsed())))
+    }
+
+    async fn teardown(self: Box<Self>) -> Result<Duration, SampleError> {
+        self.shutdown().await
+    }
+}

@@ -1,0 +1,104 @@
+//! Helpers shared by the integration tests.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The built probes; the tests need them and say how to get them.
+pub fn probes_dir() -> PathBuf {
+    let dir = std::env::var_os("COLDSTART_PROBES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../probes/out"));
+    assert!(
+        dir.join("coldstart-probe").is_file() && dir.join("coldstart_probe.wasm").is_file(),
+        "the probes are not built in {}: run scripts/build-probes.sh (scripts/test does)",
+        dir.display()
+    );
+    dir
+}
+
+pub fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+/// The coldstart binary with the real probes, and no environment leaking in.
+pub fn coldstart() -> Command {
+    let mut cmd = Command::cargo_bin("coldstart").expect("the coldstart binary is built");
+    cmd.env("COLDSTART_PROBES_DIR", probes_dir());
+    cmd
+}
+
+/// Validates a result document against results/schema.json; panics with every error.
+pub fn assert_valid_results(doc: &Value) {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_file("results/schema.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "results do not match the schema:\n{}",
+        errors.join("\n")
+    );
+}
+
+pub fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The entry of `runtimes` for runtime:variant.
+pub fn runtime<'a>(doc: &'a Value, runtime: &str, variant: &str) -> &'a Value {
+    doc["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["runtime"] == runtime && r["variant"] == variant)
+        .unwrap_or_else(|| panic!("no {runtime}:{variant} in the results"))
+}
+
+/// A probes directory with a fake native probe (a shell script) and the real wasm.
+pub fn fake_native_probe(script: &str) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coldstart-probe");
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::copy(
+        probes_dir().join("coldstart_probe.wasm"),
+        dir.path().join("coldstart_probe.wasm"),
+    )
+    .unwrap();
+    dir
+}
+
+/// A probes directory with the real native probe and a fake wasm module (WAT text,
+/// which wasmtime compiles as well).
+pub fn fake_wasm_probe(wat: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        probes_dir().join("coldstart-probe"),
+        dir.path().join("coldstart-probe"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("coldstart_probe.wasm"), wat).unwrap();
+    dir
+}
+
+/// A probes directory of the test's own with copies of the real probes.
+pub fn copied_probes() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["coldstart-probe", "coldstart_probe.wasm"] {
+        std::fs::copy(probes_dir().join(name), dir.path().join(name)).unwrap();
+    }
+    dir
+}
+
+/// The coldstart binary with the probes in `dir`.
+pub fn coldstart_with(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("coldstart").expect("the coldstart binary is built");
+    cmd.env("COLDSTART_PROBES_DIR", dir);
+    cmd
+}

@@ -1,0 +1,9 @@
+//! Integration tests of coldstart: the real binary and `run` in-process, against
+//! the real probes (built by scripts/build-probes.sh) and real wasmtime.
+
+mod common;
+mod errors;
+mod faults;
+mod mock_run;
+mod probe_identity;
+mod runs;

@@ -1,0 +1,290 @@
+//! Real runs of the real runtimes: every sample verified, the result file valid
+//! against its schema, the order seeded, Ctrl-C keeping what was measured.
+
+use crate::common::{assert_valid_results, coldstart, copied_probes, read_json, runtime};
+use serde_json::Value;
+use std::collections::HashSet;
+
+fn small_run(dir: &std::path::Path, seed: &str, extra: &[&str]) -> Value {
+    let json = dir.join("results.json");
+    let md = dir.join("results.md");
+    coldstart()
+        .args([
+            "run", "--cold", "5", "--warm", "20", "--warmup", "1", "--seed", seed,
+        ])
+        .args(extra)
+        .arg("--export-json")
+        .arg(&json)
+        .arg("--export-markdown")
+        .arg(&md)
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(md).unwrap();
+    assert!(md.contains("| wasm | pre | cold | 5 | 0 | 0 |"), "{md}");
+    read_json(&json)
+}
+
+#[test]
+fn default_suite_measures_every_runtime_and_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = small_run(dir.path(), "11", &[]);
+    assert_valid_results(&doc);
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["seed"], 11);
+    assert_eq!(doc["status"], "complete");
+    let expected_phases = [
+        (
+            "process",
+            "native",
+            &["spawn", "ready", "first_response", "total"][..],
+        ),
+        (
+            "wasm",
+            "jit",
+            &["load", "instantiate", "init", "first_response", "total"],
+        ),
+        (
+            "wasm",
+            "aot",
+            &["load", "instantiate", "init", "first_response", "total"],
+        ),
+        (
+            "wasm",
+            "pre",
+            &["instantiate", "init", "first_response", "total"],
+        ),
+    ];
+    for (rt, variant, phases) in expected_phases {
+        let r = runtime(&doc, rt, variant);
+        assert_eq!(r["available"], true);
+        assert!(r["skipped_reason"].is_null());
+        assert!(
+            r["artifact_bytes"].as_u64().unwrap() > 1000,
+            "{rt}:{variant}"
+        );
+        let cold = &r["modes"]["cold"];
+        let warm = &r["modes"]["warm"];
+        assert_eq!(
+            (
+                cold["ok"].as_u64(),
+                cold["invalid"].as_u64(),
+                cold["failed"].as_u64()
+            ),
+            (Some(5), Some(0), Some(0))
+        );
+        assert_eq!(warm["ok"], 20);
+        let names: HashSet<&str> = cold["phases"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(names, phases.iter().copied().collect(), "{rt}:{variant}");
+        assert_eq!(cold["phases"]["total"]["count"], 5);
+        assert_eq!(warm["phases"]["total"]["count"], 20);
+        let p50 = cold["phases"]["total"]["p50_ns"].as_u64().unwrap();
+        assert!(p50 > 0);
+        // A cold start is more than a warm round trip on every runtime.
+        assert!(
+            p50 > warm["phases"]["total"]["p50_ns"].as_u64().unwrap(),
+            "{rt}:{variant}"
+        );
+    }
+    assert_eq!(
+        runtime(&doc, "wasm", "jit")["versions"]["wasmtime"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .next(),
+        Some("48")
+    );
+
+    let samples = doc["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 4 * 25);
+    let expected = doc["parameters"]["expected_checksum"].as_str().unwrap();
+    let mut cold_ids = HashSet::new();
+    for s in samples {
+        assert_eq!(s["ok"], true, "{s}");
+        assert_eq!(s["checksum"], expected);
+        let phase_sum: u64 = s["phases_ns"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        if s["mode"] == "cold" {
+            assert!(
+                cold_ids.insert(s["instance_id"].as_str().unwrap().to_string()),
+                "reused id {s}"
+            );
+            assert_eq!(s["invocation_index"], 0);
+            assert_eq!(
+                phase_sum,
+                s["total_ns"].as_u64().unwrap(),
+                "phases add up to total: {s}"
+            );
+            assert!(s["teardown_ns"].is_u64());
+        } else {
+            assert!(s["invocation_index"].as_u64().unwrap() > 0);
+        }
+    }
+    // Interleaved: the first 25 samples are not all one runtime variant.
+    let first: HashSet<(String, String)> = samples[..25]
+        .iter()
+        .map(|s| (s["runtime"].to_string(), s["variant"].to_string()))
+        .collect();
+    assert!(first.len() > 1);
+}
+
+#[test]
+fn same_seed_gives_the_same_order() {
+    let order = |doc: &Value| -> Vec<String> {
+        doc["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| format!("{}:{}:{}", s["runtime"], s["variant"], s["mode"]))
+            .collect()
+    };
+    let (a, b, c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let args = ["--runtime", "process,wasm:pre"];
+    let one = small_run_selected(a.path(), "5", &args);
+    let two = small_run_selected(b.path(), "5", &args);
+    let other = small_run_selected(c.path(), "6", &args);
+    assert_eq!(order(&one), order(&two));
+    assert_ne!(order(&one), order(&other));
+}
+
+fn small_run_selected(dir: &std::path::Path, seed: &str, extra: &[&str]) -> Value {
+    let json = dir.join("results.json");
+    coldstart()
+        .args([
+            "run", "--cold", "5", "--warm", "20", "--warmup", "0", "--seed", seed,
+        ])
+        .args(extra)
+        .arg("--export-json")
+        .arg(&json)
+        .assert()
+        .success();
+    read_json(&json)
+}
+
+#[test]
+fn json_to_stdout_and_heavier_init_is_recorded() {
+    let out = coldstart()
+        .args([
+            "run",
+            "--runtime",
+            "wasm:pre,process",
+            "--cold",
+            "3",
+            "--warm",
+            "3",
+        ])
+        .args([
+            "--init-kib",
+            "256",
+            "--init-iters",
+            "5000",
+            "--invoke-iters",
+            "777",
+        ])
+        .args(["--export-json", "-"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let doc: Value = serde_json::from_slice(&out).expect("stdout is the JSON alone");
+    assert_valid_results(&doc);
+    let p = &doc["parameters"];
+    assert_eq!(
+        (
+            p["init_kib"].as_u64(),
+            p["init_iters"].as_u64(),
+            p["invoke_iters"].as_u64()
+        ),
+        (Some(256), Some(5000), Some(777))
+    );
+    let expected = probe_core::expected_checksum(
+        probe_core::InitParams {
+            init_kib: 256,
+            init_iters: 5000,
+        },
+        777,
+    );
+    assert_eq!(p["expected_checksum"], format!("{expected:016x}"));
+    assert_eq!(doc["runtimes"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn sigint_keeps_what_was_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("results.json");
+    // Probes copied to a path of this test's own, to find any process left behind.
+    let probes = copied_probes();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldstart"))
+        .env("COLDSTART_PROBES_DIR", probes.path())
+        .args([
+            "run",
+            "--runtime",
+            "process",
+            "--cold",
+            "1000000",
+            "--warm",
+            "1000000",
+        ])
+        .arg("--export-json")
+        .arg(&json)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the first checkpoint with samples (one is written every 5 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint with samples"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        if let Ok(text) = std::fs::read_to_string(&json) {
+            let doc: Value = serde_json::from_str(&text).expect("checkpoints are whole files");
+            if !doc["samples"].as_array().unwrap().is_empty() {
+                assert_eq!(doc["status"], "running");
+                break;
+            }
+        }
+    }
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let doc = read_json(&json);
+    assert_valid_results(&doc);
+    assert_eq!(doc["status"], "interrupted");
+    let taken = doc["samples"].as_array().unwrap().len() as u64;
+    assert!(taken > 0);
+    let r = runtime(&doc, "process", "native");
+    let counted =
+        r["modes"]["cold"]["ok"].as_u64().unwrap() + r["modes"]["warm"]["ok"].as_u64().unwrap();
+    assert_eq!(counted, taken, "every sample taken is in the statistics");
+    // No probe process is left behind.
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", &probes.path().display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "probes left running: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+}
