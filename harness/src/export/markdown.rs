@@ -12,13 +12,16 @@ pub fn render(results: &ResultFile) -> String {
     let _ = writeln!(out, "# coldstart results\n");
     let _ = writeln!(
         out,
-        "{} {} · run `{}` · seed {} · started {} · status {:?}\n",
+        "{} {} · run `{}` · seed {} · started {} · status {}\n",
         results.tool.name,
         results.tool.version,
         results.run_id,
         results.seed,
         results.started_at,
-        results.status
+        serde_json::to_value(results.status)
+            .expect("status serializes")
+            .as_str()
+            .unwrap_or("unknown")
     );
     let _ = writeln!(
         out,

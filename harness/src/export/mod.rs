@@ -29,7 +29,9 @@ pub fn format_ns(ns: f64) -> String {
 /// A byte count in the unit that suits it.
 pub fn format_bytes(bytes: u64) -> String {
     let b = bytes as f64;
-    if b >= 1024.0 * 1024.0 {
+    if b >= 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} GiB", b / 1024.0 / 1024.0 / 1024.0)
+    } else if b >= 1024.0 * 1024.0 {
         format!("{:.1} MiB", b / 1024.0 / 1024.0)
     } else if b >= 1024.0 {
         format!("{:.1} KiB", b / 1024.0)
@@ -51,5 +53,6 @@ mod tests {
         assert_eq!(format_ns(2_000_000_000.0), "2.00 s");
         assert_eq!(format_bytes(512), "512 B");
         assert_eq!(format_bytes(49_357), "48.2 KiB");
+        assert_eq!(format_bytes(24 << 30), "24.0 GiB");
     }
 }

@@ -8,7 +8,8 @@
 //!     mmap). `pre` has no load phase: its module is compiled once, up front.
 //!   - `instantiate`: a new `Store` with a fresh WASI context, instantiation (through
 //!     an `InstancePre` and the pooling allocator for `pre`: the warm-pool setup edge
-//!     platforms use), the reactor's `_initialize`, and the export look-ups.
+//!     platforms use, with linear memory kept resident between instances), the
+//!     reactor's `_initialize`, and the export look-ups.
 //!   - `init`: `coldstart_init`, the probe's init work.
 //!   - `first_response`: `coldstart_invoke` and reading its result.
 //! * **warm**: one `coldstart_invoke` call on a live instance, result read included.
@@ -58,6 +59,12 @@ const POOL_INSTANCES: u32 = 64;
 
 /// Largest linear memory a `pre` instance may grow to.
 const POOL_MAX_MEMORY: usize = 1 << 30;
+
+/// Linear memory a `pre` slot keeps resident when its instance is torn down (zeroed
+/// with memset instead of given back with madvise), so the next instance does not
+/// page-fault it in again: how warm pools are set up. It covers the probe's stack,
+/// data and default init memory; the memset is paid in teardown, not in cold.
+const POOL_KEEP_RESIDENT: usize = 2 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Variant {
@@ -113,7 +120,9 @@ fn engine_config(pooling: bool) -> Config {
         pool.total_core_instances(POOL_INSTANCES)
             .total_memories(POOL_INSTANCES)
             .total_tables(POOL_INSTANCES)
-            .max_memory_size(POOL_MAX_MEMORY);
+            .max_memory_size(POOL_MAX_MEMORY)
+            .linear_memory_keep_resident(POOL_KEEP_RESIDENT)
+            .table_keep_resident(64 << 10);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config
@@ -194,6 +203,9 @@ pub fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<
             };
             let details = &mut info.details;
             details.insert("allocator".into(), allocator.into());
+            if variant == Variant::Pre {
+                details.insert("pool_keep_resident_bytes".into(), POOL_KEEP_RESIDENT.into());
+            }
             details.insert("engine_create_ns".into(), nanos(created).into());
             details.insert("epoch_interruption".into(), true.into());
             details.insert(
