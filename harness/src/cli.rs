@@ -10,6 +10,7 @@ const EXAMPLES: &str = "\
 Examples:
   coldstart run                                    default suite, every runtime available here
   coldstart run --runtime process,wasm:pre --cold 200 --warm 5000 --export-json out.json
+  coldstart run --runtime docker:runc-none,docker:crun-none --cold 50 --warm 500
   coldstart run --init-kib 65536 --init-iters 1000000   heavy init: see what it adds to cold
   coldstart runtimes                               what can run on this host, and why not";
 
@@ -95,6 +96,20 @@ pub struct RunArgs {
     /// Write a markdown report here
     #[arg(long, value_name = "PATH")]
     pub export_markdown: Option<PathBuf>,
+
+    /// Memory limit of each Docker container, MiB
+    #[arg(
+        long,
+        default_value_t = 256,
+        value_name = "MIB",
+        allow_negative_numbers = true
+    )]
+    pub docker_memory_mib: u64,
+
+    /// Run Docker containers without the hardening (read-only root filesystem, all
+    /// capabilities dropped, no-new-privileges)
+    #[arg(long)]
+    pub docker_unhardened: bool,
 
     #[command(flatten)]
     pub probes: ProbesArgs,

@@ -53,31 +53,28 @@ const MAX_INIT_KIB: u64 = 512 * 1024;
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => run_suite(args).await,
-        Command::Runtimes(args) => list_runtimes(args),
+        Command::Runtimes(args) => list_runtimes(args).await,
     }
 }
 
-fn list_runtimes(args: RuntimesArgs) -> anyhow::Result<i32> {
+async fn list_runtimes(args: RuntimesArgs) -> anyhow::Result<i32> {
     let probes = ProbeArtifacts::locate(args.probes.probes_dir.as_deref());
-    println!(
-        "{:<8}  {:<9}  {:<12}  {:<28}  why not",
-        "runtime", "available", "variants", "versions"
-    );
     for kind in RuntimeKind::ALL {
-        let a = runner::detect(kind, &probes);
+        let a = runner::detect(kind, &probes).await;
         let versions: Vec<String> = a.versions.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!(
-            "{:<8}  {:<9}  {:<12}  {:<28}  {}",
-            kind.name(),
-            if a.unavailable.is_none() { "yes" } else { "no" },
-            a.variants.join(","),
-            if versions.is_empty() {
-                "-".to_string()
-            } else {
-                versions.join(", ")
-            },
-            a.unavailable.unwrap_or_default()
-        );
+        match &a.unavailable {
+            Some(reason) => {
+                println!("{:<8}  no   {reason}", kind.name());
+                continue;
+            }
+            None => println!("{:<8}  yes  {}", kind.name(), versions.join(", ")),
+        }
+        for variant in a.variants {
+            match a.unavailable_variants.iter().find(|(v, _)| v == variant) {
+                None => println!("  {kind}:{variant}"),
+                Some((_, reason)) => println!("  {kind}:{variant}  not available: {reason}"),
+            }
+        }
     }
     Ok(EXIT_OK)
 }
@@ -175,10 +172,16 @@ async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
         init_kib: args.init_kib,
         init_iters: args.init_iters,
     };
+    let run_id = results::hex(rand::random());
     let ctx = RunContext {
         probes: probes.clone(),
         params,
         timeout: args.timeout,
+        run_id: run_id.clone(),
+        docker: runner::docker::Settings {
+            memory_bytes: args.docker_memory_mib << 20,
+            hardened: !args.docker_unhardened,
+        },
     };
     let seed = args.seed.unwrap_or_else(|| rand::random::<u32>() as u64);
     let explicit = !args.runtime.is_empty();
@@ -187,7 +190,7 @@ async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
     let mut results = ResultFile {
         schema_version: results::SCHEMA_VERSION,
         tool: Tool::this(),
-        run_id: results::hex(rand::random()),
+        run_id,
         seed,
         started_at: now_rfc3339(),
         finished_at: None,
@@ -222,14 +225,32 @@ async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
     let mut runners = Vec::new();
     let mut slots = Vec::new();
     for (kind, variants) in selection(&args) {
-        let available = runner::detect(kind, &Ok(probes.clone()));
+        let available = runner::detect(kind, &Ok(probes.clone())).await;
         let built = match available.unavailable {
             Some(reason) => Err(reason),
-            None => runner::build(kind, &variants, &ctx).map_err(|e| format!("{e:#}")),
+            None => runner::build(kind, &variants, &ctx)
+                .await
+                .map_err(|e| format!("{e:#}")),
         };
-        match built {
-            Ok(built) => {
-                for r in built {
+        let built = match built {
+            Ok(built) => built,
+            Err(reason) if explicit => {
+                return Err(UsageError(format!("runtime {kind} cannot run here: {reason}")).into())
+            }
+            Err(reason) => {
+                eprintln!("skipping {kind}: {reason}");
+                variants
+                    .iter()
+                    .map(|variant| runner::Built::Skipped {
+                        variant,
+                        reason: reason.clone(),
+                    })
+                    .collect()
+            }
+        };
+        for b in built {
+            match b {
+                runner::Built::Ready(r) => {
                     let info = r.info();
                     let RunnerKey { runtime, variant } = r.key().clone();
                     let mut phase_order: Vec<String> =
@@ -247,16 +268,21 @@ async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
                     });
                     runners.push(r);
                 }
-            }
-            Err(reason) if explicit => {
-                return Err(UsageError(format!("runtime {kind} cannot run here: {reason}")).into())
-            }
-            Err(reason) => {
-                eprintln!("skipping {kind}: {reason}");
-                for v in variants {
+                runner::Built::Skipped { variant, reason } => {
+                    let named = args
+                        .runtime
+                        .iter()
+                        .any(|s| s.runtime == kind && s.variant == Some(variant));
+                    if named {
+                        return Err(UsageError(format!(
+                            "{kind}:{variant} cannot run here: {reason}"
+                        ))
+                        .into());
+                    }
+                    eprintln!("skipping {kind}:{variant}: {reason}");
                     results
                         .runtimes
-                        .push(RuntimeResult::skipped(kind.name(), v, reason.clone()));
+                        .push(RuntimeResult::skipped(kind.name(), variant, reason));
                 }
             }
         }
@@ -331,6 +357,17 @@ async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
         .await
     };
     progress.finish_and_clear();
+    for (runner, slot) in runners.iter_mut().zip(&slots) {
+        let notes = runner.close().await;
+        if !notes.is_empty() {
+            for note in &notes {
+                eprintln!("{}: {note}", runner.key());
+            }
+            results.runtimes[*slot]
+                .details
+                .insert("cleanup".into(), notes.into());
+        }
+    }
     drop(runners);
     results.status = if complete {
         RunStatus::Complete

@@ -46,8 +46,9 @@ pub struct Item {
     pub mode: Mode,
 }
 
-/// The shuffled work order for `runners` runners.
-pub fn work_order(plan: &Plan, runners: usize) -> Vec<Item> {
+/// The shuffled work order; `warm[i]` says whether runner `i` takes warm samples.
+pub fn work_order(plan: &Plan, warm: &[bool]) -> Vec<Item> {
+    let runners = warm.len();
     let mut items = Vec::with_capacity(runners * (plan.cold + plan.warm) as usize);
     for runner in 0..runners {
         for _ in 0..plan.cold {
@@ -56,7 +57,7 @@ pub fn work_order(plan: &Plan, runners: usize) -> Vec<Item> {
                 mode: Mode::Cold,
             });
         }
-        for _ in 0..plan.warm {
+        for _ in 0..if warm[runner] { plan.warm } else { 0 } {
             items.push(Item {
                 runner,
                 mode: Mode::Warm,
@@ -129,11 +130,15 @@ pub async fn measure(
                 break;
             }
         }
-        let slot = match start_live(runner.as_mut(), &mut requests, &mut cx).await {
-            Ok(slot) => Some(slot),
-            Err(e) => {
-                notes.push(format!("starting the warm instance: {e}"));
-                None
+        let slot = if !runner.supports_warm() || cx.plan.warm == 0 {
+            None
+        } else {
+            match start_live(runner.as_mut(), &mut requests, &mut cx).await {
+                Ok(slot) => Some(slot),
+                Err(e) => {
+                    notes.push(format!("starting the warm instance: {e}"));
+                    None
+                }
             }
         };
         live.push(slot);
@@ -145,7 +150,8 @@ pub async fn measure(
         }
     }
 
-    let order = work_order(cx.plan, runners.len());
+    let warm: Vec<bool> = runners.iter().map(|r| r.supports_warm()).collect();
+    let order = work_order(cx.plan, &warm);
     let last_of: Vec<Option<usize>> = (0..runners.len())
         .map(|r| order.iter().rposition(|item| item.runner == r))
         .collect();
@@ -344,19 +350,20 @@ mod tests {
             invoke_iters: 1,
             seed: 42,
         };
-        let a = work_order(&plan, 3);
-        assert_eq!(a, work_order(&plan, 3));
-        assert_ne!(
-            a,
-            work_order(
-                &Plan {
-                    seed: 43,
-                    ..plan.clone()
-                },
-                3
-            )
-        );
+        let all_warm = [true; 3];
+        let a = work_order(&plan, &all_warm);
+        assert_eq!(a, work_order(&plan, &all_warm));
+        let other_seed = Plan {
+            seed: 43,
+            ..plan.clone()
+        };
+        assert_ne!(a, work_order(&other_seed, &all_warm));
         assert_eq!(a.len(), 24);
+        let cold_only = work_order(&plan, &[true, false]);
+        assert_eq!(cold_only.len(), 8 + 3);
+        assert!(!cold_only
+            .iter()
+            .any(|i| i.runner == 1 && i.mode == Mode::Warm));
         for r in 0..3 {
             let mine = |m| a.iter().filter(|i| i.runner == r && i.mode == m).count();
             assert_eq!((mine(Mode::Cold), mine(Mode::Warm)), (3, 5));

@@ -12,6 +12,8 @@
 //! by [`crate::verify`] for all of them alike. A new compute model is one new file
 //! here plus a line in [`RuntimeKind`].
 
+pub mod docker;
+pub mod line;
 pub mod mock;
 pub mod process;
 pub mod wasm;
@@ -31,17 +33,21 @@ pub enum RuntimeKind {
     Process,
     /// The probe as a Wasm module in wasmtime, embedded in the harness.
     Wasm,
+    /// The probe in a FROM-scratch container image, through the Docker Engine API.
+    Docker,
 }
 
 impl RuntimeKind {
     /// Every runtime this build knows, in report order.
-    pub const ALL: [RuntimeKind; 2] = [RuntimeKind::Process, RuntimeKind::Wasm];
+    pub const ALL: [RuntimeKind; 3] =
+        [RuntimeKind::Process, RuntimeKind::Wasm, RuntimeKind::Docker];
 
     /// The name used on the command line and in results.
     pub fn name(self) -> &'static str {
         match self {
             RuntimeKind::Process => "process",
             RuntimeKind::Wasm => "wasm",
+            RuntimeKind::Docker => "docker",
         }
     }
 
@@ -50,6 +56,7 @@ impl RuntimeKind {
         match self {
             RuntimeKind::Process => process::VARIANTS,
             RuntimeKind::Wasm => wasm::VARIANTS,
+            RuntimeKind::Docker => docker::VARIANTS,
         }
     }
 }
@@ -143,6 +150,9 @@ pub struct RunContext {
     pub probes: ProbeArtifacts,
     pub params: InitParams,
     pub timeout: Duration,
+    /// The run's id: labels whatever the run creates outside this process.
+    pub run_id: String,
+    pub docker: docker::Settings,
 }
 
 /// One invocation request.
@@ -198,6 +208,18 @@ pub trait Runner {
 
     /// Makes a new instance and sends it its first request, timing each phase.
     async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError>;
+
+    /// Whether this variant takes warm samples (one that measures only a kind of
+    /// cold start, like loading an image first, does not).
+    fn supports_warm(&self) -> bool {
+        true
+    }
+
+    /// Called once after measuring, also after an interruption: removes whatever
+    /// the runner may have left outside this process. Returns what it had to clean.
+    async fn close(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A live instance of the probe.
@@ -229,26 +251,41 @@ pub struct Availability {
     pub versions: BTreeMap<String, String>,
     /// `None` when it can run; otherwise what is missing and what to do.
     pub unavailable: Option<String>,
+    /// Variants that cannot run although the runtime can, and why.
+    pub unavailable_variants: Vec<(&'static str, String)>,
 }
 
 /// Checks each runtime without starting anything costly.
-pub fn detect(kind: RuntimeKind, probes: &Result<ProbeArtifacts, String>) -> Availability {
+pub async fn detect(kind: RuntimeKind, probes: &Result<ProbeArtifacts, String>) -> Availability {
     match kind {
         RuntimeKind::Process => process::detect(probes),
         RuntimeKind::Wasm => wasm::detect(probes),
+        RuntimeKind::Docker => docker::detect(probes).await,
     }
 }
 
+/// A runner ready to measure, or a variant that cannot run here and why.
+pub enum Built {
+    Ready(Box<dyn Runner>),
+    Skipped {
+        variant: &'static str,
+        reason: String,
+    },
+}
+
 /// Builds the runners of one runtime (one per selected variant). Preparation that
-/// must not be timed (compiling for `pre`, precompiling for `aot`) happens here.
-pub fn build(
+/// must not be timed (compiling for `pre`, precompiling for `aot`, building an
+/// image) happens here.
+pub async fn build(
     kind: RuntimeKind,
     variants: &[&'static str],
     ctx: &RunContext,
-) -> anyhow::Result<Vec<Box<dyn Runner>>> {
+) -> anyhow::Result<Vec<Built>> {
+    let ready = |runners: Vec<Box<dyn Runner>>| runners.into_iter().map(Built::Ready).collect();
     match kind {
-        RuntimeKind::Process => process::build(variants, ctx),
-        RuntimeKind::Wasm => wasm::build(variants, ctx),
+        RuntimeKind::Process => process::build(variants, ctx).map(ready),
+        RuntimeKind::Wasm => wasm::build(variants, ctx).map(ready),
+        RuntimeKind::Docker => docker::build(variants, ctx).await,
     }
 }
 
@@ -263,9 +300,9 @@ mod tests {
         assert_eq!(all.variant, None);
         let pre: Selector = "wasm:pre".parse().unwrap();
         assert_eq!(pre.variant, Some("pre"));
-        let err = "docker".parse::<Selector>().unwrap_err().to_string();
-        assert!(err.contains("unknown runtime \"docker\""), "{err}");
-        assert!(err.contains("process, wasm"), "{err}");
+        let err = "vm".parse::<Selector>().unwrap_err().to_string();
+        assert!(err.contains("unknown runtime \"vm\""), "{err}");
+        assert!(err.contains("process, wasm, docker"), "{err}");
         let err = "wasm:nope".parse::<Selector>().unwrap_err().to_string();
         assert!(err.contains("jit, aot, pre"), "{err}");
     }

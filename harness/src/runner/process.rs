@@ -13,6 +13,7 @@
 //! status and the tail of its stderr; one that does not answer within the timeout is
 //! killed.
 
+use super::line;
 use super::{
     Availability, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo,
     RunnerKey, RuntimeKind, SampleError,
@@ -39,6 +40,7 @@ pub fn detect(probes: &Result<ProbeArtifacts, String>) -> Availability {
         variants: VARIANTS,
         versions: Default::default(),
         unavailable: probes.as_ref().err().cloned(),
+        unavailable_variants: Vec::new(),
     }
 }
 
@@ -116,9 +118,8 @@ impl Runner for ProcessRunner {
             })?;
         sw.lap("spawn");
         let mut probe = LineProbe::new(child, self.timeout);
-        let ready = match probe.read(deadline).await {
-            Ok(ProbeLine::Ready { instance_id }) => instance_id,
-            Ok(other) => return Err(probe.fail(unexpected("READY", &other)).await),
+        let ready = match probe.read(deadline).await.and_then(line::expect_ready) {
+            Ok(id) => id,
             Err(e) => return Err(probe.fail(e).await),
         };
         sw.lap("ready");
@@ -127,11 +128,7 @@ impl Runner for ProcessRunner {
             Err(e) => return Err(probe.fail(e).await),
         };
         sw.lap("first_response");
-        if response.instance_id != ready {
-            let e = SampleError::Protocol(format!(
-                "READY said instance {ready:016x}, DONE said {:016x}",
-                response.instance_id
-            ));
+        if let Err(e) = line::check_same_instance(ready, &response) {
             return Err(probe.fail(e).await);
         }
         Ok(ColdStart {
@@ -142,10 +139,6 @@ impl Runner for ProcessRunner {
     }
 }
 
-fn unexpected(wanted: &str, got: &ProbeLine) -> SampleError {
-    SampleError::Protocol(format!("expected {wanted}, probe said {got:?}"))
-}
-
 /// A live probe process spoken to over its stdin/stdout with the line protocol.
 /// Also used by other runners whose instance is a process reached through pipes.
 pub struct LineProbe {
@@ -153,7 +146,6 @@ pub struct LineProbe {
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
     line: String,
-    out: Vec<u8>,
     timeout: Duration,
 }
 
@@ -167,7 +159,6 @@ impl LineProbe {
             stdin,
             stdout,
             line: String::with_capacity(128),
-            out: Vec::with_capacity(64),
             timeout,
         }
     }
@@ -180,27 +171,18 @@ impl LineProbe {
             Err(_) => Err(SampleError::Timeout(self.timeout)),
             Ok(Err(e)) => Err(SampleError::Crashed(format!("reading its stdout: {e}"))),
             Ok(Ok(0)) => Err(SampleError::Crashed("closed its stdout".into())),
-            Ok(Ok(_)) => match self.line.parse::<ProbeLine>() {
-                Ok(ProbeLine::Err(message)) => Err(SampleError::Protocol(format!(
-                    "probe refused the request: {message}"
-                ))),
-                Ok(line) => Ok(line),
-                Err(e) => Err(SampleError::Protocol(e.to_string())),
-            },
+            Ok(Ok(_)) => line::parse(&self.line),
         }
     }
 
-    /// Writes one harness line.
-    pub async fn send(&mut self, line: HarnessLine) -> Result<(), SampleError> {
-        use std::io::Write;
-        self.out.clear();
-        writeln!(self.out, "{line}").expect("writing to a Vec");
+    /// Writes one harness line (already encoded).
+    pub async fn send(&mut self, bytes: &[u8]) -> Result<(), SampleError> {
         let stdin = self
             .stdin
             .as_mut()
             .ok_or_else(|| SampleError::Protocol("stdin already closed".into()))?;
         stdin
-            .write_all(&self.out)
+            .write_all(bytes)
             .await
             .map_err(|e| SampleError::Crashed(format!("writing its stdin: {e}")))
     }
@@ -211,24 +193,8 @@ impl LineProbe {
         request: Request,
         deadline: Instant,
     ) -> Result<Response, SampleError> {
-        self.send(HarnessLine::Invoke {
-            seq: request.seq,
-            iters: request.iters,
-        })
-        .await?;
-        match self.read(deadline).await? {
-            ProbeLine::Done {
-                seq,
-                instance_id,
-                index,
-                checksum,
-            } if seq == request.seq => Ok(Response {
-                instance_id,
-                index,
-                checksum,
-            }),
-            other => Err(unexpected(&format!("DONE {}", request.seq), &other)),
-        }
+        self.send(&line::invoke(request)).await?;
+        line::expect_done(self.read(deadline).await?, request)
     }
 
     /// Kills the process after a failure and turns "closed its stdout" into the exit
@@ -240,10 +206,7 @@ impl LineProbe {
         if let Some(mut err) = self.child.stderr.take() {
             let mut buf = Vec::new();
             let _ = tokio::time::timeout(Duration::from_secs(1), err.read_to_end(&mut buf)).await;
-            stderr = String::from_utf8_lossy(&buf).trim().to_string();
-            if stderr.len() > 500 {
-                stderr = format!("...{}", &stderr[stderr.len() - 500..]);
-            }
+            stderr = line::tail(&String::from_utf8_lossy(&buf), 500);
         }
         match error {
             SampleError::Crashed(what) => {
@@ -265,7 +228,7 @@ impl LineProbe {
     /// Asks the probe to exit and waits until it has; kills it if it does not.
     pub async fn shutdown(mut self) -> Result<Duration, SampleError> {
         let start = Instant::now();
-        let _ = self.send(HarnessLine::Exit).await;
+        let _ = self.send(&line::encode(HarnessLine::Exit)).await;
         drop(self.stdin.take());
         match tokio::time::timeout(self.timeout, self.child.wait()).await {
             Ok(Ok(status)) if status.success() => Ok(start.elapsed()),

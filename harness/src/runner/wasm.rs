@@ -98,6 +98,7 @@ pub fn detect(probes: &Result<ProbeArtifacts, String>) -> Availability {
         variants: VARIANTS,
         versions: versions(),
         unavailable: probes.as_ref().err().cloned(),
+        unavailable_variants: Vec::new(),
     }
 }
 

@@ -102,3 +102,34 @@ pub fn coldstart_with(dir: &Path) -> Command {
     cmd.env("COLDSTART_PROBES_DIR", dir);
     cmd
 }
+
+/// Docker tests share one daemon (and the sweep of stale containers): one at a time.
+pub fn docker_lock() -> std::sync::MutexGuard<'static, ()> {
+    static DOCKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    DOCKER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Ids of the containers (running or not) labelled with this run id.
+pub fn containers_of_run(run_id: &str) -> Vec<String> {
+    let out = std::process::Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=coldstart.run={run_id}"),
+        ])
+        .output()
+        .expect("the docker CLI runs");
+    assert!(
+        out.status.success(),
+        "docker ps: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}

@@ -2,6 +2,7 @@
 //! the real probes (built by scripts/build-probes.sh) and real wasmtime.
 
 mod common;
+mod docker;
 mod errors;
 mod faults;
 mod mock_run;

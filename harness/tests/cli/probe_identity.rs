@@ -101,9 +101,16 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
             probes: probes.clone(),
             params: c.params,
             timeout: Duration::from_secs(30),
+            run_id: "test".into(),
+            docker: Default::default(),
         };
-        let mut runners = runner::build(RuntimeKind::Wasm, &["jit", "pre"], &ctx).unwrap();
-        for r in runners.iter_mut() {
+        let built = runner::build(RuntimeKind::Wasm, &["jit", "pre"], &ctx)
+            .await
+            .unwrap();
+        for b in built {
+            let runner::Built::Ready(mut r) = b else {
+                panic!("wasm must be available")
+            };
             let start = r
                 .cold_start(Request {
                     seq: 1,

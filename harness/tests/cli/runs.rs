@@ -1,7 +1,9 @@
 //! Real runs of the real runtimes: every sample verified, the result file valid
 //! against its schema, the order seeded, Ctrl-C keeping what was measured.
 
-use crate::common::{assert_valid_results, coldstart, copied_probes, read_json, runtime};
+use crate::common::{
+    assert_valid_results, coldstart, copied_probes, docker_lock, read_json, runtime,
+};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -26,6 +28,7 @@ fn small_run(dir: &std::path::Path, seed: &str, extra: &[&str]) -> Value {
 
 #[test]
 fn default_suite_measures_every_runtime_and_validates() {
+    let _docker = docker_lock();
     let dir = tempfile::tempdir().unwrap();
     let doc = small_run(dir.path(), "11", &[]);
     assert_valid_results(&doc);
@@ -99,8 +102,36 @@ fn default_suite_measures_every_runtime_and_validates() {
         Some("48")
     );
 
+    // crun variants run where the host lets crun start containers, else say why not.
+    for variant in ["crun-none", "crun-bridge"] {
+        let r = runtime(&doc, "docker", variant);
+        if r["available"] == true {
+            assert_eq!(r["modes"]["cold"]["ok"], 5);
+        } else {
+            assert!(
+                r["skipped_reason"].as_str().unwrap().contains("crun"),
+                "{r}"
+            );
+        }
+    }
+    let image = runtime(&doc, "docker", "runc-none-image");
+    assert_eq!(image["modes"]["cold"]["ok"], 5);
+    let measured = doc["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["available"] == true);
+    let expected_samples: u64 = measured
+        .map(|r| {
+            if r["variant"] == "runc-none-image" {
+                5
+            } else {
+                25
+            }
+        })
+        .sum();
     let samples = doc["samples"].as_array().unwrap();
-    assert_eq!(samples.len(), 4 * 25);
+    assert_eq!(samples.len() as u64, expected_samples);
     let expected = doc["parameters"]["expected_checksum"].as_str().unwrap();
     let mut cold_ids = HashSet::new();
     for s in samples {
@@ -129,11 +160,18 @@ fn default_suite_measures_every_runtime_and_validates() {
         }
     }
     // Interleaved: the first 25 samples are not all one runtime variant.
+    assert!(md_mentions_docker(dir.path()));
     let first: HashSet<(String, String)> = samples[..25]
         .iter()
         .map(|s| (s["runtime"].to_string(), s["variant"].to_string()))
         .collect();
     assert!(first.len() > 1);
+}
+
+fn md_mentions_docker(dir: &std::path::Path) -> bool {
+    std::fs::read_to_string(dir.join("results.md"))
+        .unwrap()
+        .contains("| docker | runc-none | cold | 5 |")
 }
 
 #[test]

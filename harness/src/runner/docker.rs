@@ -1,0 +1,884 @@
+//! The `docker` runner: the static probe as the only file of a FROM-scratch image,
+//! started as containers through the Docker Engine API (bollard), with the API
+//! version negotiated so Engine 20.10 (API 1.41) and newer engines all work.
+//!
+//! * **cold**: from the create request until the first invocation's verified
+//!   response. Phases: `create` (create returned), `attach` (stdin/stdout attached,
+//!   before start, as `docker run` does, so no output is missed), `start` (start
+//!   returned), `ready` (`READY` read from the attached stdout), `first_response`
+//!   (`INVOKE` written to the attached stdin, `DONE` read).
+//! * **warm**: one `INVOKE`/`DONE` round trip over the attached stdio of a live container.
+//! * **teardown** (timed apart, not part of cold): `EXIT`, wait for the container to
+//!   stop, remove it.
+//! * variant `*-image`: the image is absent before each cold start and is loaded
+//!   from a local tar first (phase `image_load`: the nearest thing to a pull without
+//!   a registry). Its image has a layer of its own (a per-run nonce file beside the
+//!   probe), so the load really extracts it rather than finding it in place. It
+//!   takes no warm samples: those are the same as `runc-none`'s.
+//!
+//! Variants are `<oci runtime>-<network>`: runc or crun (when the daemon has it
+//! registered), network `none` or `bridge` (real services get a network, and it
+//! costs time). Containers run with a read-only root filesystem, all capabilities
+//! dropped, no-new-privileges and a memory limit, unless `--docker-unhardened`.
+//!
+//! Every container is labelled `coldstart.run=<run id>` with the harness's pid and
+//! host. It is removed after its sample; `close` removes whatever is left with the
+//! run's label; and at start, containers of earlier runs whose harness is gone are
+//! removed and reported.
+
+use super::{
+    line, Availability, Built, ColdStart, Instance, Request, Response, RunContext, Runner,
+    RunnerInfo, RunnerKey, RuntimeKind, SampleError,
+};
+use crate::phase::{PhaseTimes, Stopwatch};
+use crate::probes::ProbeArtifacts;
+use anyhow::Context as _;
+use async_trait::async_trait;
+use bollard::container::LogOutput;
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    AttachContainerOptionsBuilder, BuildImageOptionsBuilder, ImportImageOptionsBuilder,
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+};
+use bollard::Docker;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use probe_core::protocol::{HarnessLine, ProbeLine};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+/// `<oci runtime>-<network>`, and the image-load variant.
+pub const VARIANTS: &[&str] = &[
+    "runc-none",
+    "runc-bridge",
+    "crun-none",
+    "crun-bridge",
+    "runc-none-image",
+];
+
+/// The label every container of a run carries.
+pub const RUN_LABEL: &str = "coldstart.run";
+const PID_LABEL: &str = "coldstart.pid";
+const HOST_LABEL: &str = "coldstart.host";
+
+/// How long to wait for the daemon to answer the first request.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Timeout of the preflight container, whatever the run's `--timeout`.
+const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(60);
+
+const DOCKERFILE: &str =
+    "FROM scratch\nCOPY rootfs/ /\nENTRYPOINT [\"/coldstart-probe\", \"serve\"]\n";
+
+/// Container settings from the command line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Memory limit of each container.
+    pub memory_bytes: u64,
+    /// Read-only root filesystem, all capabilities dropped, no-new-privileges.
+    pub hardened: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            memory_bytes: 256 << 20,
+            hardened: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Variant {
+    oci: &'static str,
+    network: &'static str,
+    image_load: bool,
+}
+
+impl Variant {
+    fn parse(name: &str) -> Variant {
+        let image_load = name.ends_with("-image");
+        let base = name.trim_end_matches("-image");
+        let (oci, network) = base.split_once('-').expect("variants are <oci>-<network>");
+        let pick = |options: &[&'static str], value: &str| {
+            *options
+                .iter()
+                .find(|o| **o == value)
+                .unwrap_or_else(|| unreachable!("docker variant {name:?} is not in VARIANTS"))
+        };
+        Variant {
+            oci: pick(&["runc", "crun"], oci),
+            network: pick(&["none", "bridge"], network),
+            image_load,
+        }
+    }
+}
+
+/// Where the daemon is, as DOCKER_HOST or the default socket says.
+pub fn endpoint() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+}
+
+fn no_daemon(what: impl std::fmt::Display) -> String {
+    format!(
+        "no Docker daemon at {}: {what}: start dockerd (or set DOCKER_HOST), or pass --runtime process,wasm",
+        endpoint()
+    )
+}
+
+/// Connects and negotiates the API version with the daemon.
+pub async fn connect() -> Result<Docker, String> {
+    let docker = Docker::connect_with_defaults()
+        .map_err(no_daemon)?
+        .with_timeout(Duration::from_secs(120));
+    match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
+        Ok(Ok(docker)) => Ok(docker),
+        Ok(Err(e)) => Err(no_daemon(e)),
+        Err(_) => Err(no_daemon(format!(
+            "no answer within {}",
+            humantime::format_duration(CONNECT_TIMEOUT)
+        ))),
+    }
+}
+
+/// What the daemon is and which OCI runtimes it has.
+struct Daemon {
+    versions: BTreeMap<String, String>,
+    runtimes: Vec<String>,
+}
+
+async fn inspect_daemon(docker: &Docker) -> Result<Daemon, String> {
+    let version = docker.version().await.map_err(no_daemon)?;
+    let info = docker.info().await.map_err(no_daemon)?;
+    let mut versions = BTreeMap::new();
+    versions.insert(
+        "docker_engine".to_string(),
+        version.version.unwrap_or_else(|| "unknown".into()),
+    );
+    let api = docker.client_version();
+    versions.insert(
+        "docker_api".to_string(),
+        format!("{}.{}", api.major_version, api.minor_version),
+    );
+    if let Some(runc) = info.runc_commit.and_then(|c| c.id) {
+        versions.insert("runc_commit".to_string(), runc);
+    }
+    let runtimes = info
+        .runtimes
+        .map(|r| r.into_keys().collect())
+        .unwrap_or_default();
+    Ok(Daemon { versions, runtimes })
+}
+
+fn missing_oci(oci: &str) -> String {
+    format!(
+        "the daemon has no OCI runtime {oci:?}: register it in /etc/docker/daemon.json \
+         (\"runtimes\": {{\"{oci}\": {{\"path\": \"/usr/bin/{oci}\"}}}}) and restart dockerd"
+    )
+}
+
+fn unavailable_variants(runtimes: &[String]) -> Vec<(&'static str, String)> {
+    VARIANTS
+        .iter()
+        .filter_map(|name| {
+            let oci = Variant::parse(name).oci;
+            (!runtimes.iter().any(|r| r == oci)).then(|| (*name, missing_oci(oci)))
+        })
+        .collect()
+}
+
+pub async fn detect(probes: &Result<ProbeArtifacts, String>) -> Availability {
+    let mut availability = Availability {
+        runtime: RuntimeKind::Docker,
+        variants: VARIANTS,
+        versions: BTreeMap::new(),
+        unavailable: None,
+        unavailable_variants: Vec::new(),
+    };
+    if let Err(e) = probes {
+        availability.unavailable = Some(e.clone());
+        return availability;
+    }
+    let daemon = match connect().await {
+        Ok(docker) => inspect_daemon(&docker).await,
+        Err(e) => Err(e),
+    };
+    match daemon {
+        Ok(daemon) => {
+            availability.versions = daemon.versions;
+            availability.unavailable_variants = unavailable_variants(&daemon.runtimes);
+        }
+        Err(e) => availability.unavailable = Some(e),
+    }
+    availability
+}
+
+fn api_error(what: &str, e: bollard::errors::Error) -> SampleError {
+    SampleError::Runtime(format!("{what}: {e}"))
+}
+
+fn is_not_found(e: &bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+/// A build context (tar) of the Dockerfile and a rootfs holding the probe and any
+/// extra files.
+fn build_context(probe: &[u8], extra: &[(&str, &[u8])]) -> anyhow::Result<Vec<u8>> {
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut add = |path: &str, mode: u32, data: &[u8]| -> std::io::Result<()> {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(mode);
+        header.set_mtime(0);
+        header.set_cksum();
+        tar.append_data(&mut header, path, data)
+    };
+    add("Dockerfile", 0o644, DOCKERFILE.as_bytes())?;
+    add("rootfs/coldstart-probe", 0o755, probe)?;
+    for (name, data) in extra {
+        add(&format!("rootfs/{name}"), 0o644, data)?;
+    }
+    Ok(tar.into_inner()?)
+}
+
+/// Builds an image from a context through the Engine API (no registry involved).
+async fn build_image(docker: &Docker, tag: &str, context: Vec<u8>) -> anyhow::Result<()> {
+    let options = BuildImageOptionsBuilder::new()
+        .t(tag)
+        .rm(true)
+        .forcerm(true)
+        .build();
+    let mut stream = docker.build_image(
+        options,
+        None,
+        Some(bollard::body_full(Bytes::from(context))),
+    );
+    while let Some(step) = stream.next().await {
+        let step = step.with_context(|| format!("building image {tag}"))?;
+        if let Some(error) = step.error_detail.and_then(|d| d.message) {
+            anyhow::bail!("building image {tag}: {error}");
+        }
+    }
+    Ok(())
+}
+
+/// The probe image, built only when no image of this exact content exists.
+struct Image {
+    tag: String,
+    id: String,
+    bytes: u64,
+    built_now: bool,
+}
+
+async fn ensure_probe_image(docker: &Docker, probe: &[u8]) -> anyhow::Result<Image> {
+    let digest: String = Sha256::new()
+        .chain_update(probe)
+        .chain_update(DOCKERFILE)
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let tag = format!("coldstart-probe:{}", &digest[..16]);
+    let mut built_now = false;
+    let inspect = match docker.inspect_image(&tag).await {
+        Ok(image) => image,
+        Err(e) if is_not_found(&e) => {
+            build_image(docker, &tag, build_context(probe, &[])?).await?;
+            built_now = true;
+            docker
+                .inspect_image(&tag)
+                .await
+                .with_context(|| format!("inspecting the image {tag} just built"))?
+        }
+        Err(e) => return Err(e).with_context(|| format!("inspecting image {tag}")),
+    };
+    Ok(Image {
+        tag,
+        id: inspect.id.unwrap_or_default(),
+        bytes: inspect.size.unwrap_or(0).max(0) as u64,
+        built_now,
+    })
+}
+
+/// Removes containers labelled by runs whose harness process is gone; returns notes.
+async fn remove_stale(docker: &Docker) -> anyhow::Result<Vec<String>> {
+    let filters = HashMap::from([("label", vec![RUN_LABEL])]);
+    let options = ListContainersOptionsBuilder::new()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let containers = docker
+        .list_containers(Some(options))
+        .await
+        .context("listing containers left by earlier runs")?;
+    let me = hostname();
+    let mut notes = Vec::new();
+    for container in containers {
+        let labels = container.labels.unwrap_or_default();
+        if labels.get(HOST_LABEL) != Some(&me) {
+            continue; // another machine's run on a shared daemon
+        }
+        let owner_alive = labels
+            .get(PID_LABEL)
+            .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).ok())
+            .is_some_and(|comm| comm.trim() == "coldstart");
+        if owner_alive {
+            continue;
+        }
+        let id = container.id.unwrap_or_default();
+        remove_container(docker, &id).await.ok();
+        notes.push(format!(
+            "removed container {} left by run {}",
+            &id[..id.len().min(12)],
+            labels.get(RUN_LABEL).map(String::as_str).unwrap_or("?")
+        ));
+    }
+    Ok(notes)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
+async fn remove_container(docker: &Docker, id: &str) -> Result<(), bollard::errors::Error> {
+    let options = RemoveContainerOptionsBuilder::new()
+        .force(true)
+        .v(true)
+        .build();
+    match docker.remove_container(id, Some(options)).await {
+        Err(e) if !is_not_found(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<Built>> {
+    let docker = connect().await.map_err(anyhow::Error::msg)?;
+    let daemon = inspect_daemon(&docker).await.map_err(anyhow::Error::msg)?;
+    let stale = remove_stale(&docker).await?;
+    for note in &stale {
+        eprintln!("docker: {note}");
+    }
+    let probe_path = ctx.probes.native();
+    let probe = std::fs::read(&probe_path)
+        .with_context(|| format!("cannot read the native probe {}", probe_path.display()))?;
+    let image = ensure_probe_image(&docker, &probe).await?;
+    let missing = unavailable_variants(&daemon.runtimes);
+
+    let mut built = Vec::new();
+    for name in variants {
+        if let Some((_, reason)) = missing.iter().find(|(v, _)| v == name) {
+            built.push(Built::Skipped {
+                variant: name,
+                reason: reason.clone(),
+            });
+            continue;
+        }
+        let variant = Variant::parse(name);
+        let mut info = RunnerInfo {
+            versions: daemon.versions.clone(),
+            artifact_bytes: Some(image.bytes),
+            ..Default::default()
+        };
+        let mut tag = image.tag.clone();
+        let mut load = None;
+        if variant.image_load {
+            // An image with a layer of its own, saved to a tar and then removed.
+            tag = format!("coldstart-probe-load:{}", ctx.run_id);
+            let nonce = format!("{}\n", ctx.run_id);
+            let context = build_context(&probe, &[("coldstart-nonce", nonce.as_bytes())])?;
+            build_image(&docker, &tag, context).await?;
+            let tar: Vec<Bytes> = docker
+                .export_image(&tag)
+                .try_collect()
+                .await
+                .with_context(|| format!("saving image {tag}"))?;
+            let tar = Bytes::from(tar.concat());
+            let inspect = docker
+                .inspect_image(&tag)
+                .await
+                .context("inspecting the load image")?;
+            info.artifact_bytes = Some(inspect.size.unwrap_or(0).max(0) as u64);
+            info.details
+                .insert("image_tar_bytes".into(), tar.len().into());
+            remove_image(&docker, &tag).await?;
+            load = Some(tar);
+        }
+        let d = &mut info.details;
+        d.insert("image".into(), tag.clone().into());
+        d.insert("image_id".into(), image.id.clone().into());
+        d.insert("image_built_this_run".into(), image.built_now.into());
+        d.insert("oci_runtime".into(), variant.oci.into());
+        d.insert("network".into(), variant.network.into());
+        d.insert("memory_limit_bytes".into(), ctx.docker.memory_bytes.into());
+        d.insert("hardened".into(), ctx.docker.hardened.into());
+        d.insert("endpoint".into(), endpoint().into());
+        if !stale.is_empty() {
+            d.insert("stale_containers_removed".into(), stale.clone().into());
+        }
+        let mut runner = DockerRunner {
+            key: RunnerKey::new(RuntimeKind::Docker.name(), *name),
+            docker: docker.clone(),
+            variant,
+            tag,
+            load,
+            run_id: ctx.run_id.clone(),
+            env: vec![
+                format!("COLDSTART_INIT_KIB={}", ctx.params.init_kib),
+                format!("COLDSTART_INIT_ITERS={}", ctx.params.init_iters),
+            ],
+            settings: ctx.docker.clone(),
+            timeout: ctx.timeout,
+            info,
+        };
+        built.push(match runner.preflight().await {
+            Ok(()) => Built::Ready(Box::new(runner)),
+            Err(reason) => {
+                runner.close().await;
+                Built::Skipped {
+                    variant: name,
+                    reason,
+                }
+            }
+        });
+    }
+    Ok(built)
+}
+
+async fn remove_image(docker: &Docker, tag: &str) -> anyhow::Result<()> {
+    let options = RemoveImageOptionsBuilder::new().force(true).build();
+    match docker.remove_image(tag, Some(options), None).await {
+        Err(e) if !is_not_found(&e) => Err(e).with_context(|| format!("removing image {tag}")),
+        _ => Ok(()),
+    }
+}
+
+struct DockerRunner {
+    key: RunnerKey,
+    docker: Docker,
+    variant: Variant,
+    tag: String,
+    /// The saved image, for the image-load variant.
+    load: Option<Bytes>,
+    run_id: String,
+    env: Vec<String>,
+    settings: Settings,
+    timeout: Duration,
+    info: RunnerInfo,
+}
+
+impl DockerRunner {
+    /// Starts one container without init work and tears it down, untimed: proves
+    /// this OCI runtime and network can start containers here at all (crun, for one,
+    /// refuses hosts whose cgroups are in hybrid mode).
+    async fn preflight(&mut self) -> Result<(), String> {
+        let (env, timeout) = (self.env.clone(), self.timeout);
+        self.env = vec![
+            "COLDSTART_INIT_KIB=0".into(),
+            "COLDSTART_INIT_ITERS=0".into(),
+        ];
+        self.timeout = PREFLIGHT_TIMEOUT;
+        let started = self.cold_start(Request { seq: 0, iters: 1 }).await;
+        (self.env, self.timeout) = (env, timeout);
+        let start = started.map_err(|e| {
+            let mut reason = format!(
+                "a first container with {} did not start: {e}",
+                self.variant.oci
+            );
+            if reason.contains("cgroups in hybrid mode") {
+                reason.push_str(
+                    " (crun needs the cgroup v2 hierarchy without controllers; binding the \
+                     controller left there to cgroup v1, e.g. `mount -t cgroup -o hugetlb cgroup \
+                     /sys/fs/cgroup/hugetlb`, lets it run)",
+                );
+            }
+            reason
+        })?;
+        start
+            .instance
+            .teardown()
+            .await
+            .map(drop)
+            .map_err(|e| format!("a first container did not stop cleanly: {e}"))
+    }
+
+    fn container_config(&self) -> ContainerCreateBody {
+        let labels = HashMap::from([
+            (RUN_LABEL.to_string(), self.run_id.clone()),
+            (PID_LABEL.to_string(), std::process::id().to_string()),
+            (HOST_LABEL.to_string(), hostname()),
+        ]);
+        let mut host = HostConfig {
+            network_mode: Some(self.variant.network.into()),
+            runtime: Some(self.variant.oci.into()),
+            memory: Some(self.settings.memory_bytes as i64),
+            auto_remove: Some(false),
+            ..Default::default()
+        };
+        if self.settings.hardened {
+            host.readonly_rootfs = Some(true);
+            host.cap_drop = Some(vec!["ALL".into()]);
+            host.security_opt = Some(vec!["no-new-privileges".into()]);
+        }
+        ContainerCreateBody {
+            image: Some(self.tag.clone()),
+            env: Some(self.env.clone()),
+            attach_stdin: Some(true),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            open_stdin: Some(true),
+            stdin_once: Some(false),
+            tty: Some(false),
+            labels: Some(labels),
+            host_config: Some(host),
+            ..Default::default()
+        }
+    }
+
+    /// Loads the saved image (the timed `image_load` phase).
+    async fn load_image(&self, tar: Bytes) -> Result<(), SampleError> {
+        let options = ImportImageOptionsBuilder::new().quiet(true).build();
+        let mut stream = self
+            .docker
+            .import_image(options, bollard::body_full(tar), None);
+        while let Some(step) = stream.next().await {
+            let step = step.map_err(|e| api_error("loading the image", e))?;
+            if let Some(error) = step.error_detail.and_then(|d| d.message) {
+                return Err(SampleError::Runtime(format!("loading the image: {error}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// From create to the first response; the container id is known once created.
+    async fn start(
+        &self,
+        request: Request,
+        deadline: Instant,
+        id: &mut Option<String>,
+    ) -> Result<(Box<dyn Instance>, Response, PhaseTimes), SampleError> {
+        if self.load.is_some() {
+            // Untimed: the image must be absent before the timed load.
+            remove_image(&self.docker, &self.tag)
+                .await
+                .map_err(|e| SampleError::Runtime(format!("{e:#}")))?;
+        }
+        let mut sw = Stopwatch::start();
+        if let Some(tar) = &self.load {
+            within(deadline, self.timeout, self.load_image(tar.clone())).await?;
+            sw.lap("image_load");
+        }
+        let created = within(deadline, self.timeout, async {
+            self.docker
+                .create_container(None, self.container_config())
+                .await
+                .map_err(|e| api_error("creating the container", e))
+        })
+        .await?;
+        *id = Some(created.id.clone());
+        sw.lap("create");
+        let attach = AttachContainerOptionsBuilder::new()
+            .stdin(true)
+            .stdout(true)
+            .stderr(true)
+            .stream(true)
+            .build();
+        let attached = within(deadline, self.timeout, async {
+            self.docker
+                .attach_container(&created.id, Some(attach))
+                .await
+                .map_err(|e| api_error("attaching to the container", e))
+        })
+        .await?;
+        sw.lap("attach");
+        within(deadline, self.timeout, async {
+            self.docker
+                .start_container(&created.id, None)
+                .await
+                .map_err(|e| api_error("starting the container", e))
+        })
+        .await?;
+        sw.lap("start");
+        let mut instance = Container {
+            docker: self.docker.clone(),
+            id: created.id.clone(),
+            input: attached.input,
+            output: attached.output,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            timeout: self.timeout,
+        };
+        let ready = match instance.read(deadline).await.and_then(line::expect_ready) {
+            Ok(ready) => ready,
+            Err(e) => return Err(instance.explain(e).await),
+        };
+        sw.lap("ready");
+        let response = match instance.invoke(request, deadline).await {
+            Ok(response) => response,
+            Err(e) => return Err(instance.explain(e).await),
+        };
+        sw.lap("first_response");
+        line::check_same_instance(ready, &response)?;
+        Ok((Box::new(instance), response, sw.finish()))
+    }
+}
+
+/// Runs `work` until the sample's deadline.
+async fn within<T>(
+    deadline: Instant,
+    timeout: Duration,
+    work: impl std::future::Future<Output = Result<T, SampleError>>,
+) -> Result<T, SampleError> {
+    tokio::time::timeout_at(deadline.into(), work)
+        .await
+        .unwrap_or(Err(SampleError::Timeout(timeout)))
+}
+
+#[async_trait(?Send)]
+impl Runner for DockerRunner {
+    fn key(&self) -> &RunnerKey {
+        &self.key
+    }
+
+    fn cold_phases(&self) -> &'static [&'static str] {
+        if self.variant.image_load {
+            &[
+                "image_load",
+                "create",
+                "attach",
+                "start",
+                "ready",
+                "first_response",
+            ]
+        } else {
+            &["create", "attach", "start", "ready", "first_response"]
+        }
+    }
+
+    fn info(&self) -> RunnerInfo {
+        self.info.clone()
+    }
+
+    fn supports_warm(&self) -> bool {
+        !self.variant.image_load
+    }
+
+    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError> {
+        let deadline = Instant::now() + self.timeout;
+        let mut id = None;
+        match self.start(request, deadline, &mut id).await {
+            Ok((instance, response, times)) => Ok(ColdStart {
+                instance,
+                response,
+                times,
+            }),
+            Err(e) => {
+                // Nothing a failed sample created is left behind.
+                if let Some(id) = id {
+                    let _ = remove_container(&self.docker, &id).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn close(&mut self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let label = format!("{RUN_LABEL}={}", self.run_id);
+        let filters = HashMap::from([("label", vec![label.as_str()])]);
+        let options = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        match self.docker.list_containers(Some(options)).await {
+            Ok(left) => {
+                for container in left {
+                    let id = container.id.unwrap_or_default();
+                    match remove_container(&self.docker, &id).await {
+                        Ok(()) => notes.push(format!("removed container {id} left by this run")),
+                        Err(e) => notes.push(format!("could not remove container {id}: {e}")),
+                    }
+                }
+            }
+            Err(e) => notes.push(format!("could not list this run's containers: {e}")),
+        }
+        if self.load.is_some() {
+            if let Err(e) = remove_image(&self.docker, &self.tag).await {
+                notes.push(format!("{e:#}"));
+            }
+        }
+        notes
+    }
+}
+
+type Output = Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
+
+/// A live container, spoken to over its attached stdin/stdout.
+struct Container {
+    docker: Docker,
+    id: String,
+    input: Pin<Box<dyn AsyncWrite + Send>>,
+    output: Output,
+    /// Stdout bytes not yet consumed as lines.
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    timeout: Duration,
+}
+
+impl Container {
+    async fn read(&mut self, deadline: Instant) -> Result<ProbeLine, SampleError> {
+        loop {
+            if let Some(end) = self.stdout.iter().position(|b| *b == b'\n') {
+                let text: Vec<u8> = self.stdout.drain(..=end).collect();
+                return line::parse(&String::from_utf8_lossy(&text));
+            }
+            let next = tokio::time::timeout_at(deadline.into(), self.output.next()).await;
+            match next {
+                Err(_) => return Err(SampleError::Timeout(self.timeout)),
+                Ok(None) => {
+                    return Err(SampleError::Crashed(
+                        "the container closed its output".into(),
+                    ))
+                }
+                Ok(Some(Err(e))) => return Err(api_error("reading the container's output", e)),
+                Ok(Some(Ok(LogOutput::StdOut { message } | LogOutput::Console { message }))) => {
+                    self.stdout.extend_from_slice(&message)
+                }
+                Ok(Some(Ok(LogOutput::StdErr { message }))) => {
+                    self.stderr.extend_from_slice(&message)
+                }
+                Ok(Some(Ok(LogOutput::StdIn { .. }))) => {}
+            }
+        }
+    }
+
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), SampleError> {
+        self.input
+            .write_all(bytes)
+            .await
+            .map_err(|e| SampleError::Crashed(format!("writing the container's stdin: {e}")))?;
+        self.input
+            .flush()
+            .await
+            .map_err(|e| SampleError::Crashed(format!("writing the container's stdin: {e}")))
+    }
+
+    async fn invoke(
+        &mut self,
+        request: Request,
+        deadline: Instant,
+    ) -> Result<Response, SampleError> {
+        self.send(&line::invoke(request)).await?;
+        line::expect_done(self.read(deadline).await?, request)
+    }
+
+    /// Adds the container's exit code and stderr to a crash.
+    async fn explain(&self, error: SampleError) -> SampleError {
+        match error {
+            SampleError::Crashed(what) => {
+                let state = self
+                    .docker
+                    .inspect_container(&self.id, None)
+                    .await
+                    .ok()
+                    .and_then(|c| c.state);
+                let code = state
+                    .and_then(|s| s.exit_code)
+                    .map(|c| format!(", exit code {c}"))
+                    .unwrap_or_default();
+                let stderr = line::tail(&String::from_utf8_lossy(&self.stderr), 500);
+                let stderr = if stderr.is_empty() {
+                    String::new()
+                } else {
+                    format!("; stderr: {stderr}")
+                };
+                SampleError::Crashed(format!("{what}{code}{stderr}"))
+            }
+            other => other,
+        }
+    }
+}
+
+#[async_trait(?Send)]
+impl Instance for Container {
+    async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
+        let deadline = Instant::now() + self.timeout;
+        let sw = Stopwatch::start();
+        let response = Container::invoke(self, request, deadline).await?;
+        Ok((response, PhaseTimes::total_only(sw.elapsed())))
+    }
+
+    async fn teardown(mut self: Box<Self>) -> Result<Duration, SampleError> {
+        let start = Instant::now();
+        let _ = self.send(&line::encode(HarnessLine::Exit)).await;
+        let _ = self.input.shutdown().await;
+        // The probe exits on EXIT; wait for that, then remove the container.
+        let mut wait = self.docker.wait_container(&self.id, None);
+        let waited = tokio::time::timeout(self.timeout, wait.next()).await;
+        let removed = remove_container(&self.docker, &self.id).await;
+        let took = start.elapsed();
+        removed.map_err(|e| api_error("removing the container", e))?;
+        match waited {
+            Err(_) => Err(SampleError::Timeout(self.timeout)),
+            _ => Ok(took),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_parse() {
+        for name in VARIANTS {
+            let v = Variant::parse(name);
+            assert_eq!(v.image_load, name.ends_with("-image"));
+        }
+        assert_eq!(
+            Variant::parse("crun-bridge"),
+            Variant {
+                oci: "crun",
+                network: "bridge",
+                image_load: false
+            }
+        );
+    }
+
+    #[test]
+    fn variants_need_their_oci_runtime() {
+        let missing = unavailable_variants(&["runc".into(), "io.containerd.runc.v2".into()]);
+        let names: Vec<&str> = missing.iter().map(|(v, _)| *v).collect();
+        assert_eq!(names, ["crun-none", "crun-bridge"]);
+        assert!(missing[0].1.contains("/etc/docker/daemon.json"));
+    }
+
+    #[test]
+    fn build_context_holds_the_probe() {
+        let tar = build_context(b"probe", &[("coldstart-nonce", b"x")]).unwrap();
+        let mut archive = tar::Archive::new(tar.as_slice());
+        let names: Vec<String> = archive
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Dockerfile",
+                "rootfs/coldstart-probe",
+                "rootfs/coldstart-nonce"
+            ]
+        );
+    }
+}
