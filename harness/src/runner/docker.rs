@@ -217,7 +217,15 @@ pub async fn detect(probes: &Result<ProbeArtifacts, String>) -> Availability {
 }
 
 fn api_error(what: &str, e: bollard::errors::Error) -> SampleError {
-    SampleError::Runtime(format!("{what}: {e}"))
+    use bollard::errors::Error;
+    match e {
+        // The daemon went away (stopped, crashed, socket gone) mid-run.
+        Error::HyperLegacyError { .. } | Error::IOError { .. } => SampleError::Runtime(format!(
+            "{what}: lost the Docker daemon at {}: {e}",
+            endpoint()
+        )),
+        e => SampleError::Runtime(format!("{what}: {e}")),
+    }
 }
 
 fn is_not_found(e: &bollard::errors::Error) -> bool {
