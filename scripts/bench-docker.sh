@@ -8,7 +8,7 @@
 # Needs a Docker daemon and hyperfine. Prints medians; raw files go to $OUT.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-command -v hyperfine >/dev/null || { echo "error: hyperfine is missing: apt-get install -y hyperfine" >&2; exit 2; }
+require hyperfine "apt-get install -y hyperfine"
 docker info >/dev/null 2>&1 || { echo "error: no Docker daemon answers: start dockerd" >&2; exit 2; }
 rounds=${ROUNDS:-3}
 runs=${RUNS:-30}

@@ -10,7 +10,7 @@
 # Needs hyperfine (apt-get install hyperfine).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-command -v hyperfine >/dev/null || { echo "error: hyperfine is missing: apt-get install -y hyperfine" >&2; exit 2; }
+require hyperfine "apt-get install -y hyperfine"
 rounds=${ROUNDS:-5}
 runs=${RUNS:-200}
 out=${OUT:-$(mktemp -d)}

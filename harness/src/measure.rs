@@ -48,21 +48,18 @@ pub struct Item {
 
 /// The shuffled work order; `warm[i]` says whether runner `i` takes warm samples.
 pub fn work_order(plan: &Plan, warm: &[bool]) -> Vec<Item> {
-    let runners = warm.len();
-    let mut items = Vec::with_capacity(runners * (plan.cold + plan.warm) as usize);
-    for runner in 0..runners {
-        for _ in 0..plan.cold {
-            items.push(Item {
-                runner,
-                mode: Mode::Cold,
-            });
-        }
-        for _ in 0..if warm[runner] { plan.warm } else { 0 } {
-            items.push(Item {
-                runner,
-                mode: Mode::Warm,
-            });
-        }
+    let mut items = Vec::new();
+    for (runner, takes_warm) in warm.iter().enumerate() {
+        let cold = (0..plan.cold).map(|_| Item {
+            runner,
+            mode: Mode::Cold,
+        });
+        let warm_count = if *takes_warm { plan.warm } else { 0 };
+        let warm = (0..warm_count).map(|_| Item {
+            runner,
+            mode: Mode::Warm,
+        });
+        items.extend(cold.chain(warm));
     }
     items.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(plan.seed));
     items

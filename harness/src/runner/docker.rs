@@ -626,17 +626,8 @@ impl DockerRunner {
             stderr: Vec::new(),
             timeout: self.timeout,
         };
-        let ready = match instance.read(deadline).await.and_then(line::expect_ready) {
-            Ok(ready) => ready,
-            Err(e) => return Err(instance.explain(e).await),
-        };
-        sw.lap("ready");
-        let response = match instance.invoke(request, deadline).await {
-            Ok(response) => response,
-            Err(e) => return Err(instance.explain(e).await),
-        };
-        sw.lap("first_response");
-        line::check_same_instance(ready, &response)?;
+        let response =
+            line::ready_and_first_response(&mut instance, &mut sw, request, deadline).await?;
         Ok((Box::new(instance), response, sw.finish()))
     }
 }
@@ -743,7 +734,8 @@ struct Container {
     timeout: Duration,
 }
 
-impl Container {
+#[async_trait(?Send)]
+impl line::LineStream for Container {
     async fn read(&mut self, deadline: Instant) -> Result<ProbeLine, SampleError> {
         loop {
             if let Some(end) = self.stdout.iter().position(|b| *b == b'\n') {
@@ -781,17 +773,8 @@ impl Container {
             .map_err(|e| SampleError::Crashed(format!("writing the container's stdin: {e}")))
     }
 
-    async fn invoke(
-        &mut self,
-        request: Request,
-        deadline: Instant,
-    ) -> Result<Response, SampleError> {
-        self.send(&line::invoke(request)).await?;
-        line::expect_done(self.read(deadline).await?, request)
-    }
-
     /// Adds the container's exit code and stderr to a crash.
-    async fn explain(&self, error: SampleError) -> SampleError {
+    async fn explain(&mut self, error: SampleError) -> SampleError {
         match error {
             SampleError::Crashed(what) => {
                 let state = self
@@ -820,15 +803,12 @@ impl Container {
 #[async_trait(?Send)]
 impl Instance for Container {
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
-        let deadline = Instant::now() + self.timeout;
-        let sw = Stopwatch::start();
-        let response = Container::invoke(self, request, deadline).await?;
-        Ok((response, PhaseTimes::total_only(sw.elapsed())))
+        line::warm_round_trip(self, request, self.timeout).await
     }
 
     async fn teardown(mut self: Box<Self>) -> Result<Duration, SampleError> {
         let start = Instant::now();
-        let _ = self.send(&line::encode(HarnessLine::Exit)).await;
+        let _ = line::LineStream::send(&mut *self, &line::encode(HarnessLine::Exit)).await;
         let _ = self.input.shutdown().await;
         // The probe exits on EXIT; wait for that, then remove the container.
         let mut wait = self.docker.wait_container(&self.id, None);

@@ -3,7 +3,66 @@
 //! write and how to judge each line read back. Transport stays with each runner.
 
 use super::{Request, Response, SampleError};
+use crate::phase::{PhaseTimes, Stopwatch};
+use async_trait::async_trait;
 use probe_core::protocol::{HarnessLine, ProbeLine};
+use std::time::{Duration, Instant};
+
+/// An instance reached by lines over some byte stream.
+#[async_trait(?Send)]
+pub trait LineStream {
+    /// The next probe line, by the deadline.
+    async fn read(&mut self, deadline: Instant) -> Result<ProbeLine, SampleError>;
+    /// Writes encoded harness lines.
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), SampleError>;
+    /// Adds what the instance can tell about a failure (exit status, stderr).
+    async fn explain(&mut self, error: SampleError) -> SampleError;
+}
+
+/// One INVOKE/DONE round trip, checking the echoed sequence number.
+pub async fn round_trip(
+    stream: &mut impl LineStream,
+    request: Request,
+    deadline: Instant,
+) -> Result<Response, SampleError> {
+    stream.send(&invoke(request)).await?;
+    expect_done(stream.read(deadline).await?, request)
+}
+
+/// The end of every line-speaking cold start: `ready` (READY read) and
+/// `first_response` (INVOKE written, DONE read, from the same instance).
+pub async fn ready_and_first_response(
+    stream: &mut impl LineStream,
+    sw: &mut Stopwatch,
+    request: Request,
+    deadline: Instant,
+) -> Result<Response, SampleError> {
+    let result = async {
+        let ready = expect_ready(stream.read(deadline).await?)?;
+        sw.lap("ready");
+        let response = round_trip(stream, request, deadline).await?;
+        sw.lap("first_response");
+        check_same_instance(ready, &response)?;
+        Ok(response)
+    }
+    .await;
+    match result {
+        Ok(response) => Ok(response),
+        Err(e) => Err(stream.explain(e).await),
+    }
+}
+
+/// A warm sample: one round trip, timed whole.
+pub async fn warm_round_trip(
+    stream: &mut impl LineStream,
+    request: Request,
+    timeout: Duration,
+) -> Result<(Response, PhaseTimes), SampleError> {
+    let deadline = Instant::now() + timeout;
+    let sw = Stopwatch::start();
+    let response = round_trip(stream, request, deadline).await?;
+    Ok((response, PhaseTimes::total_only(sw.elapsed())))
+}
 
 /// The bytes of one harness line, newline included.
 pub fn encode(line: HarnessLine) -> Vec<u8> {

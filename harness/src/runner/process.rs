@@ -118,19 +118,8 @@ impl Runner for ProcessRunner {
             })?;
         sw.lap("spawn");
         let mut probe = LineProbe::new(child, self.timeout);
-        let ready = match probe.read(deadline).await.and_then(line::expect_ready) {
-            Ok(id) => id,
-            Err(e) => return Err(probe.fail(e).await),
-        };
-        sw.lap("ready");
-        let response = match probe.invoke(request, deadline).await {
-            Ok(response) => response,
-            Err(e) => return Err(probe.fail(e).await),
-        };
-        sw.lap("first_response");
-        if let Err(e) = line::check_same_instance(ready, &response) {
-            return Err(probe.fail(e).await);
-        }
+        let response =
+            line::ready_and_first_response(&mut probe, &mut sw, request, deadline).await?;
         Ok(ColdStart {
             instance: Box::new(probe),
             response,
@@ -163,8 +152,27 @@ impl LineProbe {
         }
     }
 
+    /// Asks the probe to exit and waits until it has; kills it if it does not.
+    pub async fn shutdown(mut self) -> Result<Duration, SampleError> {
+        let start = Instant::now();
+        let _ = line::LineStream::send(&mut self, &line::encode(HarnessLine::Exit)).await;
+        drop(self.stdin.take());
+        match tokio::time::timeout(self.timeout, self.child.wait()).await {
+            Ok(Ok(status)) if status.success() => Ok(start.elapsed()),
+            Ok(Ok(status)) => Err(SampleError::Crashed(format!("exited with {status}"))),
+            Ok(Err(e)) => Err(SampleError::Runtime(format!("waiting for the probe: {e}"))),
+            Err(_) => {
+                let _ = self.child.kill().await;
+                Err(SampleError::Timeout(self.timeout))
+            }
+        }
+    }
+}
+
+#[async_trait(?Send)]
+impl line::LineStream for LineProbe {
     /// Reads the next protocol line; end of output means the probe died.
-    pub async fn read(&mut self, deadline: Instant) -> Result<ProbeLine, SampleError> {
+    async fn read(&mut self, deadline: Instant) -> Result<ProbeLine, SampleError> {
         self.line.clear();
         let read = tokio::time::timeout_at(deadline.into(), self.stdout.read_line(&mut self.line));
         match read.await {
@@ -175,8 +183,8 @@ impl LineProbe {
         }
     }
 
-    /// Writes one harness line (already encoded).
-    pub async fn send(&mut self, bytes: &[u8]) -> Result<(), SampleError> {
+    /// Writes encoded harness lines.
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), SampleError> {
         let stdin = self
             .stdin
             .as_mut()
@@ -187,19 +195,9 @@ impl LineProbe {
             .map_err(|e| SampleError::Crashed(format!("writing its stdin: {e}")))
     }
 
-    /// One INVOKE/DONE round trip, checking the echoed sequence number.
-    pub async fn invoke(
-        &mut self,
-        request: Request,
-        deadline: Instant,
-    ) -> Result<Response, SampleError> {
-        self.send(&line::invoke(request)).await?;
-        line::expect_done(self.read(deadline).await?, request)
-    }
-
     /// Kills the process after a failure and turns "closed its stdout" into the exit
     /// status and stderr that say why.
-    pub async fn fail(mut self, error: SampleError) -> SampleError {
+    async fn explain(&mut self, error: SampleError) -> SampleError {
         let _ = self.child.start_kill();
         let status = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
         let mut stderr = String::new();
@@ -224,31 +222,12 @@ impl LineProbe {
             other => other,
         }
     }
-
-    /// Asks the probe to exit and waits until it has; kills it if it does not.
-    pub async fn shutdown(mut self) -> Result<Duration, SampleError> {
-        let start = Instant::now();
-        let _ = self.send(&line::encode(HarnessLine::Exit)).await;
-        drop(self.stdin.take());
-        match tokio::time::timeout(self.timeout, self.child.wait()).await {
-            Ok(Ok(status)) if status.success() => Ok(start.elapsed()),
-            Ok(Ok(status)) => Err(SampleError::Crashed(format!("exited with {status}"))),
-            Ok(Err(e)) => Err(SampleError::Runtime(format!("waiting for the probe: {e}"))),
-            Err(_) => {
-                let _ = self.child.kill().await;
-                Err(SampleError::Timeout(self.timeout))
-            }
-        }
-    }
 }
 
 #[async_trait(?Send)]
 impl Instance for LineProbe {
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
-        let deadline = Instant::now() + self.timeout;
-        let sw = Stopwatch::start();
-        let response = LineProbe::invoke(self, request, deadline).await?;
-        Ok((response, PhaseTimes::total_only(sw.elapsed())))
+        line::warm_round_trip(self, request, self.timeout).await
     }
 
     async fn teardown(self: Box<Self>) -> Result<Duration, SampleError> {
