@@ -33,6 +33,82 @@ pub enum Command {
     Run(RunArgs),
     /// List the runtimes this build measures, whether each can run here, and why not
     Runtimes(RuntimesArgs),
+    /// Judge the article's claims against a result file, with the run's tables and plots
+    #[command(
+        after_help = "Examples:\n  coldstart report results.json\n  coldstart report results.json --format html -o report.html"
+    )]
+    Report(ReportArgs),
+    /// Compare two result files group by group; exit code 1 on a flagged regression
+    #[command(
+        after_help = "Examples:\n  coldstart compare results/latest.json new.json\n  coldstart compare base.json cand.json --threshold 5% --format markdown"
+    )]
+    Compare(CompareArgs),
+    /// Merge result files: histograms of matching groups are added
+    #[command(after_help = "Example:\n  coldstart merge results/2026/*.json -o merged.json")]
+    Merge(MergeArgs),
+}
+
+/// Output format of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Markdown,
+    Html,
+}
+
+/// Output format of `compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    Text,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A result file of `coldstart run` (or `merge`)
+    pub results: PathBuf,
+    /// text (a terminal table), markdown, or html (one self-contained page with plots)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write the report here instead of stdout
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Claims to judge (default: the article's, fixtures/claims.toml)
+    #[arg(long, value_name = "FILE")]
+    pub claims: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    pub baseline: PathBuf,
+    pub candidate: PathBuf,
+    /// Smallest change of a median that counts (e.g. 10%, 0.5%)
+    #[arg(long, default_value = "10%", value_parser = parse_percent, value_name = "PERCENT")]
+    pub threshold: f64,
+    /// Significance level of the permutation test
+    #[arg(long, default_value_t = 0.05, value_name = "P")]
+    pub alpha: f64,
+    #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
+    pub format: CompareFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Result files to merge, oldest first
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Where to write the merged file
+    #[arg(long, short, value_name = "PATH")]
+    pub output: PathBuf,
+}
+
+/// "10%" or "10" -> 0.10.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%');
+    match number.parse::<f64>() {
+        Ok(p) if p >= 0.0 && p.is_finite() => Ok(p / 100.0),
+        _ => Err(format!("{text:?} is not a percentage like 10% or 2.5%")),
+    }
 }
 
 #[derive(Debug, Args)]

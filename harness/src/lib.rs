@@ -9,11 +9,14 @@
 //! [`export`] (JSON, markdown, terminal table).
 
 pub mod cli;
+pub mod compare;
 pub mod export;
 pub mod host;
 pub mod measure;
+pub mod merge;
 pub mod phase;
 pub mod probes;
+pub mod report;
 pub mod results;
 pub mod runner;
 pub mod stats;
@@ -54,7 +57,89 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => run_suite(args).await,
         Command::Runtimes(args) => list_runtimes(args).await,
+        Command::Report(args) => report(args),
+        Command::Compare(args) => compare(args),
+        Command::Merge(args) => merge(args),
     }
+}
+
+/// Writes `text` to `path`, or to stdout.
+fn emit(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
+    match path {
+        Some(path) => export::json::write_atomic(path, text.as_bytes())
+            .map_err(|e| UsageError(format!("{e:#}")).into()),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn report(args: cli::ReportArgs) -> anyhow::Result<i32> {
+    let results = report::load::load(&args.results)?;
+    let claims_text = match &args.claims {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?,
+        None => report::claims::BUILTIN.to_string(),
+    };
+    let claims = report::claims::parse(&claims_text).map_err(|e| {
+        let file = args.claims.as_ref().map(|p| p.display().to_string());
+        UsageError(format!(
+            "{}: {e}",
+            file.unwrap_or_else(|| "built-in claims".into())
+        ))
+    })?;
+    let verdicts = report::claims::evaluate(&claims, &results);
+    let text = match args.format {
+        cli::ReportFormat::Text => report::text(&results, &verdicts),
+        cli::ReportFormat::Markdown => report::markdown(&results, &verdicts),
+        cli::ReportFormat::Html => {
+            report::html::render(&results, &verdicts).map_err(anyhow::Error::msg)?
+        }
+    };
+    emit(&text, args.output.as_deref())?;
+    Ok(EXIT_OK)
+}
+
+fn compare(args: cli::CompareArgs) -> anyhow::Result<i32> {
+    if !(0.0..1.0).contains(&args.alpha) || args.alpha == 0.0 {
+        return Err(UsageError(format!(
+            "--alpha {} must be between 0 and 1 (e.g. 0.05)",
+            args.alpha
+        ))
+        .into());
+    }
+    let baseline = report::load::load(&args.baseline)?;
+    let candidate = report::load::load(&args.candidate)?;
+    let result = compare::compare(&baseline, &candidate, args.threshold, args.alpha);
+    let text = compare::render(
+        &result,
+        &args.baseline.display().to_string(),
+        &args.candidate.display().to_string(),
+        args.format == cli::CompareFormat::Markdown,
+    );
+    print!("{text}");
+    Ok(if result.regressions() > 0 {
+        EXIT_SAMPLES_FAILED
+    } else {
+        EXIT_OK
+    })
+}
+
+fn merge(args: cli::MergeArgs) -> anyhow::Result<i32> {
+    let mut files = Vec::new();
+    for path in &args.files {
+        files.push((path.clone(), report::load::load(path)?));
+    }
+    let merged = merge::merge(&files)?;
+    export::json::write(&args.output, &merged).map_err(|e| UsageError(format!("{e:#}")))?;
+    eprintln!(
+        "merged {} runs ({} samples) into {}",
+        files.len(),
+        merged.samples.len(),
+        args.output.display()
+    );
+    Ok(EXIT_OK)
 }
 
 async fn list_runtimes(args: RuntimesArgs) -> anyhow::Result<i32> {
@@ -220,6 +305,7 @@ async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
         },
         runtimes: Vec::new(),
         samples: Vec::new(),
+        merged_from: None,
     };
 
     let mut runners = Vec::new();

@@ -41,6 +41,19 @@ pub struct ResultFile {
     pub runtimes: Vec<RuntimeResult>,
     /// Every sample taken, in the order taken, valid or not.
     pub samples: Vec<Sample>,
+    /// For a file made by `coldstart merge`: the runs it holds (absent otherwise).
+    /// Its statistics are sums of their histograms, its samples theirs in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<Vec<MergedRun>>,
+}
+
+/// One run inside a merged file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedRun {
+    pub run_id: String,
+    pub started_at: String,
+    /// The file it was read from.
+    pub source: String,
 }
 
 /// The program that wrote a result file.

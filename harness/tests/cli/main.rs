@@ -7,4 +7,5 @@ mod errors;
 mod faults;
 mod mock_run;
 mod probe_identity;
+mod reports;
 mod runs;

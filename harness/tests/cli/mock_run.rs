@@ -45,6 +45,7 @@ fn empty_results(plan: &Plan) -> ResultFile {
         },
         runtimes: vec![],
         samples: vec![],
+        merged_from: None,
     }
 }
 

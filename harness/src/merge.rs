@@ -1,0 +1,120 @@
+//! Merging result files: a history of scheduled runs becomes one distribution.
+//!
+//! Runtime variants are matched by (runtime, variant); each mode's phase histograms
+//! are added (HdrHistogram add, so nothing is re-estimated) and the summaries are read
+//! off the sums; counts of valid, invalid and failed samples are added; raw samples
+//! are concatenated. Files of another schema version are refused when loaded; runs
+//! of different probe parameters are refused here, since they measured different
+//! workloads.
+
+use crate::results::{hex, MergedRun, ModeResult, ResultFile, RunStatus, RuntimeResult};
+use crate::stats;
+use crate::UsageError;
+use std::path::PathBuf;
+
+fn add_mode(into: &mut ModeResult, from: &ModeResult) -> Result<(), String> {
+    into.ok += from.ok;
+    into.invalid += from.invalid;
+    into.failed += from.failed;
+    for (phase, summary) in &from.phases {
+        let merged = match into.phases.get(phase) {
+            None => summary.clone(),
+            Some(existing) => {
+                let mut hist = stats::decode(&existing.histogram)?;
+                hist.add(stats::decode(&summary.histogram)?)
+                    .map_err(|e| format!("adding {phase} histograms: {e:?}"))?;
+                stats::summarize(&hist).expect("a sum of non-empty histograms is not empty")
+            }
+        };
+        into.phases.insert(phase.clone(), merged);
+    }
+    Ok(())
+}
+
+fn add_runtime(into: &mut RuntimeResult, from: &RuntimeResult) -> Result<(), String> {
+    if !from.available {
+        return Ok(());
+    }
+    if !into.available {
+        *into = from.clone();
+        return Ok(());
+    }
+    add_mode(&mut into.modes.cold, &from.modes.cold)?;
+    add_mode(&mut into.modes.warm, &from.modes.warm)?;
+    into.teardown = match (into.teardown.take(), &from.teardown) {
+        (Some(a), Some(b)) => {
+            let mut hist = stats::decode(&a.histogram)?;
+            hist.add(stats::decode(&b.histogram)?)
+                .map_err(|e| format!("adding teardown histograms: {e:?}"))?;
+            stats::summarize(&hist)
+        }
+        (a, b) => a.or_else(|| b.clone()),
+    };
+    for phase in &from.phase_order {
+        if !into.phase_order.contains(phase) {
+            into.phase_order
+                .insert(into.phase_order.len().saturating_sub(1), phase.clone());
+        }
+    }
+    // The newest run's setup describes the merged row.
+    into.versions = from.versions.clone();
+    into.artifact_bytes = from.artifact_bytes;
+    into.details = from.details.clone();
+    Ok(())
+}
+
+/// Merges loaded files, in the order given.
+pub fn merge(files: &[(PathBuf, ResultFile)]) -> Result<ResultFile, UsageError> {
+    let (first_path, first) = files
+        .first()
+        .ok_or_else(|| UsageError("merge needs at least one result file".into()))?;
+    let mut merged = first.clone();
+    merged.merged_from = Some(Vec::new());
+    merged.runtimes.clear();
+    merged.samples.clear();
+    merged.wall_time_ns = 0;
+    merged.parameters.cold_samples = 0;
+    merged.parameters.warm_samples = 0;
+    for (path, file) in files {
+        let (a, b) = (&first.parameters, &file.parameters);
+        if (a.init_kib, a.init_iters, a.invoke_iters) != (b.init_kib, b.init_iters, b.invoke_iters)
+        {
+            return Err(UsageError(format!(
+                "{} and {} were run with different probe parameters (init {} KiB + {} rounds, {} per invocation vs init {} KiB + {} rounds, {} per invocation): merging them would mix different workloads",
+                first_path.display(), path.display(),
+                a.init_kib, a.init_iters, a.invoke_iters, b.init_kib, b.init_iters, b.invoke_iters
+            )));
+        }
+        for r in &file.runtimes {
+            let slot = merged
+                .runtimes
+                .iter()
+                .position(|m| m.runtime == r.runtime && m.variant == r.variant);
+            match slot {
+                None => merged.runtimes.push(r.clone()),
+                Some(i) => add_runtime(&mut merged.runtimes[i], r)
+                    .map_err(|e| UsageError(format!("{}: {e}", path.display())))?,
+            }
+        }
+        merged.samples.extend(file.samples.iter().cloned());
+        merged.wall_time_ns += file.wall_time_ns;
+        merged.parameters.cold_samples += b.cold_samples;
+        merged.parameters.warm_samples += b.warm_samples;
+        merged.started_at = merged.started_at.clone().min(file.started_at.clone());
+        merged.finished_at = merged.finished_at.clone().max(file.finished_at.clone());
+        if file.status != RunStatus::Complete {
+            merged.status = file.status;
+        }
+        merged
+            .merged_from
+            .as_mut()
+            .expect("set above")
+            .push(MergedRun {
+                run_id: file.run_id.clone(),
+                started_at: file.started_at.clone(),
+                source: path.display().to_string(),
+            });
+    }
+    merged.run_id = hex(rand::random());
+    Ok(merged)
+}

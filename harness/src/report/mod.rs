@@ -1,0 +1,205 @@
+//! Reports on result files: the article's claims judged against a run, with the run's
+//! tables, as text, markdown or a self-contained HTML page with plots. Any valid
+//! result file works, whatever runtimes it holds; what it lacks is `not measured`.
+
+pub mod claims;
+pub mod html;
+pub mod load;
+
+use crate::export::{self, format_bytes};
+use crate::results::{Mode, ResultFile};
+use claims::Verdict;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// What every report states: where, with what, from how many samples.
+pub fn provenance(results: &ResultFile) -> Vec<String> {
+    let h = &results.host;
+    let mut versions: BTreeMap<&str, &str> = BTreeMap::new();
+    for r in &results.runtimes {
+        for (k, v) in &r.versions {
+            versions.insert(k, v);
+        }
+    }
+    let versions: Vec<String> = versions.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let mut counts = Vec::new();
+    for r in results.runtimes.iter().filter(|r| r.available) {
+        let (c, w) = (&r.modes.cold, &r.modes.warm);
+        counts.push(format!("{}:{} {}+{}", r.runtime, r.variant, c.ok, w.ok));
+    }
+    vec![
+        format!(
+            "Run {} by {} {} · seed {} · started {} · {}",
+            results.run_id,
+            results.tool.name,
+            results.tool.version,
+            results.seed,
+            results.started_at,
+            serde_json::to_value(results.status)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default()
+        ),
+        format!(
+            "Host: {} · {} logical CPUs · {} · {} · kernel {}",
+            h.cpu_model,
+            h.logical_cpus,
+            format_bytes(h.memory_bytes),
+            h.os,
+            h.kernel
+        ),
+        format!(
+            "Versions: {}",
+            if versions.is_empty() {
+                "-".into()
+            } else {
+                versions.join(", ")
+            }
+        ),
+        format!(
+            "Valid samples (cold+warm): {} · {} samples in all",
+            if counts.is_empty() {
+                "none".into()
+            } else {
+                counts.join(", ")
+            },
+            results.samples.len()
+        ),
+    ]
+}
+
+/// The claims as a plain-text table, then the run's summary.
+pub fn text(results: &ResultFile, verdicts: &[Verdict]) -> String {
+    let mut out = String::new();
+    for line in provenance(results) {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(
+        out,
+        "\nThe article's claims, judged on this run (verdict on p50):\n"
+    );
+    let rows: Vec<[String; 5]> = verdicts
+        .iter()
+        .map(|v| {
+            [
+                v.claim.id.clone(),
+                v.on.clone(),
+                v.claimed(),
+                v.measured(),
+                v.words(),
+            ]
+        })
+        .collect();
+    let header = ["claim", "measured on", "claimed", "measured", "verdict"].map(String::from);
+    let widths: Vec<usize> = (0..4)
+        .map(|c| {
+            std::iter::once(&header)
+                .chain(&rows)
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = (0..4)
+            .map(|c| format!("{:<w$}", row[c], w = widths[c]))
+            .collect();
+        let _ = writeln!(out, "{}  {}", cells.join("  "), row[4]);
+    }
+    let _ = writeln!(out, "\nQuotes:");
+    let mut seen = Vec::new();
+    for v in verdicts {
+        if !seen.contains(&v.claim.id) {
+            seen.push(v.claim.id.clone());
+            let _ = writeln!(
+                out,
+                "  {} (line {}): \"{}\"",
+                v.claim.id, v.claim.line, v.claim.quote
+            );
+        }
+    }
+    let _ = writeln!(out, "\n{}", export::table::render(results));
+    out
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// The claims as a markdown table (for a PR comment or a README), then the run.
+pub fn markdown(results: &ResultFile, verdicts: &[Verdict]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# The article's claims, measured\n");
+    for line in provenance(results) {
+        let _ = writeln!(out, "{line}  ");
+    }
+    let _ = writeln!(
+        out,
+        "\nVerdicts are read off the p50; ratios are between runtimes of this one run.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| claim | the article says | measured on | claimed | measured | verdict |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|");
+    for v in verdicts {
+        let mut quote = format!("“{}” (l. {})", v.claim.quote, v.claim.line);
+        if let Some(note) = &v.claim.note {
+            quote.push_str(&format!(" — {note}"));
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | **{}** |",
+            v.claim.id,
+            md_escape(&quote),
+            md_escape(if v.on.is_empty() { "—" } else { &v.on }),
+            v.claimed(),
+            v.measured(),
+            md_escape(&v.words())
+        );
+    }
+    let _ = writeln!(out);
+    out.push_str(&export::markdown::render(results).replacen(
+        "# coldstart results",
+        "## The run",
+        1,
+    ));
+    out
+}
+
+/// Valid values of a group, raw samples first, else reconstructed from the histogram.
+pub fn group_values(
+    results: &ResultFile,
+    runtime: &str,
+    variant: &str,
+    mode: Mode,
+    phase: &str,
+) -> Vec<u64> {
+    let raw: Vec<u64> = results
+        .samples
+        .iter()
+        .filter(|s| s.ok && s.runtime == runtime && s.variant == variant && s.mode == mode)
+        .filter_map(|s| {
+            if phase == crate::phase::TOTAL {
+                s.total_ns
+            } else {
+                s.phases_ns.get(phase).copied()
+            }
+        })
+        .collect();
+    if !raw.is_empty() {
+        return raw;
+    }
+    let summary = results
+        .runtimes
+        .iter()
+        .find(|r| r.runtime == runtime && r.variant == variant)
+        .and_then(|r| r.modes.get(mode).phases.get(phase));
+    match summary.and_then(|s| crate::stats::decode(&s.histogram).ok()) {
+        Some(hist) => hist
+            .iter_recorded()
+            .flat_map(|v| std::iter::repeat_n(v.value_iterated_to(), v.count_at_value() as usize))
+            .collect(),
+        None => Vec::new(),
+    }
+}
