@@ -2,7 +2,6 @@
 
 use crate::runner::Selector;
 use clap::{Args, Parser, Subcommand};
-use probe_core::{InitParams, DEFAULT_INVOKE_ITERS};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,6 +11,7 @@ Examples:
   coldstart run --runtime process,wasm:pre --cold 200 --warm 5000 --export-json out.json
   coldstart run --runtime docker:runc-none,docker:crun-none --cold 50 --warm 500
   coldstart run --init-kib 65536 --init-iters 1000000   heavy init: see what it adds to cold
+  coldstart run --suite fixtures/suite-default.toml --cold 10   a suite file, one setting overridden
   coldstart runtimes                               what can run on this host, and why not";
 
 /// Measures the real startup overhead of compute models, side by side, on one probe workload.
@@ -43,6 +43,11 @@ pub enum Command {
         after_help = "Examples:\n  coldstart compare results/latest.json new.json\n  coldstart compare base.json cand.json --threshold 5% --format markdown"
     )]
     Compare(CompareArgs),
+    /// The trend of each group's p50/p99 across the result files under a directory
+    #[command(
+        after_help = "Examples:\n  coldstart history results/\n  coldstart history results/ --format html -o history.html"
+    )]
+    History(HistoryArgs),
     /// Merge result files: histograms of matching groups are added
     #[command(after_help = "Example:\n  coldstart merge results/2026/*.json -o merged.json")]
     Merge(MergeArgs),
@@ -93,6 +98,24 @@ pub struct CompareArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A directory of published result files (searched recursively)
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Markdown)]
+    pub format: HistoryFormat,
+    /// Write it here instead of stdout
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+/// Output format of `history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    Markdown,
+    Html,
+}
+
+#[derive(Debug, Args)]
 pub struct MergeArgs {
     /// Result files to merge, oldest first
     #[arg(required = true)]
@@ -118,52 +141,41 @@ pub struct RunArgs {
     #[arg(long, short, value_delimiter = ',', value_name = "LIST")]
     pub runtime: Vec<Selector>,
 
-    /// Recorded cold starts per runtime variant
-    #[arg(
-        long,
-        default_value_t = 100,
-        value_name = "N",
-        allow_negative_numbers = true
-    )]
-    pub cold: u64,
+    /// Recorded cold starts per runtime variant [default: 100]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub cold: Option<u64>,
 
-    /// Recorded warm invocations per runtime variant
-    #[arg(
-        long,
-        default_value_t = 1000,
-        value_name = "N",
-        allow_negative_numbers = true
-    )]
-    pub warm: u64,
+    /// Recorded warm invocations per runtime variant [default: 1000]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub warm: Option<u64>,
 
-    /// Unrecorded cold starts and warm invocations per variant before measuring
-    #[arg(
-        long,
-        default_value_t = 3,
-        value_name = "N",
-        allow_negative_numbers = true
-    )]
-    pub warmup: u64,
+    /// Unrecorded cold starts and warm invocations per variant before measuring [default: 3]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub warmup: Option<u64>,
 
     /// Seed of the shuffled work order (default: random, recorded in the results)
     #[arg(long, value_name = "S", allow_negative_numbers = true)]
     pub seed: Option<u64>,
 
-    /// Memory the probe allocates and touches during init, KiB
-    #[arg(long, default_value_t = InitParams::DEFAULT.init_kib, value_name = "KIB", allow_negative_numbers = true)]
-    pub init_kib: u64,
+    /// Memory the probe allocates and touches during init, KiB [default: 4]
+    #[arg(long, value_name = "KIB", allow_negative_numbers = true)]
+    pub init_kib: Option<u64>,
 
-    /// Hash rounds the probe runs during init
-    #[arg(long, default_value_t = InitParams::DEFAULT.init_iters, value_name = "N", allow_negative_numbers = true)]
-    pub init_iters: u64,
+    /// Hash rounds the probe runs during init [default: 100]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub init_iters: Option<u64>,
 
-    /// Hash rounds per invocation
-    #[arg(long, default_value_t = DEFAULT_INVOKE_ITERS, value_name = "N", allow_negative_numbers = true)]
-    pub invoke_iters: u64,
+    /// Hash rounds per invocation [default: 50]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub invoke_iters: Option<u64>,
 
-    /// Per-sample timeout: a probe that takes longer is a failed sample (e.g. 10s, 500ms)
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
-    pub timeout: Duration,
+    /// Per-sample timeout: a probe that takes longer is a failed sample (e.g. 10s, 500ms) [default: 10s]
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+
+    /// Read runtimes, counts and probe parameters from a suite file (TOML); flags win
+    #[arg(long, value_name = "FILE")]
+    pub suite: Option<PathBuf>,
 
     /// Write the result JSON here (`-` for stdout); rewritten as the run goes
     #[arg(long, value_name = "PATH")]
@@ -173,14 +185,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub export_markdown: Option<PathBuf>,
 
-    /// Memory limit of each Docker container, MiB
-    #[arg(
-        long,
-        default_value_t = 256,
-        value_name = "MIB",
-        allow_negative_numbers = true
-    )]
-    pub docker_memory_mib: u64,
+    /// Memory limit of each Docker container, MiB [default: 256]
+    #[arg(long, value_name = "MIB", allow_negative_numbers = true)]
+    pub docker_memory_mib: Option<u64>,
 
     /// Run Docker containers without the hardening (read-only root filesystem, all
     /// capabilities dropped, no-new-privileges)

@@ -20,6 +20,7 @@ pub mod report;
 pub mod results;
 pub mod runner;
 pub mod stats;
+pub mod suite;
 pub mod verify;
 
 use anyhow::Context as _;
@@ -60,7 +61,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Report(args) => report(args),
         Command::Compare(args) => compare(args),
         Command::Merge(args) => merge(args),
+        Command::History(args) => history(args),
     }
+}
+
+fn history(args: cli::HistoryArgs) -> anyhow::Result<i32> {
+    let (runs, notes) = report::history::load_runs(&args.dir)?;
+    for note in notes {
+        eprintln!("{note}");
+    }
+    let trends = report::history::trends(&runs);
+    let text = match args.format {
+        cli::HistoryFormat::Markdown => report::history::markdown(&runs, &trends),
+        cli::HistoryFormat::Html => {
+            report::history::html(&runs, &trends).map_err(anyhow::Error::msg)?
+        }
+    };
+    emit(&text, args.output.as_deref())?;
+    Ok(EXIT_OK)
 }
 
 /// Writes `text` to `path`, or to stdout.
@@ -164,7 +182,7 @@ async fn list_runtimes(args: RuntimesArgs) -> anyhow::Result<i32> {
     Ok(EXIT_OK)
 }
 
-fn validate(args: &RunArgs) -> Result<(), UsageError> {
+fn validate(args: &suite::Resolved) -> Result<(), UsageError> {
     if args.cold == 0 && args.warm == 0 {
         return Err(UsageError(
             "--cold and --warm are both 0: nothing to measure; give at least one of them a count"
@@ -186,7 +204,7 @@ fn validate(args: &RunArgs) -> Result<(), UsageError> {
 }
 
 /// The runtimes and variants to measure: as named, or all of them.
-fn selection(args: &RunArgs) -> Vec<(RuntimeKind, Vec<&'static str>)> {
+fn selection(args: &suite::Resolved) -> Vec<(RuntimeKind, Vec<&'static str>)> {
     if args.runtime.is_empty() {
         return RuntimeKind::ALL
             .into_iter()
@@ -251,8 +269,9 @@ impl Exports {
 }
 
 async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
+    let args = suite::resolve(args)?;
     validate(&args)?;
-    let probes = ProbeArtifacts::locate(args.probes.probes_dir.as_deref()).map_err(UsageError)?;
+    let probes = ProbeArtifacts::locate(args.probes_dir.as_deref()).map_err(UsageError)?;
     let params = InitParams {
         init_kib: args.init_kib,
         init_iters: args.init_iters,
@@ -291,6 +310,7 @@ async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
             invoke_iters: args.invoke_iters,
             timeout_ns: phase::nanos(args.timeout),
             expected_checksum: results::hex(expected),
+            suite: args.suite.as_ref().map(|p| p.display().to_string()),
             runtimes: if explicit {
                 args.runtime
                     .iter()

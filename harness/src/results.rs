@@ -104,6 +104,9 @@ pub struct Parameters {
     pub expected_checksum: String,
     /// The runtimes asked for (`runtime` or `runtime:variant`).
     pub runtimes: Vec<String>,
+    /// The suite file the run read, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<String>,
 }
 
 /// A cold start or a warm invocation.

@@ -3,6 +3,7 @@
 //! result file works, whatever runtimes it holds; what it lacks is `not measured`.
 
 pub mod claims;
+pub mod history;
 pub mod html;
 pub mod load;
 

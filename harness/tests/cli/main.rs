@@ -9,3 +9,4 @@ mod mock_run;
 mod probe_identity;
 mod reports;
 mod runs;
+mod scheduled;

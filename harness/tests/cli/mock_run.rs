@@ -42,6 +42,7 @@ fn empty_results(plan: &Plan) -> ResultFile {
             timeout_ns: 1_000_000_000,
             expected_checksum: hex(EXPECTED),
             runtimes: vec!["mock".into()],
+            suite: None,
         },
         runtimes: vec![],
         samples: vec![],

@@ -1,0 +1,147 @@
+//! Suite files: what a scheduled run measures, kept in the repository so runs are
+//! reproducible and the same in CI and locally. `coldstart run --suite FILE` reads one;
+//! a flag given on the command line wins over the file, the file over the defaults.
+//!
+//! ```toml
+//! runtimes = ["process", "wasm", "docker:runc-none"]   # as --runtime; absent: all available
+//! cold = 100
+//! warm = 1000
+//! warmup = 3
+//! seed = 1                  # absent: random (recorded)
+//! timeout = "10s"
+//! init_kib = 4
+//! init_iters = 100
+//! invoke_iters = 50
+//! [docker]
+//! memory_mib = 256
+//! hardened = true
+//! ```
+
+use crate::cli::RunArgs;
+use crate::runner::Selector;
+use crate::UsageError;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const DEFAULT_COLD: u64 = 100;
+pub const DEFAULT_WARM: u64 = 1000;
+pub const DEFAULT_WARMUP: u64 = 3;
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_DOCKER_MEMORY_MIB: u64 = 256;
+
+/// A suite file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suite {
+    pub runtimes: Option<Vec<String>>,
+    pub cold: Option<u64>,
+    pub warm: Option<u64>,
+    pub warmup: Option<u64>,
+    pub seed: Option<u64>,
+    pub timeout: Option<String>,
+    pub init_kib: Option<u64>,
+    pub init_iters: Option<u64>,
+    pub invoke_iters: Option<u64>,
+    pub docker: Option<DockerSuite>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerSuite {
+    pub memory_mib: Option<u64>,
+    pub hardened: Option<bool>,
+}
+
+/// What a run does, once flags, suite and defaults are resolved.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub runtime: Vec<Selector>,
+    pub cold: u64,
+    pub warm: u64,
+    pub warmup: u64,
+    pub seed: Option<u64>,
+    pub init_kib: u64,
+    pub init_iters: u64,
+    pub invoke_iters: u64,
+    pub timeout: Duration,
+    pub docker_memory_mib: u64,
+    pub docker_unhardened: bool,
+    pub export_json: Option<PathBuf>,
+    pub export_markdown: Option<PathBuf>,
+    pub probes_dir: Option<PathBuf>,
+    pub suite: Option<PathBuf>,
+}
+
+/// Reads and checks a suite file; the error names the file and the problem.
+pub fn load(path: &Path) -> Result<(Suite, Vec<Selector>, Option<Duration>), UsageError> {
+    let bad = |problem: String| UsageError(format!("suite {}: {problem}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let suite: Suite =
+        toml::from_str(&text).map_err(|e| bad(e.message().to_string() + &locate(&e, &text)))?;
+    let selectors = suite
+        .runtimes
+        .iter()
+        .flatten()
+        .map(|r| r.parse::<Selector>().map_err(|e| bad(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let timeout = suite
+        .timeout
+        .as_deref()
+        .map(|t| humantime::parse_duration(t).map_err(|e| bad(format!("timeout {t:?}: {e}"))))
+        .transpose()?;
+    Ok((suite, selectors, timeout))
+}
+
+fn locate(e: &toml::de::Error, text: &str) -> String {
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start].lines().count().max(1);
+            format!(" (line {line})")
+        }
+        None => String::new(),
+    }
+}
+
+/// Flags over the suite over the defaults.
+pub fn resolve(args: RunArgs) -> Result<Resolved, UsageError> {
+    let (suite, suite_runtimes, suite_timeout) = match &args.suite {
+        Some(path) => load(path)?,
+        None => Default::default(),
+    };
+    let docker = suite.docker.unwrap_or_default();
+    let defaults = probe_core::InitParams::DEFAULT;
+    Ok(Resolved {
+        runtime: if args.runtime.is_empty() {
+            suite_runtimes
+        } else {
+            args.runtime
+        },
+        cold: args.cold.or(suite.cold).unwrap_or(DEFAULT_COLD),
+        warm: args.warm.or(suite.warm).unwrap_or(DEFAULT_WARM),
+        warmup: args.warmup.or(suite.warmup).unwrap_or(DEFAULT_WARMUP),
+        seed: args.seed.or(suite.seed),
+        init_kib: args
+            .init_kib
+            .or(suite.init_kib)
+            .unwrap_or(defaults.init_kib),
+        init_iters: args
+            .init_iters
+            .or(suite.init_iters)
+            .unwrap_or(defaults.init_iters),
+        invoke_iters: args
+            .invoke_iters
+            .or(suite.invoke_iters)
+            .unwrap_or(probe_core::DEFAULT_INVOKE_ITERS),
+        timeout: args.timeout.or(suite_timeout).unwrap_or(DEFAULT_TIMEOUT),
+        docker_memory_mib: args
+            .docker_memory_mib
+            .or(docker.memory_mib)
+            .unwrap_or(DEFAULT_DOCKER_MEMORY_MIB),
+        docker_unhardened: args.docker_unhardened || docker.hardened == Some(false),
+        export_json: args.export_json,
+        export_markdown: args.export_markdown,
+        probes_dir: args.probes.probes_dir,
+        suite: args.suite,
+    })
+}
