@@ -228,6 +228,28 @@ fn size(r: &RuntimeResult) -> Result<u64, String> {
         .ok_or_else(|| format!("{} did not report its artifact size", name(r)))
 }
 
+type Judged = Result<(Figure, f64), String>;
+
+/// Every (numerator, denominator) pair of entries with its figure, named `n / d`;
+/// one unnamed row with the reason when either side has no measured entry.
+fn pairs(
+    results: &ResultFile,
+    (nr, nv): (&str, &Option<String>),
+    (dr, dv): (&str, &Option<String>),
+    figure: impl Fn(&RuntimeResult, &RuntimeResult) -> Judged,
+) -> Vec<(String, Judged)> {
+    let sides = entries(results, nr, nv.as_deref())
+        .and_then(|n| entries(results, dr, dv.as_deref()).map(|d| (n, d)));
+    match sides {
+        Err(why) => vec![(String::new(), Err(why))],
+        Ok((nums, dens)) => nums
+            .iter()
+            .flat_map(|n| dens.iter().map(move |d| (*n, *d)))
+            .map(|(n, d)| (format!("{} / {}", name(n), name(d)), figure(n, d)))
+            .collect(),
+    }
+}
+
 /// Judges every claim against one result file.
 pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
     let mut verdicts = Vec::new();
@@ -269,63 +291,40 @@ pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
                 ),
             },
             Measure::Ratio {
-                numerator,
-                denominator,
-            } => {
-                let pairs = entries(results, &numerator.runtime, numerator.variant.as_deref())
-                    .and_then(|n| {
-                        entries(
-                            results,
-                            &denominator.runtime,
-                            denominator.variant.as_deref(),
-                        )
-                        .map(|d| (n, d))
-                    });
-                match pairs {
-                    Err(why) => verdicts.push(missing(why)),
-                    Ok((nums, dens)) => {
-                        for n in &nums {
-                            for d in &dens {
-                                let figure = latency(n, numerator).and_then(|(n50, n99)| {
-                                    let (d50, d99) = latency(d, denominator)?;
-                                    let p50 = n50 as f64 / d50.max(1) as f64;
-                                    let p99 = n99 as f64 / d99.max(1) as f64;
-                                    Ok((Figure::Ratio { p50, p99 }, p50))
-                                });
-                                verdicts.push(row(format!("{} / {}", name(n), name(d)), figure));
-                            }
-                        }
-                    }
-                }
-            }
+                numerator: n,
+                denominator: d,
+            } => verdicts.extend(
+                pairs(
+                    results,
+                    (&n.runtime, &n.variant),
+                    (&d.runtime, &d.variant),
+                    |num, den| {
+                        let (n50, n99) = latency(num, n)?;
+                        let (d50, d99) = latency(den, d)?;
+                        let p50 = n50 as f64 / d50.max(1) as f64;
+                        let p99 = n99 as f64 / d99.max(1) as f64;
+                        Ok((Figure::Ratio { p50, p99 }, p50))
+                    },
+                )
+                .into_iter()
+                .map(|(on, figure)| row(on, figure)),
+            ),
             Measure::SizeRatio {
-                numerator,
-                denominator,
-            } => {
-                let pairs = entries(results, &numerator.runtime, numerator.variant.as_deref())
-                    .and_then(|n| {
-                        entries(
-                            results,
-                            &denominator.runtime,
-                            denominator.variant.as_deref(),
-                        )
-                        .map(|d| (n, d))
-                    });
-                match pairs {
-                    Err(why) => verdicts.push(missing(why)),
-                    Ok((nums, dens)) => {
-                        for n in &nums {
-                            for d in &dens {
-                                let figure = size(n).and_then(|nb| {
-                                    let r = nb as f64 / size(d)?.max(1) as f64;
-                                    Ok((Figure::SizeRatio(r), r))
-                                });
-                                verdicts.push(row(format!("{} / {}", name(n), name(d)), figure));
-                            }
-                        }
-                    }
-                }
-            }
+                numerator: n,
+                denominator: d,
+            } => verdicts.extend(
+                pairs(
+                    results,
+                    (&n.runtime, &n.variant),
+                    (&d.runtime, &d.variant),
+                    |num, den| {
+                        let r = size(num)? as f64 / size(den)?.max(1) as f64;
+                        Ok((Figure::SizeRatio(r), r))
+                    },
+                )
+                .into_iter()
+                .map(|(on, figure)| row(on, figure)),
+            ),
         }
     }
     verdicts
