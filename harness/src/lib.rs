@@ -328,6 +328,21 @@ async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
         merged_from: None,
     };
 
+    // Installed before any runner is built: Ctrl-C during a preflight container still
+    // reaches the cleanup at the end (runners only measure while it is not set).
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // A second signal while the first is being handled exits at once.
+        signal_hook::flag::register_conditional_shutdown(
+            signal,
+            EXIT_INTERRUPTED,
+            interrupted.clone(),
+        )
+        .context("cannot install the signal handler")?;
+        signal_hook::flag::register(signal, interrupted.clone())
+            .context("cannot install the signal handler")?;
+    }
+
     let mut runners = Vec::new();
     let mut slots = Vec::new();
     for (kind, variants) in selection(&args) {
@@ -410,19 +425,6 @@ async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
             "{e:#}: pass a writable --export-json/--export-markdown path"
         ))
     })?;
-
-    let interrupted = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        // A second signal while the first is being handled exits at once.
-        signal_hook::flag::register_conditional_shutdown(
-            signal,
-            EXIT_INTERRUPTED,
-            interrupted.clone(),
-        )
-        .context("cannot install the signal handler")?;
-        signal_hook::flag::register(signal, interrupted.clone())
-            .context("cannot install the signal handler")?;
-    }
 
     let plan = measure::Plan {
         cold: args.cold,

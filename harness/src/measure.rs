@@ -113,6 +113,10 @@ pub async fn measure(
     };
     let mut live: Vec<Option<Live>> = Vec::new();
     for (i, runner) in runners.iter_mut().enumerate() {
+        if cx.interrupted.load(Ordering::Relaxed) {
+            live.push(None); // interrupted before measuring: start nothing more
+            continue;
+        }
         let mut notes = Vec::new();
         for _ in 0..cx.plan.warmup {
             match cold_verified(runner.as_mut(), &mut requests, &mut cx.verifier).await {
