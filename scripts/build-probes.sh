@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the one probe workload for every target and copies the results into
 # probes/out/: coldstart-probe (static x86_64 musl binary, for the process runner and
-# FROM-scratch images) and coldstart_probe.wasm (wasm32-wasip1, for wasmtime).
+# FROM-scratch images), coldstart_probe.wasm (wasm32-wasip1, for wasmtime) and
+# bootstrap (the Lambda custom-runtime function, static x86_64 musl).
 # Incremental: a second run with nothing changed takes about a second.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -19,8 +20,10 @@ done
 cd "$repo"
 cargo build --quiet --profile probe -p coldstart-probe --target "$native"
 cargo build --quiet --profile probe -p coldstart-probe-wasm --target "$wasm"
+cargo build --quiet --profile probe -p coldstart-probe-lambda --target "$native"
 tdir=$(target_dir)
 mkdir -p probes/out
 install -m 0755 "$tdir/$native/probe/coldstart-probe" probes/out/coldstart-probe
 install -m 0644 "$tdir/$wasm/probe/coldstart_probe.wasm" probes/out/coldstart_probe.wasm
+install -m 0755 "$tdir/$native/probe/bootstrap" probes/out/bootstrap
 echo "build-probes: $(stat -c '%s bytes' probes/out/coldstart-probe) native, $(stat -c '%s bytes' probes/out/coldstart_probe.wasm) wasm in probes/out/" >&2

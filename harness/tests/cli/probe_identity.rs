@@ -141,3 +141,123 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
         }
     }
 }
+
+/// The Lambda `bootstrap` speaks the real Lambda Runtime API; cargo-lambda's emulator
+/// serves that API here, and its Invoke endpoint takes the requests.
+#[test]
+fn lambda_probe_gives_the_fixture_checksums_through_the_runtime_api() {
+    use std::io::Read;
+    let bootstrap = probes_dir().join("bootstrap");
+    assert!(
+        bootstrap.is_file(),
+        "run scripts/build-probes.sh: {} is missing",
+        bootstrap.display()
+    );
+    // cargo-lambda reads a Cargo project where it starts; give it an empty one.
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("Cargo.toml"),
+        "[package]\nname = \"emulator\"\nversion = \"0.0.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(project.path().join("src")).unwrap();
+    std::fs::write(project.path().join("src/main.rs"), "fn main() {}\n").unwrap();
+    for c in cases().into_iter().take(4) {
+        // A fresh emulator per case: a killed runtime leaves no poll behind to answer.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut emulator = Kill(
+            Command::new("cargo")
+                .args([
+                    "lambda",
+                    "watch",
+                    "--only-lambda-apis",
+                    "-A",
+                    "127.0.0.1",
+                    "-P",
+                    &port.to_string(),
+                ])
+                .current_dir(project.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("cargo-lambda is needed: pip install cargo-lambda (.ci/run does)"),
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the emulator did not listen"
+            );
+            assert!(
+                emulator.0.try_wait().unwrap().is_none(),
+                "the emulator exited"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _function = Kill(
+            Command::new(&bootstrap)
+                .env(
+                    "AWS_LAMBDA_RUNTIME_API",
+                    format!("http://127.0.0.1:{port}/.rt"),
+                )
+                .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+                .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+                .env("COLDSTART_INIT_KIB", c.params.init_kib.to_string())
+                .env("COLDSTART_INIT_ITERS", c.params.init_iters.to_string())
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let mut instance = None;
+        for seq in 1..=2u64 {
+            let body = format!("{{\"seq\":{seq},\"iters\":{}}}", c.invoke_iters);
+            let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(60)))
+                .unwrap();
+            write!(
+                stream,
+                "POST /2015-03-31/functions/_/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            let mut reply = String::new();
+            stream.read_to_string(&mut reply).unwrap();
+            assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+            let json: serde_json::Value =
+                serde_json::from_str(reply.split("\r\n\r\n").nth(1).unwrap().trim())
+                    .unwrap_or_else(|e| panic!("{e}: {reply}"));
+            assert_eq!(json["seq"], seq);
+            assert_eq!(json["index"], seq - 1, "{json}");
+            assert_eq!(
+                json["checksum"],
+                format!("{:016x}", c.checksum),
+                "{:?} / {}",
+                c.params,
+                c.invoke_iters
+            );
+            let id = json["instance_id"].as_str().unwrap().to_string();
+            assert_eq!(id.len(), 16);
+            assert_eq!(
+                instance.get_or_insert(id.clone()),
+                &id,
+                "one execution environment"
+            );
+        }
+    }
+}
+
+/// Kills the child when the test is done with it (or fails).
+struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -1,0 +1,60 @@
+//! The probe as an AWS Lambda function: the `bootstrap` of a provided.al2023 custom
+//! runtime, built with lambda_runtime (static x86_64 musl, so it runs on any Linux).
+//!
+//! Init work runs once per execution environment, before the handler loop, so it is
+//! inside Lambda's `Init Duration`, like the init code the article advises keeping
+//! small. Parameters come from `COLDSTART_INIT_KIB` and `COLDSTART_INIT_ITERS`.
+//!
+//! Request: `{"seq": 1, "iters": 50}`. Response: `{"seq": 1, "instance_id":
+//! "<16 hex>", "index": 0, "checksum": "<16 hex>"}`: ids and checksums as hex, since
+//! JSON numbers above 2^53 do not survive most JSON readers.
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use probe_core::{InitParams, Probe};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+
+#[derive(Deserialize)]
+struct Request {
+    seq: u64,
+    iters: u64,
+}
+
+#[derive(Serialize)]
+struct Response {
+    seq: u64,
+    instance_id: String,
+    index: u64,
+    checksum: String,
+}
+
+fn env_u64(name: &str, default: u64) -> Result<u64, Error> {
+    match std::env::var(name) {
+        Ok(value) => value
+            .parse()
+            .map_err(|_| format!("{name}={value:?} is not a non-negative integer").into()),
+        Err(_) => Ok(default),
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    let params = InitParams {
+        init_kib: env_u64("COLDSTART_INIT_KIB", InitParams::DEFAULT.init_kib)?,
+        init_iters: env_u64("COLDSTART_INIT_ITERS", InitParams::DEFAULT.init_iters)?,
+    };
+    let id = getrandom::u64().map_err(|e| format!("the OS random source failed: {e}"))?;
+    // One execution environment serves one request at a time.
+    let probe = RefCell::new(Probe::init(id, params));
+    let probe = &probe;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Request>| async move {
+        let done = probe.borrow_mut().invoke(event.payload.iters);
+        Ok::<_, Error>(Response {
+            seq: event.payload.seq,
+            instance_id: format!("{:016x}", done.instance_id),
+            index: done.index,
+            checksum: format!("{:016x}", done.checksum),
+        })
+    }))
+    .await
+}
