@@ -133,3 +133,28 @@ pub fn containers_of_run(run_id: &str) -> Vec<String> {
         .map(String::from)
         .collect()
 }
+
+/// Starts `coldstart run ARGS --export-json JSON` in the background, quiet.
+pub fn spawn_run(probes: &Path, args: &[&str], json: &Path) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("coldstart"))
+        .env("COLDSTART_PROBES_DIR", probes)
+        .arg("run")
+        .args(args)
+        .arg("--export-json")
+        .arg(json)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the coldstart binary starts")
+}
+
+/// Sends SIGINT, as Ctrl-C does, and returns the exit code.
+pub fn sigint(mut child: std::process::Child) -> Option<i32> {
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    child.wait().unwrap().code()
+}

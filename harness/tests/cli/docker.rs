@@ -3,7 +3,7 @@
 
 use crate::common::{
     assert_valid_results, coldstart, coldstart_with, containers_of_run, docker_lock, probes_dir,
-    read_json, runtime,
+    read_json, runtime, sigint, spawn_run,
 };
 use predicates::prelude::*;
 use serde_json::Value;
@@ -175,25 +175,17 @@ fn sigint_mid_run_leaves_no_container() {
     let _docker = docker_lock();
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("out.json");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldstart"))
-        .env("COLDSTART_PROBES_DIR", probes_dir())
-        .args([
-            "run",
-            "--runtime",
-            "docker:runc-none",
-            "--cold",
-            "10000",
-            "--warm",
-            "10000",
-            "--warmup",
-            "0",
-        ])
-        .arg("--export-json")
-        .arg(&json)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let args = [
+        "--runtime",
+        "docker:runc-none",
+        "--cold",
+        "10000",
+        "--warm",
+        "10000",
+        "--warmup",
+        "0",
+    ];
+    let child = spawn_run(&probes_dir(), &args, &json);
     // The first write (before measuring) names the run; let containers come and go.
     let deadline = Instant::now() + Duration::from_secs(60);
     let run_id = loop {
@@ -209,13 +201,7 @@ fn sigint_mid_run_leaves_no_container() {
         !containers_of_run(&run_id).is_empty(),
         "the run has its live container"
     );
-    let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(sigint(child), Some(130));
     assert!(
         containers_of_run(&run_id).is_empty(),
         "containers left after SIGINT"

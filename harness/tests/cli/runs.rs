@@ -2,7 +2,8 @@
 //! against its schema, the order seeded, Ctrl-C keeping what was measured.
 
 use crate::common::{
-    assert_valid_results, coldstart, copied_probes, docker_lock, read_json, runtime,
+    assert_valid_results, coldstart, copied_probes, docker_lock, read_json, runtime, sigint,
+    spawn_run,
 };
 use serde_json::Value;
 use std::collections::HashSet;
@@ -265,23 +266,15 @@ fn sigint_keeps_what_was_measured() {
     let json = dir.path().join("results.json");
     // Probes copied to a path of this test's own, to find any process left behind.
     let probes = copied_probes();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldstart"))
-        .env("COLDSTART_PROBES_DIR", probes.path())
-        .args([
-            "run",
-            "--runtime",
-            "process",
-            "--cold",
-            "1000000",
-            "--warm",
-            "1000000",
-        ])
-        .arg("--export-json")
-        .arg(&json)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let args = [
+        "--runtime",
+        "process",
+        "--cold",
+        "1000000",
+        "--warm",
+        "1000000",
+    ];
+    let child = spawn_run(probes.path(), &args, &json);
     // Wait for the first checkpoint with samples (one is written every 5 s).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
@@ -298,14 +291,7 @@ fn sigint_keeps_what_was_measured() {
             }
         }
     }
-    let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(sigint(child), Some(130));
     let doc = read_json(&json);
     assert_valid_results(&doc);
     assert_eq!(doc["status"], "interrupted");
