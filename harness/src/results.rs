@@ -216,6 +216,14 @@ pub struct ModeResult {
     pub phases: BTreeMap<String, Summary>,
 }
 
+impl ModeResult {
+    /// Samples taken in this mode, valid or not: 0 for a variant that takes none
+    /// (the reports leave such a row out rather than show an empty one).
+    pub fn taken(&self) -> u64 {
+        self.ok + self.invalid + self.failed
+    }
+}
+
 impl RuntimeResult {
     /// A runtime variant that was not measured, and why.
     pub fn skipped(runtime: &str, variant: &str, reason: String) -> RuntimeResult {

@@ -26,7 +26,7 @@ pub fn render(results: &ResultFile) -> String {
         }
         for mode in [Mode::Cold, Mode::Warm] {
             let m = r.modes.get(mode);
-            if m.ok + m.invalid + m.failed == 0 && mode == Mode::Warm {
+            if m.taken() == 0 && mode == Mode::Warm {
                 continue; // a variant that takes no warm samples
             }
             let stat = |f: fn(&crate::stats::Summary) -> u64| {

@@ -261,7 +261,7 @@ pub fn render(results: &ResultFile, verdicts: &[Verdict]) -> Result<String, Stri
         }
         for mode in [Mode::Cold, Mode::Warm] {
             let m = r.modes.get(mode);
-            if m.ok + m.invalid + m.failed == 0 {
+            if m.taken() == 0 && mode == Mode::Warm {
                 continue;
             }
             let cell = |f: fn(&crate::stats::Summary) -> u64| {

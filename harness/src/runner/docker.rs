@@ -382,6 +382,7 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
         .with_context(|| format!("cannot read the native probe {}", probe_path.display()))?;
     let image = ensure_probe_image(&docker, &probe).await?;
     let missing = unavailable_variants(&daemon.runtimes);
+    let host = hostname();
 
     let mut built = Vec::new();
     for name in variants {
@@ -434,24 +435,25 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
         if !stale.is_empty() {
             d.insert("stale_containers_removed".into(), stale.clone().into());
         }
-        let mut runner = DockerRunner {
+        let env = vec![
+            format!("COLDSTART_INIT_KIB={}", ctx.params.init_kib),
+            format!("COLDSTART_INIT_ITERS={}", ctx.params.init_iters),
+        ];
+        let runner = DockerRunner {
             key: RunnerKey::new(RuntimeKind::Docker.name(), *name),
             docker: docker.clone(),
+            config: container_config(variant, &tag, env, &ctx.docker, &ctx.run_id, &host),
             variant,
             tag,
             load,
             run_id: ctx.run_id.clone(),
-            env: vec![
-                format!("COLDSTART_INIT_KIB={}", ctx.params.init_kib),
-                format!("COLDSTART_INIT_ITERS={}", ctx.params.init_iters),
-            ],
-            settings: ctx.docker.clone(),
             timeout: ctx.timeout,
             info,
         };
         built.push(match runner.preflight().await {
             Ok(()) => Built::Ready(Box::new(runner)),
             Err(reason) => {
+                let mut runner = runner;
                 runner.close().await;
                 Built::Skipped {
                     variant: name,
@@ -479,8 +481,8 @@ struct DockerRunner {
     /// The saved image, for the image-load variant.
     load: Option<Bytes>,
     run_id: String,
-    env: Vec<String>,
-    settings: Settings,
+    /// Built once: nothing is assembled (or read from /proc) inside a timed phase.
+    config: ContainerCreateBody,
     timeout: Duration,
     info: RunnerInfo,
 }
@@ -489,15 +491,15 @@ impl DockerRunner {
     /// Starts one container without init work and tears it down, untimed: proves
     /// this OCI runtime and network can start containers here at all (crun, for one,
     /// refuses hosts whose cgroups are in hybrid mode).
-    async fn preflight(&mut self) -> Result<(), String> {
-        let (env, timeout) = (self.env.clone(), self.timeout);
-        self.env = vec![
+    async fn preflight(&self) -> Result<(), String> {
+        let mut quiet = self.config.clone();
+        quiet.env = Some(vec![
             "COLDSTART_INIT_KIB=0".into(),
             "COLDSTART_INIT_ITERS=0".into(),
-        ];
-        self.timeout = PREFLIGHT_TIMEOUT;
-        let started = self.cold_start(Request { seq: 0, iters: 1 }).await;
-        (self.env, self.timeout) = (env, timeout);
+        ]);
+        let started = self
+            .launch(&quiet, PREFLIGHT_TIMEOUT, Request { seq: 0, iters: 1 })
+            .await;
         let start = started.map_err(|e| {
             let mut reason = format!(
                 "a first container with {} did not start: {e}",
@@ -520,39 +522,6 @@ impl DockerRunner {
             .map_err(|e| format!("a first container did not stop cleanly: {e}"))
     }
 
-    fn container_config(&self) -> ContainerCreateBody {
-        let labels = HashMap::from([
-            (RUN_LABEL.to_string(), self.run_id.clone()),
-            (PID_LABEL.to_string(), std::process::id().to_string()),
-            (HOST_LABEL.to_string(), hostname()),
-        ]);
-        let mut host = HostConfig {
-            network_mode: Some(self.variant.network.into()),
-            runtime: Some(self.variant.oci.into()),
-            memory: Some(self.settings.memory_bytes as i64),
-            auto_remove: Some(false),
-            ..Default::default()
-        };
-        if self.settings.hardened {
-            host.readonly_rootfs = Some(true);
-            host.cap_drop = Some(vec!["ALL".into()]);
-            host.security_opt = Some(vec!["no-new-privileges".into()]);
-        }
-        ContainerCreateBody {
-            image: Some(self.tag.clone()),
-            env: Some(self.env.clone()),
-            attach_stdin: Some(true),
-            attach_stdout: Some(true),
-            attach_stderr: Some(true),
-            open_stdin: Some(true),
-            stdin_once: Some(false),
-            tty: Some(false),
-            labels: Some(labels),
-            host_config: Some(host),
-            ..Default::default()
-        }
-    }
-
     /// Loads the saved image (the timed `image_load` phase).
     async fn load_image(&self, tar: Bytes) -> Result<(), SampleError> {
         let options = ImportImageOptionsBuilder::new().quiet(true).build();
@@ -568,11 +537,37 @@ impl DockerRunner {
         Ok(())
     }
 
+    /// A new container from `config` and its first response, removed again if any
+    /// step fails: what a cold sample (and the preflight) is.
+    async fn launch(
+        &self,
+        config: &ContainerCreateBody,
+        timeout: Duration,
+        request: Request,
+    ) -> Result<ColdStart, SampleError> {
+        let mut id = None;
+        match self.start(config, timeout, request, &mut id).await {
+            Ok((instance, response, times)) => Ok(ColdStart {
+                instance,
+                response,
+                times,
+            }),
+            Err(e) => {
+                // Nothing a failed sample created is left behind.
+                if let Some(id) = id {
+                    let _ = remove_container(&self.docker, &id).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// From create to the first response; the container id is known once created.
     async fn start(
         &self,
+        config: &ContainerCreateBody,
+        timeout: Duration,
         request: Request,
-        deadline: Instant,
         id: &mut Option<String>,
     ) -> Result<(Box<dyn Instance>, Response, PhaseTimes), SampleError> {
         if self.load.is_some() {
@@ -581,27 +576,30 @@ impl DockerRunner {
                 .await
                 .map_err(|e| SampleError::Runtime(format!("{e:#}")))?;
         }
-        let mut sw = Stopwatch::start();
-        if let Some(tar) = &self.load {
-            within(deadline, self.timeout, self.load_image(tar.clone())).await?;
-            sw.lap("image_load");
-        }
-        let created = within(deadline, self.timeout, async {
-            self.docker
-                .create_container(None, self.container_config())
-                .await
-                .map_err(|e| api_error("creating the container", e))
-        })
-        .await?;
-        *id = Some(created.id.clone());
-        sw.lap("create");
+        // Untimed: the request body and options are ready before the clock starts.
+        let body = config.clone();
         let attach = AttachContainerOptionsBuilder::new()
             .stdin(true)
             .stdout(true)
             .stderr(true)
             .stream(true)
             .build();
-        let attached = within(deadline, self.timeout, async {
+        let deadline = Instant::now() + timeout;
+        let mut sw = Stopwatch::start();
+        if let Some(tar) = &self.load {
+            within(deadline, timeout, self.load_image(tar.clone())).await?;
+            sw.lap("image_load");
+        }
+        let created = within(deadline, timeout, async {
+            self.docker
+                .create_container(None, body)
+                .await
+                .map_err(|e| api_error("creating the container", e))
+        })
+        .await?;
+        *id = Some(created.id.clone());
+        sw.lap("create");
+        let attached = within(deadline, timeout, async {
             self.docker
                 .attach_container(&created.id, Some(attach))
                 .await
@@ -609,7 +607,7 @@ impl DockerRunner {
         })
         .await?;
         sw.lap("attach");
-        within(deadline, self.timeout, async {
+        within(deadline, timeout, async {
             self.docker
                 .start_container(&created.id, None)
                 .await
@@ -624,11 +622,53 @@ impl DockerRunner {
             output: attached.output,
             stdout: Vec::new(),
             stderr: Vec::new(),
-            timeout: self.timeout,
+            timeout,
         };
         let response =
             line::ready_and_first_response(&mut instance, &mut sw, request, deadline).await?;
         Ok((Box::new(instance), response, sw.finish()))
+    }
+}
+
+/// The container every sample of a variant creates: the probe image, its init
+/// parameters, the run's labels, the variant's OCI runtime and network, hardening.
+fn container_config(
+    variant: Variant,
+    tag: &str,
+    env: Vec<String>,
+    settings: &Settings,
+    run_id: &str,
+    host: &str,
+) -> ContainerCreateBody {
+    let labels = HashMap::from([
+        (RUN_LABEL.to_string(), run_id.to_string()),
+        (PID_LABEL.to_string(), std::process::id().to_string()),
+        (HOST_LABEL.to_string(), host.to_string()),
+    ]);
+    let mut host_config = HostConfig {
+        network_mode: Some(variant.network.into()),
+        runtime: Some(variant.oci.into()),
+        memory: Some(settings.memory_bytes as i64),
+        auto_remove: Some(false),
+        ..Default::default()
+    };
+    if settings.hardened {
+        host_config.readonly_rootfs = Some(true);
+        host_config.cap_drop = Some(vec!["ALL".into()]);
+        host_config.security_opt = Some(vec!["no-new-privileges".into()]);
+    }
+    ContainerCreateBody {
+        image: Some(tag.to_string()),
+        env: Some(env),
+        attach_stdin: Some(true),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        open_stdin: Some(true),
+        stdin_once: Some(false),
+        tty: Some(false),
+        labels: Some(labels),
+        host_config: Some(host_config),
+        ..Default::default()
     }
 }
 
@@ -673,22 +713,7 @@ impl Runner for DockerRunner {
     }
 
     async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError> {
-        let deadline = Instant::now() + self.timeout;
-        let mut id = None;
-        match self.start(request, deadline, &mut id).await {
-            Ok((instance, response, times)) => Ok(ColdStart {
-                instance,
-                response,
-                times,
-            }),
-            Err(e) => {
-                // Nothing a failed sample created is left behind.
-                if let Some(id) = id {
-                    let _ = remove_container(&self.docker, &id).await;
-                }
-                Err(e)
-            }
-        }
+        self.launch(&self.config, self.timeout, request).await
     }
 
     async fn close(&mut self) -> Vec<String> {
@@ -783,17 +808,11 @@ impl line::LineStream for Container {
                     .await
                     .ok()
                     .and_then(|c| c.state);
-                let code = state
+                let exit = state
                     .and_then(|s| s.exit_code)
                     .map(|c| format!(", exit code {c}"))
                     .unwrap_or_default();
-                let stderr = line::tail(&String::from_utf8_lossy(&self.stderr), 500);
-                let stderr = if stderr.is_empty() {
-                    String::new()
-                } else {
-                    format!("; stderr: {stderr}")
-                };
-                SampleError::Crashed(format!("{what}{code}{stderr}"))
+                line::crashed(&what, &exit, &self.stderr)
             }
             other => other,
         }

@@ -129,6 +129,18 @@ fn unexpected(wanted: &str, got: &ProbeLine) -> SampleError {
     SampleError::Protocol(format!("expected {wanted}, probe said {got:?}"))
 }
 
+/// A crash, told with how the instance exited (", exit status: 3") and the tail of
+/// its stderr: what every line-speaking runner reports when its instance dies.
+pub fn crashed(what: &str, exit: &str, stderr: &[u8]) -> SampleError {
+    let stderr = tail(&String::from_utf8_lossy(stderr), 500);
+    let stderr = if stderr.is_empty() {
+        String::new()
+    } else {
+        format!("; stderr: {stderr}")
+    };
+    SampleError::Crashed(format!("{what}{exit}{stderr}"))
+}
+
 /// Keeps the last `limit` bytes of a text, for error messages.
 pub fn tail(text: &str, limit: usize) -> String {
     let text = text.trim();

@@ -200,24 +200,18 @@ impl line::LineStream for LineProbe {
     async fn explain(&mut self, error: SampleError) -> SampleError {
         let _ = self.child.start_kill();
         let status = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
-        let mut stderr = String::new();
+        let mut stderr = Vec::new();
         if let Some(mut err) = self.child.stderr.take() {
-            let mut buf = Vec::new();
-            let _ = tokio::time::timeout(Duration::from_secs(1), err.read_to_end(&mut buf)).await;
-            stderr = line::tail(&String::from_utf8_lossy(&buf), 500);
+            let _ =
+                tokio::time::timeout(Duration::from_secs(1), err.read_to_end(&mut stderr)).await;
         }
         match error {
             SampleError::Crashed(what) => {
-                let status = match status {
-                    Ok(Ok(status)) => status.to_string(),
-                    _ => "unknown status".into(),
+                let exit = match status {
+                    Ok(Ok(status)) => format!(", {status}"),
+                    _ => ", unknown status".into(),
                 };
-                let stderr = if stderr.is_empty() {
-                    String::new()
-                } else {
-                    format!("; stderr: {stderr}")
-                };
-                SampleError::Crashed(format!("{what}, {status}{stderr}"))
+                line::crashed(&what, &exit, &stderr)
             }
             other => other,
         }

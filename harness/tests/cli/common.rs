@@ -158,3 +158,32 @@ pub fn sigint(mut child: std::process::Child) -> Option<i32> {
     assert!(sent.success());
     child.wait().unwrap().code()
 }
+
+/// What a finished `coldstart run` left: its results (checked against the schema),
+/// exit code and stderr.
+pub struct Finished {
+    pub doc: Value,
+    pub code: Option<i32>,
+    pub stderr: String,
+}
+
+/// Runs `coldstart run ARGS` with the probes in `probes`, exporting the JSON into a
+/// scratch directory, and reads the results back.
+pub fn run_to_json(probes: &Path, args: &[&str]) -> Finished {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let out = coldstart_with(probes)
+        .arg("run")
+        .args(args)
+        .arg("--export-json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let doc = read_json(&json);
+    assert_valid_results(&doc);
+    Finished {
+        doc,
+        code: out.status.code(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

@@ -3,29 +3,17 @@
 
 use crate::common::{
     assert_valid_results, coldstart, coldstart_with, containers_of_run, docker_lock, probes_dir,
-    read_json, runtime, sigint, spawn_run,
+    read_json, run_to_json, runtime, sigint, spawn_run,
 };
 use predicates::prelude::*;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
 fn run_docker(args: &[&str]) -> (Value, Option<i32>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("out.json");
-    let out = coldstart()
-        .args(["run", "--warmup", "0"])
-        .args(args)
-        .arg("--export-json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    let doc = read_json(&json);
-    assert_valid_results(&doc);
-    (
-        doc,
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut all = vec!["--warmup", "0"];
+    all.extend_from_slice(args);
+    let run = run_to_json(&probes_dir(), &all);
+    (run.doc, run.code, run.stderr)
 }
 
 #[test]

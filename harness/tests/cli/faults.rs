@@ -2,38 +2,24 @@
 //! sample with its reason, the run goes on with the other runtimes, and the exit
 //! code says something failed.
 
-use crate::common::{
-    assert_valid_results, coldstart_with, fake_native_probe, fake_wasm_probe, read_json, runtime,
-};
+use crate::common::{fake_native_probe, fake_wasm_probe, run_to_json, runtime};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
 fn run_with(dir: &std::path::Path, runtimes: &str, extra: &[&str]) -> (Value, i32, String) {
-    let json = dir.join("out.json");
-    let out = coldstart_with(dir)
-        .args([
-            "run",
-            "--runtime",
-            runtimes,
-            "--cold",
-            "3",
-            "--warm",
-            "2",
-            "--warmup",
-            "0",
-        ])
-        .args(extra)
-        .arg("--export-json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    let doc = read_json(&json);
-    assert_valid_results(&doc);
-    (
-        doc,
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut args = vec![
+        "--runtime",
+        runtimes,
+        "--cold",
+        "3",
+        "--warm",
+        "2",
+        "--warmup",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    let run = run_to_json(dir, &args);
+    (run.doc, run.code.unwrap(), run.stderr)
 }
 
 fn errors<'a>(doc: &'a Value, rt: &str, mode: &str) -> Vec<&'a str> {
