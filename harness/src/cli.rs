@@ -12,6 +12,8 @@ Examples:
   coldstart run --runtime docker:runc-none,docker:crun-none --cold 50 --warm 500
   coldstart run --init-kib 65536 --init-iters 1000000   heavy init: see what it adds to cold
   coldstart run --suite fixtures/suite-default.toml --cold 10   a suite file, one setting overridden
+  coldstart run --runtime process,lambda:local-emulator   Lambda's Runtime API, locally
+  coldstart run --runtime lambda:x86_64-512mb --cold 20 --warm 100   AWS (after `coldstart lambda deploy`)
   coldstart runtimes                               what can run on this host, and why not";
 
 /// Measures the real startup overhead of compute models, side by side, on one probe workload.
@@ -51,6 +53,103 @@ pub enum Command {
     /// Merge result files: histograms of matching groups are added
     #[command(after_help = "Example:\n  coldstart merge results/2026/*.json -o merged.json")]
     Merge(MergeArgs),
+    /// Create, update or remove the probe's functions in AWS Lambda
+    #[command(subcommand)]
+    Lambda(LambdaCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LambdaCommand {
+    /// Build the zip of the stripped static `bootstrap` and create or update one
+    /// function per architecture and memory size (`<prefix>-<arch>-<memory>mb`)
+    #[command(
+        after_help = "Examples:\n  coldstart lambda deploy --role arn:aws:iam::123456789012:role/coldstart-lambda\n  coldstart lambda deploy --role $ROLE --arch x86_64 --memory 512 --region eu-west-1\n  coldstart lambda deploy --role $ROLE --zip-only coldstart-probe.zip   just write the zip"
+    )]
+    Deploy(DeployArgs),
+    /// Delete the functions `deploy` made (only those it tagged `coldstart=managed`)
+    #[command(
+        after_help = "Example:\n  coldstart lambda destroy --arch x86_64,arm64 --memory 128,512,1024"
+    )]
+    Destroy(DestroyArgs),
+}
+
+/// The functions `deploy` and `destroy` work on.
+#[derive(Debug, Args)]
+pub struct FunctionSet {
+    /// Architectures, comma-separated: x86_64, arm64
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "x86_64,arm64",
+        value_name = "LIST"
+    )]
+    pub arch: Vec<String>,
+    /// Memory sizes in MB, comma-separated
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "128,512,1024",
+        value_name = "LIST"
+    )]
+    pub memory: Vec<i32>,
+    #[command(flatten)]
+    pub lambda: LambdaArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// The execution role the functions run as (an IAM role Lambda can assume)
+    #[arg(long, value_name = "ARN", required_unless_present = "zip_only")]
+    pub role: Option<String>,
+    /// Extra environment variables of the functions (KEY=VALUE, repeatable); the
+    /// harness keeps them when it updates the environment to force cold starts
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Function timeout, seconds
+    #[arg(long, default_value_t = 30, value_name = "S")]
+    pub timeout_s: i32,
+    /// Only write the zip(s) here (`<path>` for x86_64, `<path>-arm64.zip` for arm64); no AWS call
+    #[arg(long, value_name = "PATH")]
+    pub zip_only: Option<PathBuf>,
+    #[command(flatten)]
+    pub functions: FunctionSet,
+    #[command(flatten)]
+    pub probes: ProbesArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub functions: FunctionSet,
+}
+
+/// Where Lambda is reached; the AWS config chain gives credentials and region.
+#[derive(Debug, Clone, Args)]
+pub struct LambdaArgs {
+    /// Functions are named `<prefix>-<arch>-<memory>mb`
+    #[arg(long, default_value = "coldstart-probe", value_name = "PREFIX")]
+    pub lambda_prefix: String,
+    /// AWS region (default: AWS_REGION or the profile's)
+    #[arg(long, value_name = "REGION")]
+    pub lambda_region: Option<String>,
+    /// Control-plane endpoint (GetFunctionConfiguration, UpdateFunctionConfiguration,
+    /// CreateFunction...) [default: the region's]
+    #[arg(long, value_name = "URL")]
+    pub lambda_endpoint: Option<String>,
+    /// Invoke endpoint [default: the region's]
+    #[arg(long, value_name = "URL")]
+    pub lambda_invoke_endpoint: Option<String>,
+}
+
+impl LambdaArgs {
+    pub fn settings(&self) -> crate::runner::lambda::Settings {
+        crate::runner::lambda::Settings {
+            function_prefix: self.lambda_prefix.clone(),
+            region: self.lambda_region.clone(),
+            endpoint: self.lambda_endpoint.clone(),
+            invoke_endpoint: self.lambda_invoke_endpoint.clone(),
+        }
+    }
 }
 
 /// Output format of `report`.
@@ -195,11 +294,17 @@ pub struct RunArgs {
     pub docker_unhardened: bool,
 
     #[command(flatten)]
+    pub lambda: LambdaArgs,
+
+    #[command(flatten)]
     pub probes: ProbesArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct RuntimesArgs {
+    #[command(flatten)]
+    pub lambda: LambdaArgs,
+
     #[command(flatten)]
     pub probes: ProbesArgs,
 }

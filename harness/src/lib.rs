@@ -63,6 +63,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Compare(args) => compare(args),
         Command::Merge(args) => merge(args),
         Command::History(args) => history(args),
+        Command::Lambda(command) => runner::lambda::deploy::run(command).await,
     }
 }
 
@@ -164,7 +165,7 @@ fn merge(args: cli::MergeArgs) -> anyhow::Result<i32> {
 async fn list_runtimes(args: RuntimesArgs) -> anyhow::Result<i32> {
     let probes = ProbeArtifacts::locate(args.probes.probes_dir.as_deref());
     for kind in RuntimeKind::ALL {
-        let a = runner::detect(kind, &probes).await;
+        let a = runner::detect(kind, &probes, &args.lambda.settings()).await;
         let versions: Vec<String> = a.versions.iter().map(|(k, v)| format!("{k} {v}")).collect();
         match &a.unavailable {
             Some(reason) => {
@@ -216,7 +217,7 @@ fn selection(args: &suite::Resolved) -> Vec<(RuntimeKind, Vec<&'static str>)> {
     for sel in &args.runtime {
         let variants: Vec<&'static str> = match sel.variant {
             Some(v) => vec![v],
-            None => sel.runtime.variants().to_vec(),
+            None => sel.runtime.named_variants().to_vec(),
         };
         match picked.iter_mut().find(|(k, _)| *k == sel.runtime) {
             Some((_, have)) => {
@@ -287,6 +288,7 @@ async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
             memory_bytes: args.docker_memory_mib << 20,
             hardened: !args.docker_unhardened,
         },
+        lambda: args.lambda.clone(),
     };
     let seed = args.seed.unwrap_or_else(|| rand::random::<u32>() as u64);
     let explicit = !args.runtime.is_empty();
@@ -347,7 +349,7 @@ async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
     let mut runners = Vec::new();
     let mut slots = Vec::new();
     for (kind, variants) in selection(&args) {
-        let available = runner::detect(kind, &Ok(probes.clone())).await;
+        let available = runner::detect(kind, &Ok(probes.clone()), &ctx.lambda).await;
         let built = match available.unavailable {
             Some(reason) => Err(reason),
             None => runner::build(kind, &variants, &ctx)
@@ -370,6 +372,32 @@ async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
                     .collect()
             }
         };
+        let named_bare = args
+            .runtime
+            .iter()
+            .any(|s| s.runtime == kind && s.variant.is_none());
+        if named_bare && !built.iter().any(|b| matches!(b, runner::Built::Ready(_))) {
+            let reasons: Vec<String> = built
+                .iter()
+                .filter_map(|b| match b {
+                    runner::Built::Skipped { variant, reason } => {
+                        Some(format!("{kind}:{variant}: {reason}"))
+                    }
+                    runner::Built::Ready(_) => None,
+                })
+                .collect();
+            let mut reasons_unique: Vec<String> = Vec::new();
+            for r in reasons {
+                if !reasons_unique.contains(&r) {
+                    reasons_unique.push(r);
+                }
+            }
+            return Err(UsageError(format!(
+                "runtime {kind} cannot run here: {}",
+                reasons_unique.join("; ")
+            ))
+            .into());
+        }
         for b in built {
             match b {
                 runner::Built::Ready(r) => {

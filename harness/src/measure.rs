@@ -119,7 +119,7 @@ pub async fn measure(
         }
         let mut notes = Vec::new();
         for _ in 0..cx.plan.warmup {
-            match cold_verified(runner.as_mut(), &mut requests, &mut cx.verifier).await {
+            match cold_verified(runner.as_mut(), &mut requests, &mut cx.verifier, false).await {
                 Ok((instance, _, _)) => {
                     if let Err(e) = instance.teardown().await {
                         notes.push(format!("warm-up teardown: {e}"));
@@ -175,6 +175,7 @@ pub async fn measure(
             total_ns: None,
             phases_ns: Default::default(),
             teardown_ns: None,
+            reported: Default::default(),
             ok: false,
             outcome: Outcome::Failed,
             error: None,
@@ -209,11 +210,15 @@ async fn cold_verified(
     runner: &mut dyn Runner,
     requests: &mut Requests,
     verifier: &mut Verifier,
+    live: bool,
 ) -> Result<(Box<dyn Instance>, Response, crate::phase::PhaseTimes), String> {
-    let start = runner
-        .cold_start(requests.next())
-        .await
-        .map_err(|e| e.to_string())?;
+    let request = requests.next();
+    let start = if live {
+        runner.start_live(request).await
+    } else {
+        runner.cold_start(request).await
+    }
+    .map_err(|e| e.to_string())?;
     match verifier.cold(&start.response) {
         Ok(()) => Ok((start.instance, start.response, start.times)),
         Err(e) => {
@@ -229,7 +234,7 @@ async fn start_live(
     requests: &mut Requests,
     cx: &mut Context<'_>,
 ) -> Result<Live, String> {
-    let (instance, response, _) = cold_verified(runner, requests, &mut cx.verifier).await?;
+    let (instance, response, _) = cold_verified(runner, requests, &mut cx.verifier, true).await?;
     let mut live = Live {
         instance,
         id: response.instance_id,
@@ -254,6 +259,14 @@ fn record_response(sample: &mut Sample, response: &Response) {
     sample.instance_id = Some(hex(response.instance_id));
     sample.invocation_index = Some(response.index);
     sample.checksum = Some(hex(response.checksum));
+}
+
+fn reported(times: &crate::phase::PhaseTimes) -> std::collections::BTreeMap<String, u64> {
+    times
+        .reported
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect()
 }
 
 fn record_verdict(sample: &mut Sample, verdict: Result<(), String>) {
@@ -286,9 +299,11 @@ async fn cold_sample(
                 .iter()
                 .map(|(name, ns)| (name.to_string(), *ns))
                 .collect();
-            record_verdict(sample, cx.verifier.cold(&start.response));
+            sample.reported = reported(&start.times);
+            let verdict = cx.verifier.cold(&start.response);
+            record_verdict(sample, verdict.and(start.not_cold.map_or(Ok(()), Err)));
             match start.instance.teardown().await {
-                Ok(took) => sample.teardown_ns = Some(nanos(took)),
+                Ok(took) => sample.teardown_ns = took.map(nanos),
                 Err(e) => {
                     // The start was measured; the failed teardown is said, not hidden.
                     sample.error = Some(match sample.error.take() {
@@ -329,6 +344,7 @@ async fn warm_sample(
         Ok((response, times)) => {
             record_response(sample, &response);
             sample.total_ns = Some(times.total_ns);
+            sample.reported = reported(&times);
             let verdict = cx.verifier.warm(&response, live.id, live.last_index);
             if verdict.is_ok() {
                 live.last_index = response.index;

@@ -18,6 +18,10 @@ pub struct PhaseTimes {
     pub phases: Vec<(&'static str, u64)>,
     /// From the stopwatch's start to its last lap.
     pub total_ns: u64,
+    /// Figures the runtime itself reported for this sample (e.g. Lambda's REPORT
+    /// line: `init_duration_ns`, `billed_duration_ns`, `max_memory_used_mb`). Kept
+    /// raw beside the harness's own clock; empty for runtimes that report nothing.
+    pub reported: std::collections::BTreeMap<&'static str, u64>,
 }
 
 impl PhaseTimes {
@@ -26,6 +30,7 @@ impl PhaseTimes {
         PhaseTimes {
             phases: Vec::new(),
             total_ns: nanos(total),
+            reported: Default::default(),
         }
     }
 
@@ -79,6 +84,7 @@ impl Stopwatch {
         PhaseTimes {
             phases: self.phases,
             total_ns: nanos(self.last - self.start),
+            reported: Default::default(),
         }
     }
 }

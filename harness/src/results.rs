@@ -158,6 +158,11 @@ pub struct Sample {
     pub phases_ns: BTreeMap<String, u64>,
     /// Time to stop and remove the instance after a cold sample, ns (not part of cold).
     pub teardown_ns: Option<u64>,
+    /// What the runtime itself reported for the sample (Lambda's REPORT line:
+    /// `init_duration_ns`, `duration_ns`, `billed_duration_ns`, `max_memory_used_mb`),
+    /// raw; absent for runtimes that report nothing.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reported: BTreeMap<String, u64>,
     /// True when the sample is valid and in the histograms.
     pub ok: bool,
     pub outcome: Outcome,

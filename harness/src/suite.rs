@@ -71,6 +71,7 @@ pub struct Resolved {
     pub export_markdown: Option<PathBuf>,
     pub probes_dir: Option<PathBuf>,
     pub suite: Option<PathBuf>,
+    pub lambda: crate::runner::lambda::Settings,
 }
 
 /// Reads and checks a suite file; the error names the file and the problem.
@@ -143,5 +144,6 @@ pub fn resolve(args: RunArgs) -> Result<Resolved, UsageError> {
         export_markdown: args.export_markdown,
         probes_dir: args.probes.probes_dir,
         suite: args.suite,
+        lambda: args.lambda.settings(),
     })
 }

@@ -57,6 +57,10 @@ pub enum Measure {
 pub struct Target {
     pub runtime: String,
     pub variant: Option<String>,
+    /// Variants never judged against this claim (`local-emulator`: local figures
+    /// are not the cloud's).
+    #[serde(default)]
+    pub exclude: Vec<String>,
     pub mode: Mode,
     pub phase: String,
 }
@@ -177,27 +181,48 @@ fn judge(range: Range, value: f64) -> Outcome {
 }
 
 /// The entries a target names, or why there are none to judge.
-fn entries<'a>(
+fn entries<'a>(results: &'a ResultFile, t: &Target) -> Result<Vec<&'a RuntimeResult>, String> {
+    matching(results, &t.runtime, t.variant.as_deref(), &t.exclude)
+}
+
+fn sized<'a>(results: &'a ResultFile, t: &SizeTarget) -> Result<Vec<&'a RuntimeResult>, String> {
+    matching(results, &t.runtime, t.variant.as_deref(), &[])
+}
+
+fn matching<'a>(
     results: &'a ResultFile,
     runtime: &str,
     variant: Option<&str>,
+    exclude: &[String],
 ) -> Result<Vec<&'a RuntimeResult>, String> {
-    let named: Vec<&RuntimeResult> = results
+    let all: Vec<&RuntimeResult> = results
         .runtimes
         .iter()
         .filter(|r| r.runtime == runtime && variant.is_none_or(|v| r.variant == v))
+        .collect();
+    let named: Vec<&RuntimeResult> = all
+        .iter()
+        .copied()
+        .filter(|r| !exclude.contains(&r.variant))
         .collect();
     let which = match variant {
         Some(v) => format!("{runtime}:{v}"),
         None => runtime.to_string(),
     };
+    if named.is_empty() && !all.is_empty() {
+        return Err(format!(
+            "{which} was run only as {} (not judged: local figures are not the cloud's)",
+            all.iter().map(|r| name(r)).collect::<Vec<_>>().join(", ")
+        ));
+    }
     if named.is_empty() {
         return Err(format!("{which} was not run"));
     }
     let measured: Vec<&RuntimeResult> = named.iter().copied().filter(|r| r.available).collect();
     if measured.is_empty() {
+        // The reason first: "not measured: no credentials (...)".
         let reason = named[0].skipped_reason.clone().unwrap_or_default();
-        return Err(format!("{which} was skipped: {reason}"));
+        return Err(format!("{reason} ({which} was skipped)"));
     }
     Ok(measured)
 }
@@ -238,8 +263,8 @@ fn pairs(
     (dr, dv): (&str, &Option<String>),
     figure: impl Fn(&RuntimeResult, &RuntimeResult) -> Judged,
 ) -> Vec<(String, Judged)> {
-    let sides = entries(results, nr, nv.as_deref())
-        .and_then(|n| entries(results, dr, dv.as_deref()).map(|d| (n, d)));
+    let sides = matching(results, nr, nv.as_deref(), &[])
+        .and_then(|n| matching(results, dr, dv.as_deref(), &[]).map(|d| (n, d)));
     match sides {
         Err(why) => vec![(String::new(), Err(why))],
         Ok((nums, dens)) => nums
@@ -273,7 +298,7 @@ pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
             Measure::Unmeasured { what } => {
                 verdicts.push(missing(format!("coldstart does not measure {what} yet")))
             }
-            Measure::Latency(t) => match entries(results, &t.runtime, t.variant.as_deref()) {
+            Measure::Latency(t) => match entries(results, t) {
                 Err(why) => verdicts.push(missing(why)),
                 Ok(found) => verdicts.extend(found.into_iter().map(|r| {
                     let figure = latency(r, t).map(|(p50_ns, p99_ns)| {
@@ -282,7 +307,7 @@ pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
                     row(name(r), figure)
                 })),
             },
-            Measure::Size(t) => match entries(results, &t.runtime, t.variant.as_deref()) {
+            Measure::Size(t) => match sized(results, t) {
                 Err(why) => verdicts.push(missing(why)),
                 Ok(found) => verdicts.extend(
                     found

@@ -551,6 +551,7 @@ impl DockerRunner {
                 instance,
                 response,
                 times,
+                not_cold: None,
             }),
             Err(e) => {
                 // Nothing a failed sample created is left behind.
@@ -825,7 +826,7 @@ impl Instance for Container {
         line::warm_round_trip(self, request, self.timeout).await
     }
 
-    async fn teardown(mut self: Box<Self>) -> Result<Duration, SampleError> {
+    async fn teardown(mut self: Box<Self>) -> Result<Option<Duration>, SampleError> {
         let start = Instant::now();
         let _ = line::LineStream::send(&mut *self, &line::encode(HarnessLine::Exit)).await;
         let _ = self.input.shutdown().await;
@@ -837,7 +838,7 @@ impl Instance for Container {
         removed.map_err(|e| api_error("removing the container", e))?;
         match waited {
             Err(_) => Err(SampleError::Timeout(self.timeout)),
-            _ => Ok(took),
+            _ => Ok(Some(took)),
         }
     }
 }

@@ -101,7 +101,9 @@ impl Runner for MockRunner {
             times: PhaseTimes {
                 phases: vec![("boot", boot), ("first_response", first)],
                 total_ns: boot + first,
+                reported: Default::default(),
             },
+            not_cold: None,
         })
     }
 }
@@ -132,7 +134,7 @@ impl Instance for MockInstance {
         ))
     }
 
-    async fn teardown(self: Box<Self>) -> Result<Duration, SampleError> {
-        Ok(Duration::from_nanos(self.warm_ns * 3))
+    async fn teardown(self: Box<Self>) -> Result<Option<Duration>, SampleError> {
+        Ok(Some(Duration::from_nanos(self.warm_ns * 3)))
     }
 }

@@ -13,6 +13,7 @@
 //! here plus a line in [`RuntimeKind`].
 
 pub mod docker;
+pub mod lambda;
 pub mod line;
 pub mod mock;
 pub mod process;
@@ -35,12 +36,18 @@ pub enum RuntimeKind {
     Wasm,
     /// The probe in a FROM-scratch container image, through the Docker Engine API.
     Docker,
+    /// The probe as an AWS Lambda function (or under a local Runtime API emulator).
+    Lambda,
 }
 
 impl RuntimeKind {
     /// Every runtime this build knows, in report order.
-    pub const ALL: [RuntimeKind; 3] =
-        [RuntimeKind::Process, RuntimeKind::Wasm, RuntimeKind::Docker];
+    pub const ALL: [RuntimeKind; 4] = [
+        RuntimeKind::Process,
+        RuntimeKind::Wasm,
+        RuntimeKind::Docker,
+        RuntimeKind::Lambda,
+    ];
 
     /// The name used on the command line and in results.
     pub fn name(self) -> &'static str {
@@ -48,6 +55,7 @@ impl RuntimeKind {
             RuntimeKind::Process => "process",
             RuntimeKind::Wasm => "wasm",
             RuntimeKind::Docker => "docker",
+            RuntimeKind::Lambda => "lambda",
         }
     }
 
@@ -57,6 +65,16 @@ impl RuntimeKind {
             RuntimeKind::Process => process::VARIANTS,
             RuntimeKind::Wasm => wasm::VARIANTS,
             RuntimeKind::Docker => docker::VARIANTS,
+            RuntimeKind::Lambda => lambda::VARIANTS,
+        }
+    }
+
+    /// The variants a bare `--runtime <name>` selects: all of them, except that
+    /// `lambda` means Lambda in AWS (`lambda:local-emulator` is named on its own).
+    pub fn named_variants(self) -> &'static [&'static str] {
+        match self {
+            RuntimeKind::Lambda => lambda::AWS_VARIANTS,
+            other => other.variants(),
         }
     }
 }
@@ -153,6 +171,7 @@ pub struct RunContext {
     /// The run's id: labels whatever the run creates outside this process.
     pub run_id: String,
     pub docker: docker::Settings,
+    pub lambda: lambda::Settings,
 }
 
 /// One invocation request.
@@ -192,6 +211,10 @@ pub struct ColdStart {
     pub response: Response,
     /// The runner's phases, in order, and their total.
     pub times: PhaseTimes,
+    /// Set when the runtime itself says this was not a cold start although a new
+    /// instance answered (Lambda: a REPORT without `Init Duration`, i.e. an
+    /// environment initialised ahead of the request). The sample is then invalid.
+    pub not_cold: Option<String>,
 }
 
 /// How one runner variant is started: the trait every compute model implements.
@@ -208,6 +231,13 @@ pub trait Runner {
 
     /// Makes a new instance and sends it its first request, timing each phase.
     async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError>;
+
+    /// Starts the instance that takes the warm samples (unrecorded). Most runners
+    /// make it like any cold start; one whose cold starts retire earlier instances
+    /// (Lambda's configuration updates) starts it where they cannot reach it.
+    async fn start_live(&mut self, request: Request) -> Result<ColdStart, SampleError> {
+        self.cold_start(request).await
+    }
 
     /// Whether this variant takes warm samples (one that measures only a kind of
     /// cold start, like loading an image first, does not).
@@ -228,8 +258,9 @@ pub trait Instance {
     /// One round trip: the whole of a warm sample.
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError>;
 
-    /// Stops and removes the instance; returns how long that took.
-    async fn teardown(self: Box<Self>) -> Result<Duration, SampleError>;
+    /// Stops and removes the instance; returns how long that took, or `None` where
+    /// the runtime gives no way to stop an instance (Lambda), so nothing was timed.
+    async fn teardown(self: Box<Self>) -> Result<Option<Duration>, SampleError>;
 }
 
 /// What a runner reports about itself.
@@ -256,11 +287,16 @@ pub struct Availability {
 }
 
 /// Checks each runtime without starting anything costly.
-pub async fn detect(kind: RuntimeKind, probes: &Result<ProbeArtifacts, String>) -> Availability {
+pub async fn detect(
+    kind: RuntimeKind,
+    probes: &Result<ProbeArtifacts, String>,
+    settings: &lambda::Settings,
+) -> Availability {
     match kind {
         RuntimeKind::Process => process::detect(probes),
         RuntimeKind::Wasm => wasm::detect(probes),
         RuntimeKind::Docker => docker::detect(probes).await,
+        RuntimeKind::Lambda => lambda::detect(probes, settings).await,
     }
 }
 
@@ -286,6 +322,7 @@ pub async fn build(
         RuntimeKind::Process => process::build(variants, ctx).map(ready),
         RuntimeKind::Wasm => wasm::build(variants, ctx).map(ready),
         RuntimeKind::Docker => docker::build(variants, ctx).await,
+        RuntimeKind::Lambda => lambda::build(variants, ctx).await,
     }
 }
 
@@ -302,7 +339,7 @@ mod tests {
         assert_eq!(pre.variant, Some("pre"));
         let err = "vm".parse::<Selector>().unwrap_err().to_string();
         assert!(err.contains("unknown runtime \"vm\""), "{err}");
-        assert!(err.contains("process, wasm, docker"), "{err}");
+        assert!(err.contains("process, wasm, docker, lambda"), "{err}");
         let err = "wasm:nope".parse::<Selector>().unwrap_err().to_string();
         assert!(err.contains("jit, aot, pre"), "{err}");
     }

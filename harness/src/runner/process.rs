@@ -124,6 +124,7 @@ impl Runner for ProcessRunner {
             instance: Box::new(probe),
             response,
             times: sw.finish(),
+            not_cold: None,
         })
     }
 }
@@ -224,7 +225,7 @@ impl Instance for LineProbe {
         line::warm_round_trip(self, request, self.timeout).await
     }
 
-    async fn teardown(self: Box<Self>) -> Result<Duration, SampleError> {
-        self.shutdown().await
+    async fn teardown(self: Box<Self>) -> Result<Option<Duration>, SampleError> {
+        self.shutdown().await.map(Some)
     }
 }

@@ -499,6 +499,7 @@ impl Runner for WasmRunner {
             }),
             response,
             times,
+            not_cold: None,
         })
     }
 }
@@ -524,7 +525,7 @@ impl Instance for WasmInstance {
         answer(rx, self.timeout).await
     }
 
-    async fn teardown(self: Box<Self>) -> Result<Duration, SampleError> {
+    async fn teardown(self: Box<Self>) -> Result<Option<Duration>, SampleError> {
         let (reply, rx) = oneshot::channel();
         let command = Command::Teardown {
             handle: self.handle,
@@ -534,6 +535,7 @@ impl Instance for WasmInstance {
             .send(command)
             .map_err(|_| SampleError::Runtime("the wasm thread has stopped".into()))?;
         rx.await
+            .map(Some)
             .map_err(|_| SampleError::Runtime("the wasm thread has stopped".into()))
     }
 }

@@ -5,6 +5,7 @@ mod common;
 mod docker;
 mod errors;
 mod faults;
+mod lambda;
 mod mock_run;
 mod probe_identity;
 mod reports;

@@ -103,6 +103,7 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
             timeout: Duration::from_secs(30),
             run_id: "test".into(),
             docker: Default::default(),
+            lambda: Default::default(),
         };
         let built = runner::build(RuntimeKind::Wasm, &["jit", "pre"], &ctx)
             .await

@@ -1,0 +1,467 @@
+//! The AWS variants of the `lambda` runner: a deployed function per architecture and
+//! memory size, cold starts forced through the control plane, invokes timed.
+//!
+//! Forcing a cold start (untimed), as lambda-perf and SeBS do: read the function's
+//! configuration, update it with the **merged** environment (the user's variables
+//! kept, the probe's parameters set, `COLDSTART_NONCE` fresh), wait until
+//! `LastUpdateStatus` is `Successful`. The next `Invoke` of `$LATEST` then needs a
+//! new execution environment; its REPORT must show `Init Duration`.
+//!
+//! Warm samples go to a version the runner publishes when it is built (and deletes
+//! on close): the cold starts update `$LATEST` only, so that version's environment
+//! stays alive between them. Results record the region, the function's ARN with the
+//! account replaced by `*`, memory, architecture and runtime; never credentials.
+
+use super::invoke::{self, Invoked};
+use super::{Settings, NONCE_VAR};
+use crate::phase::PhaseTimes;
+use crate::runner::{
+    Built, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo, RunnerKey,
+    RuntimeKind, SampleError,
+};
+use async_trait::async_trait;
+use aws_sdk_lambda::config::ProvideCredentials as _;
+use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::types::{Environment, LastUpdateStatus, State};
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+const COLD_PHASES: &[&str] = &["init_duration", "duration", "rest"];
+
+/// How long a configuration update or a new version may take to become usable.
+const UPDATE_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// The AWS config of the usual chain (env, profile, SSO, IMDS...), if it has a region
+/// and credentials. The credentials are only checked, never kept in results.
+pub async fn access(settings: &Settings) -> Result<aws_config::SdkConfig, String> {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = &settings.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    let config = loader.load().await;
+    let Some(provider) = config.credentials_provider() else {
+        return Err(no_credentials("no credentials provider"));
+    };
+    match tokio::time::timeout(super::CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Err(no_credentials(&e.to_string())),
+        Err(_) => return Err(no_credentials("looking for them timed out")),
+    }
+    if config.region().is_none() {
+        return Err("no region: set AWS_REGION or AWS_PROFILE, or pass --lambda-region".into());
+    }
+    Ok(config)
+}
+
+fn no_credentials(why: &str) -> String {
+    format!(
+        "no credentials ({why}): configure AWS credentials (AWS_ACCESS_KEY_ID and \
+         AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or SSO) to measure Lambda in AWS"
+    )
+}
+
+/// `arn:aws:lambda:eu-west-1:123456789012:function:f` -> the same with `*` for the account.
+pub fn redact_arn(arn: &str) -> String {
+    let mut parts: Vec<&str> = arn.split(':').collect();
+    if parts.len() > 4 {
+        parts[4] = "*";
+    }
+    parts.join(":")
+}
+
+/// A control-plane client: its calls are untimed, so the SDK's standard retries stay.
+pub fn control_client(
+    config: &aws_config::SdkConfig,
+    endpoint: Option<&str>,
+) -> aws_sdk_lambda::Client {
+    let mut builder = aws_sdk_lambda::config::Builder::from(config);
+    if let Some(url) = endpoint {
+        builder = builder.endpoint_url(url);
+    }
+    aws_sdk_lambda::Client::from_conf(builder.build())
+}
+
+/// An SDK error in one line: the service's code and message, or the transport's chain.
+pub fn describe<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (e.code(), e.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_string(),
+        _ => DisplayErrorContext(e).to_string(),
+    }
+}
+
+fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    what: &str,
+    e: SdkError<E, R>,
+) -> String {
+    let code = e.code().unwrap_or_default().to_string();
+    let hint = match code.as_str() {
+        "ResourceNotFoundException" => {
+            " (create it with `coldstart lambda deploy --role <role ARN>`)"
+        }
+        "AccessDeniedException" | "UnrecognizedClientException" => {
+            " (the credentials are not allowed to do this; see README: Lambda permissions)"
+        }
+        _ => "",
+    };
+    format!("{what}: {}{hint}", describe(&e))
+}
+
+/// Waits until the function (or its version) has applied its last change.
+pub async fn wait_ready(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+    qualifier: Option<&str>,
+) -> Result<
+    aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput,
+    String,
+> {
+    let deadline = Instant::now() + UPDATE_TIMEOUT;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let config = client
+            .get_function_configuration()
+            .function_name(function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("reading the configuration of {function}"), e))?;
+        let failed = |what: &str, reason: Option<&str>| {
+            Err(format!(
+                "{what} of {function} failed: {}",
+                reason.unwrap_or("no reason given")
+            ))
+        };
+        match (config.state(), config.last_update_status()) {
+            (Some(State::Failed), _) => return failed("the creation", config.state_reason()),
+            (_, Some(LastUpdateStatus::Failed)) => {
+                return failed("the update", config.last_update_status_reason())
+            }
+            (Some(State::Pending), _) | (_, Some(LastUpdateStatus::InProgress)) => {}
+            _ => return Ok(config),
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{function} was still updating after {}s",
+                UPDATE_TIMEOUT.as_secs()
+            ));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(1));
+    }
+}
+
+/// Updates the function's environment to `existing ∪ probe ∪ {nonce}` and waits
+/// until the update is `Successful`. Returns the environment set.
+pub async fn force_new_environment(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+    probe: &BTreeMap<String, String>,
+    nonce: &str,
+) -> Result<HashMap<String, String>, String> {
+    let current = wait_ready(client, function, None).await?;
+    let mut variables: HashMap<String, String> = current
+        .environment()
+        .and_then(|e| e.variables())
+        .cloned()
+        .unwrap_or_default();
+    variables.extend(probe.iter().map(|(k, v)| (k.clone(), v.clone())));
+    variables.insert(NONCE_VAR.into(), nonce.into());
+    client
+        .update_function_configuration()
+        .function_name(function)
+        .environment(
+            Environment::builder()
+                .set_variables(Some(variables.clone()))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("updating the configuration of {function}"), e))?;
+    wait_ready(client, function, None).await?;
+    Ok(variables)
+}
+
+/// Builds the runners of the AWS variants; a variant whose function is missing or
+/// does not match it is skipped with what to do.
+pub async fn build(
+    variants: &[&'static str],
+    ctx: &RunContext,
+    versions: &BTreeMap<String, String>,
+) -> Vec<Built> {
+    let skip_all = |reason: String| {
+        variants
+            .iter()
+            .map(|variant| Built::Skipped {
+                variant,
+                reason: reason.clone(),
+            })
+            .collect()
+    };
+    let config = match access(&ctx.lambda).await {
+        Ok(config) => config,
+        Err(reason) => return skip_all(reason),
+    };
+    let region = config.region().map(|r| r.to_string()).unwrap_or_default();
+    let control = control_client(&config, ctx.lambda.endpoint.as_deref());
+    let invoke = invoke::timed_client(
+        aws_sdk_lambda::config::Builder::from(&config),
+        ctx.lambda.invoke_endpoint.as_deref(),
+        ctx.timeout,
+    );
+    let mut built = Vec::new();
+    for variant in variants {
+        let function = super::function_name(&ctx.lambda.function_prefix, variant);
+        let runner = AwsRunner {
+            key: RunnerKey::new(RuntimeKind::Lambda.name(), *variant),
+            control: control.clone(),
+            invoke: invoke.clone(),
+            function,
+            probe_env: super::probe_env(ctx),
+            run_id: ctx.run_id.clone(),
+            nonces: 0,
+            live_version: None,
+            timeout: ctx.timeout,
+            info: RunnerInfo {
+                versions: versions.clone(),
+                ..Default::default()
+            },
+        };
+        built.push(match runner.prepare(variant, &region).await {
+            Ok(runner) => Built::Ready(Box::new(runner)),
+            Err(reason) => Built::Skipped { variant, reason },
+        });
+    }
+    built
+}
+
+struct AwsRunner {
+    key: RunnerKey,
+    control: aws_sdk_lambda::Client,
+    invoke: aws_sdk_lambda::Client,
+    function: String,
+    probe_env: BTreeMap<String, String>,
+    run_id: String,
+    nonces: u64,
+    /// The version published for warm samples.
+    live_version: Option<String>,
+    timeout: Duration,
+    info: RunnerInfo,
+}
+
+impl AwsRunner {
+    /// Checks the function matches the variant, then publishes the run's version
+    /// for warm samples (with the run's probe parameters). Untimed.
+    async fn prepare(mut self, variant: &str, region: &str) -> Result<AwsRunner, String> {
+        let (arch, memory) = super::parse_variant(variant).expect("an AWS variant");
+        let config = wait_ready(&self.control, &self.function, None).await?;
+        let has_arch = config
+            .architectures()
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>();
+        let arch_ok =
+            has_arch.contains(&arch.name()) || (has_arch.is_empty() && arch.name() == "x86_64");
+        if !arch_ok || config.memory_size() != Some(memory) {
+            return Err(format!(
+                "function {} is {} with {} MB, but variant {variant} needs {} with {memory} MB: \
+                 redeploy it with `coldstart lambda deploy`",
+                self.function,
+                has_arch.join(","),
+                config.memory_size().unwrap_or_default(),
+                arch.name()
+            ));
+        }
+        let nonce = self.next_nonce();
+        force_new_environment(&self.control, &self.function, &self.probe_env, &nonce).await?;
+        let published = self
+            .control
+            .publish_version()
+            .function_name(&self.function)
+            .description(format!("coldstart run {} (warm samples)", self.run_id))
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("publishing a version of {}", self.function), e))?;
+        let version = published
+            .version()
+            .ok_or("PublishVersion returned no version")?
+            .to_string();
+        wait_ready(&self.control, &self.function, Some(&version)).await?;
+        self.live_version = Some(version.clone());
+        let details = &mut self.info.details;
+        details.insert("location".into(), "aws".into());
+        details.insert("region".into(), region.into());
+        if let Some(arn) = config.function_arn() {
+            details.insert("function_arn".into(), redact_arn(arn).into());
+        }
+        details.insert("memory_mb".into(), memory.into());
+        details.insert("architecture".into(), arch.name().into());
+        if let Some(runtime) = config.runtime() {
+            details.insert("lambda_runtime".into(), runtime.as_str().into());
+        }
+        if let Some(sha) = config.code_sha256() {
+            details.insert("code_sha256".into(), sha.into());
+        }
+        details.insert("warm_version".into(), version.into());
+        self.info.artifact_bytes = u64::try_from(config.code_size()).ok();
+        Ok(self)
+    }
+
+    fn next_nonce(&mut self) -> String {
+        self.nonces += 1;
+        format!("{}-{}", self.run_id, self.nonces)
+    }
+
+    fn started(
+        &self,
+        invoked: Invoked,
+        qualifier: Option<String>,
+    ) -> Result<ColdStart, SampleError> {
+        let report = invoked.report.as_ref().ok_or_else(|| {
+            SampleError::Protocol(
+                "Invoke returned no log tail (LogResult), so there is no REPORT line".into(),
+            )
+        })?;
+        let init = report.init_duration_ns.or(report.restore_duration_ns);
+        let total_ns = crate::phase::nanos(invoked.total);
+        let mut phases = Vec::new();
+        if let Some(init) = init {
+            phases.push(("init_duration", init));
+        }
+        phases.push(("duration", report.duration_ns));
+        let accounted: u64 = phases.iter().map(|(_, ns)| ns).sum();
+        phases.push(("rest", total_ns.saturating_sub(accounted)));
+        let not_cold = init.is_none().then(|| {
+            "the REPORT has no Init Duration: an environment initialised ahead of the request \
+             answered, so this is not a cold start"
+                .to_string()
+        });
+        Ok(ColdStart {
+            response: invoked.response,
+            times: PhaseTimes {
+                phases,
+                total_ns,
+                reported: invoked.reported(),
+            },
+            not_cold,
+            instance: Box::new(AwsInstance {
+                client: self.invoke.clone(),
+                function: self.function.clone(),
+                qualifier,
+                timeout: self.timeout,
+            }),
+        })
+    }
+}
+
+#[async_trait(?Send)]
+impl Runner for AwsRunner {
+    fn key(&self) -> &RunnerKey {
+        &self.key
+    }
+
+    fn cold_phases(&self) -> &'static [&'static str] {
+        COLD_PHASES
+    }
+
+    fn info(&self) -> RunnerInfo {
+        self.info.clone()
+    }
+
+    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError> {
+        let nonce = self.next_nonce();
+        force_new_environment(&self.control, &self.function, &self.probe_env, &nonce)
+            .await
+            .map_err(|e| SampleError::Runtime(format!("forcing a new environment: {e}")))?;
+        let invoked =
+            invoke::invoke(&self.invoke, &self.function, None, request, self.timeout).await?;
+        self.started(invoked, None)
+    }
+
+    /// The warm samples' instance: the run's published version, which the cold
+    /// starts' updates of `$LATEST` leave alone.
+    async fn start_live(&mut self, request: Request) -> Result<ColdStart, SampleError> {
+        let version = self.live_version.clone();
+        let invoked = invoke::invoke(
+            &self.invoke,
+            &self.function,
+            version.as_deref(),
+            request,
+            self.timeout,
+        )
+        .await?;
+        self.started(invoked, version)
+    }
+
+    async fn close(&mut self) -> Vec<String> {
+        let Some(version) = self.live_version.take() else {
+            return Vec::new();
+        };
+        match self
+            .control
+            .delete_function()
+            .function_name(&self.function)
+            .qualifier(&version)
+            .send()
+            .await
+        {
+            Ok(_) => Vec::new(),
+            Err(e) => vec![sdk_error(
+                &format!(
+                    "deleting version {version} of {} (delete it by hand)",
+                    self.function
+                ),
+                e,
+            )],
+        }
+    }
+}
+
+/// An execution environment reached by invoking the function (or one version).
+struct AwsInstance {
+    client: aws_sdk_lambda::Client,
+    function: String,
+    qualifier: Option<String>,
+    timeout: Duration,
+}
+
+#[async_trait(?Send)]
+impl Instance for AwsInstance {
+    async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
+        let invoked = invoke::invoke(
+            &self.client,
+            &self.function,
+            self.qualifier.as_deref(),
+            request,
+            self.timeout,
+        )
+        .await?;
+        let mut times = PhaseTimes::total_only(invoked.total);
+        times.reported = invoked.reported();
+        Ok((invoked.response, times))
+    }
+
+    /// Lambda environments cannot be stopped from outside: nothing is timed.
+    async fn teardown(self: Box<Self>) -> Result<Option<Duration>, SampleError> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_lose_the_account() {
+        assert_eq!(
+            redact_arn(
+                "arn:aws:lambda:eu-west-1:123456789012:function:coldstart-probe-x86_64-512mb"
+            ),
+            "arn:aws:lambda:eu-west-1:*:function:coldstart-probe-x86_64-512mb"
+        );
+    }
+}

@@ -1,0 +1,332 @@
+//! `lambda:local-emulator`: the probe's `bootstrap` on this machine, under the
+//! Lambda Runtime API emulator of cargo-lambda (`cargo lambda watch
+//! --only-lambda-apis`), invoked through aws-sdk-lambda like the AWS variants.
+//!
+//! The emulator runs once per run, in a generated Cargo project (it reads one)
+//! whose binaries are the function names it routes: `slot0`..`slot15`. A cold start
+//! takes a free slot, spawns a new `bootstrap` for it (phase `spawn`) and invokes
+//! it (`first_response`: the runtime's init, its poll of the Runtime API, the
+//! handler, and the answer back through the emulator); teardown kills it and frees
+//! the slot. A slot whose runtime crashed or hung is retired, because the emulator
+//! may still hold the lost request for it. Figures are local: what the Runtime API
+//! round trip adds to the process runner, not what AWS costs.
+
+use super::invoke::{self, Invoked};
+use crate::phase::{PhaseTimes, Stopwatch};
+use crate::runner::{
+    line, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo, RunnerKey,
+    RuntimeKind, SampleError,
+};
+use anyhow::Context as _;
+use async_trait::async_trait;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+
+/// Function names the emulator routes, one live runtime each.
+const SLOTS: usize = 16;
+/// How long the emulator may take to listen.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+const COLD_PHASES: &[&str] = &["spawn", "first_response"];
+
+/// `cargo lambda --version`, or why it cannot be had.
+pub async fn cargo_lambda_version() -> Result<String, String> {
+    let out = Command::new("cargo")
+        .args(["lambda", "--version"])
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(
+            "cargo-lambda is not installed: `pip install cargo-lambda` (it provides the Lambda \
+             Runtime API emulator)"
+                .into(),
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or(text.trim())
+        .to_string())
+}
+
+/// The running emulator and the project it reads.
+struct Emulator {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Emulator {
+    async fn start() -> anyhow::Result<Emulator> {
+        let dir = tempfile::Builder::new()
+            .prefix("coldstart-lambda-emulator")
+            .tempdir()
+            .context("cannot create the emulator's project directory")?;
+        let mut manifest =
+            "[package]\nname = \"coldstart-emulated\"\nversion = \"0.0.0\"\nedition = \"2021\"\n"
+                .to_string();
+        std::fs::create_dir(dir.path().join("src"))?;
+        for slot in 0..SLOTS {
+            manifest.push_str(&format!(
+                "\n[[bin]]\nname = \"slot{slot}\"\npath = \"src/main.rs\"\n"
+            ));
+        }
+        std::fs::write(dir.path().join("Cargo.toml"), manifest)?;
+        std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n")?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let log = std::fs::File::create(dir.path().join("emulator.log"))?;
+        let mut child = Command::new("cargo")
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+            ])
+            .arg(port.to_string())
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start `cargo lambda watch` (pip install cargo-lambda)")?;
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            let log =
+                || std::fs::read_to_string(dir.path().join("emulator.log")).unwrap_or_default();
+            if let Some(status) = child.try_wait()? {
+                anyhow::bail!(
+                    "the cargo-lambda emulator exited with {status}: {}",
+                    line::tail(&log(), 500)
+                );
+            }
+            if Instant::now() > deadline {
+                anyhow::bail!(
+                    "the cargo-lambda emulator did not listen on port {port} within {}s: {}",
+                    START_TIMEOUT.as_secs(),
+                    line::tail(&log(), 500)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(Emulator { child, port, dir })
+    }
+}
+
+/// Free function names; a name is taken by one live runtime at a time.
+type Slots = Rc<RefCell<Vec<String>>>;
+
+pub async fn build(
+    ctx: &RunContext,
+    versions: &BTreeMap<String, String>,
+) -> anyhow::Result<Box<dyn Runner>> {
+    let bootstrap = ctx.probes.dir.join(super::Arch::X86_64.bootstrap_file());
+    let emulator = Emulator::start().await?;
+    let config = aws_sdk_lambda::config::Builder::new()
+        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+        .region(aws_sdk_lambda::config::Region::new("local"))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "coldstart-local",
+        ));
+    let endpoint = format!("http://127.0.0.1:{}", emulator.port);
+    let client = invoke::timed_client(config, Some(&endpoint), ctx.timeout);
+    let mut info = RunnerInfo {
+        versions: versions.clone(),
+        artifact_bytes: crate::probes::file_bytes(&bootstrap),
+        ..Default::default()
+    };
+    info.details.insert(
+        "location".into(),
+        "local: cargo-lambda's Runtime API emulator on this machine, not AWS".into(),
+    );
+    info.details.insert(
+        "probe_sha256".into(),
+        crate::probes::file_sha256(&bootstrap)
+            .with_context(|| format!("cannot read {}", bootstrap.display()))?
+            .into(),
+    );
+    let mut env = super::probe_env(ctx);
+    env.insert("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into());
+    env.insert("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "512".into());
+    Ok(Box::new(EmulatedRunner {
+        key: RunnerKey::new(RuntimeKind::Lambda.name(), super::LOCAL),
+        emulator,
+        client,
+        bootstrap,
+        env,
+        slots: Rc::new(RefCell::new(
+            (0..SLOTS).rev().map(|s| format!("slot{s}")).collect(),
+        )),
+        timeout: ctx.timeout,
+        info,
+    }))
+}
+
+struct EmulatedRunner {
+    key: RunnerKey,
+    emulator: Emulator,
+    client: aws_sdk_lambda::Client,
+    bootstrap: PathBuf,
+    env: BTreeMap<String, String>,
+    slots: Slots,
+    timeout: Duration,
+    info: RunnerInfo,
+}
+
+/// A slot taken by a live runtime: given back on a clean teardown, retired otherwise.
+struct Slot {
+    name: String,
+    slots: Slots,
+    clean: bool,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if self.clean {
+            self.slots.borrow_mut().push(std::mem::take(&mut self.name));
+        }
+    }
+}
+
+#[async_trait(?Send)]
+impl Runner for EmulatedRunner {
+    fn key(&self) -> &RunnerKey {
+        &self.key
+    }
+
+    fn cold_phases(&self) -> &'static [&'static str] {
+        COLD_PHASES
+    }
+
+    fn info(&self) -> RunnerInfo {
+        self.info.clone()
+    }
+
+    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError> {
+        let name = self.slots.borrow_mut().pop().ok_or_else(|| {
+            SampleError::Runtime(format!(
+                "all {SLOTS} emulator slots were retired after crashed or hung runtimes"
+            ))
+        })?;
+        let slot = Slot {
+            name,
+            slots: self.slots.clone(),
+            clean: false,
+        };
+        let mut sw = Stopwatch::start();
+        let child = Command::new(&self.bootstrap)
+            .env_clear()
+            .envs(&self.env)
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{}/.rt/{}", self.emulator.port, slot.name),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", &slot.name)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                SampleError::Runtime(format!("cannot start {}: {e}", self.bootstrap.display()))
+            })?;
+        sw.lap("spawn");
+        let mut instance = Emulated {
+            child,
+            slot,
+            client: self.client.clone(),
+            timeout: self.timeout,
+        };
+        let invoked = instance.invoke_watching(request).await?;
+        sw.lap("first_response");
+        let mut times = sw.finish();
+        times.reported = invoked.reported();
+        Ok(ColdStart {
+            instance: Box::new(instance),
+            response: invoked.response,
+            times,
+            not_cold: None,
+        })
+    }
+
+    async fn close(&mut self) -> Vec<String> {
+        let _ = self.emulator.child.start_kill();
+        let _ = self.emulator.child.wait().await;
+        let _ = &self.emulator.dir;
+        Vec::new()
+    }
+}
+
+/// A live `bootstrap` process serving one slot.
+struct Emulated {
+    child: Child,
+    slot: Slot,
+    client: aws_sdk_lambda::Client,
+    timeout: Duration,
+}
+
+impl Emulated {
+    /// Invokes through the emulator while watching the process: one that exits
+    /// fails the sample at once with its status and stderr, not after the timeout.
+    async fn invoke_watching(&mut self, request: Request) -> Result<Invoked, SampleError> {
+        let call = invoke::invoke(&self.client, &self.slot.name, None, request, self.timeout);
+        let result = tokio::select! {
+            invoked = call => invoked,
+            status = self.child.wait() => {
+                let mut stderr = Vec::new();
+                if let Some(mut err) = self.child.stderr.take() {
+                    let _ = tokio::time::timeout(Duration::from_secs(1), err.read_to_end(&mut stderr)).await;
+                }
+                let status = status.map(|s| format!(", {s}")).unwrap_or_default();
+                Err(line::crashed("the bootstrap exited", &status, &stderr))
+            }
+        };
+        if result.is_err() {
+            let _ = self.child.start_kill();
+        }
+        result
+    }
+}
+
+#[async_trait(?Send)]
+impl Instance for Emulated {
+    async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
+        let invoked = self.invoke_watching(request).await?;
+        let mut times = PhaseTimes::total_only(invoked.total);
+        times.reported = invoked.reported();
+        Ok((invoked.response, times))
+    }
+
+    async fn teardown(mut self: Box<Self>) -> Result<Option<Duration>, SampleError> {
+        let start = Instant::now();
+        self.child
+            .kill()
+            .await
+            .map_err(|e| SampleError::Runtime(format!("killing the bootstrap: {e}")))?;
+        self.slot.clean = true;
+        Ok(Some(start.elapsed()))
+    }
+}

@@ -1,0 +1,207 @@
+//! One timed `Invoke` through aws-sdk-lambda, shared by the AWS variants and the
+//! local emulator: the request is the probe's JSON, the answer is verified like
+//! every other runner's, and Lambda's REPORT line (from `LogResult`) is decoded.
+//!
+//! The client has the SDK's retries off: a timed call is exactly one attempt. A
+//! throttled call (429, TooManyRequestsException) is retried here after a bounded
+//! backoff that is not timed; the count goes into the sample. A handler error
+//! (`X-Amz-Function-Error`) is a failed sample carrying Lambda's error payload and
+//! the REPORT's status.
+
+use crate::lambda_report::{self, Report};
+use crate::runner::{Request, Response, SampleError};
+use aws_sdk_lambda::error::SdkError;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{InvocationType, LogType};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// Throttled attempts before a sample fails.
+const MAX_THROTTLED: u32 = 5;
+/// The first backoff after a 429; doubled each time.
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+
+/// A client for timed calls: one attempt, the run's timeout per operation.
+pub fn timed_client(
+    builder: aws_sdk_lambda::config::Builder,
+    endpoint: Option<&str>,
+    timeout: Duration,
+) -> aws_sdk_lambda::Client {
+    let mut builder = builder
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(timeout)
+                .build(),
+        );
+    if let Some(url) = endpoint {
+        builder = builder.endpoint_url(url);
+    }
+    aws_sdk_lambda::Client::from_conf(builder.build())
+}
+
+/// What one invocation gave.
+#[derive(Debug)]
+pub struct Invoked {
+    pub response: Response,
+    /// The client's round trip of the attempt that answered.
+    pub total: Duration,
+    /// Lambda's REPORT line; `None` where the endpoint returns no log tail (the emulator).
+    pub report: Option<Report>,
+    /// 429s before the answering attempt.
+    pub throttled: u32,
+}
+
+impl Invoked {
+    /// The REPORT's figures and the throttling count, as the sample's `reported`.
+    pub fn reported(&self) -> BTreeMap<&'static str, u64> {
+        let mut out = BTreeMap::new();
+        if let Some(r) = &self.report {
+            out.insert("duration_ns", r.duration_ns);
+            out.insert("billed_duration_ns", r.billed_duration_ns);
+            out.insert("memory_size_mb", r.memory_size_mb);
+            out.insert("max_memory_used_mb", r.max_memory_used_mb);
+            for (key, value) in [
+                ("init_duration_ns", r.init_duration_ns),
+                ("restore_duration_ns", r.restore_duration_ns),
+                ("billed_restore_duration_ns", r.billed_restore_duration_ns),
+            ] {
+                if let Some(v) = value {
+                    out.insert(key, v);
+                }
+            }
+        }
+        if self.throttled > 0 {
+            out.insert("throttled_attempts", u64::from(self.throttled));
+        }
+        out
+    }
+}
+
+/// The probe's answer, as the bootstrap writes it.
+#[derive(serde::Deserialize)]
+struct Answer {
+    seq: u64,
+    instance_id: String,
+    index: u64,
+    checksum: String,
+}
+
+fn hex_u64(what: &str, text: &str) -> Result<u64, SampleError> {
+    u64::from_str_radix(text, 16)
+        .map_err(|_| SampleError::Protocol(format!("{what} {text:?} is not 16 hex digits")))
+}
+
+/// Parses the function's response payload into a [`Response`] for request `seq`.
+pub fn parse_answer(payload: &[u8], seq: u64) -> Result<Response, SampleError> {
+    let answer: Answer = serde_json::from_slice(payload).map_err(|e| {
+        SampleError::Protocol(format!(
+            "the function answered {:?}, not the probe's JSON: {e}",
+            String::from_utf8_lossy(&payload[..payload.len().min(300)])
+        ))
+    })?;
+    if answer.seq != seq {
+        return Err(SampleError::Protocol(format!(
+            "answer to request {}, expected {seq}",
+            answer.seq
+        )));
+    }
+    Ok(Response {
+        instance_id: hex_u64("instance_id", &answer.instance_id)?,
+        index: answer.index,
+        checksum: hex_u64("checksum", &answer.checksum)?,
+    })
+}
+
+/// Invokes `function` (at `qualifier`, if any) with `request`, timing the attempt
+/// that answers.
+pub async fn invoke(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+    qualifier: Option<&str>,
+    request: Request,
+    timeout: Duration,
+) -> Result<Invoked, SampleError> {
+    let payload = serde_json::json!({"seq": request.seq, "iters": request.iters}).to_string();
+    let mut throttled = 0;
+    loop {
+        let call = client
+            .invoke()
+            .function_name(function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .invocation_type(InvocationType::RequestResponse)
+            .log_type(LogType::Tail)
+            .payload(Blob::new(payload.as_bytes()));
+        let start = Instant::now();
+        let result = call.send().await;
+        let total = start.elapsed();
+        let output = match result {
+            Ok(output) => output,
+            Err(SdkError::ServiceError(e)) if e.err().is_too_many_requests_exception() => {
+                throttled += 1;
+                if throttled > MAX_THROTTLED {
+                    return Err(SampleError::Runtime(format!(
+                        "invoking {function}: throttled (429) {throttled} times in a row; \
+                         lower the concurrency on the account or raise its limit"
+                    )));
+                }
+                tokio::time::sleep(FIRST_BACKOFF * 2u32.pow(throttled - 1)).await;
+                continue;
+            }
+            Err(SdkError::TimeoutError(_)) => return Err(SampleError::Timeout(timeout)),
+            Err(e) => {
+                return Err(SampleError::Runtime(format!(
+                    "invoking {function}: {}",
+                    super::aws::describe(&e)
+                )))
+            }
+        };
+        let report = match output.log_result() {
+            Some(log) => Some(lambda_report::from_log_result(log).map_err(SampleError::Protocol)?),
+            None => None,
+        };
+        let body = output.payload().map(|b| b.as_ref()).unwrap_or_default();
+        if let Some(kind) = output.function_error() {
+            let status = report
+                .as_ref()
+                .and_then(|r| r.status.as_deref())
+                .map(|s| format!(" (REPORT status {s})"))
+                .unwrap_or_default();
+            return Err(SampleError::Crashed(format!(
+                "the function failed with {kind}{status}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(500)]).trim()
+            )));
+        }
+        return Ok(Invoked {
+            response: parse_answer(body, request.seq)?,
+            total,
+            report,
+            throttled,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_parsed_and_checked() {
+        let ok = br#"{"seq":7,"instance_id":"00000000000000ff","index":2,"checksum":"ec69f17e50eb06b1"}"#;
+        let r = parse_answer(ok, 7).unwrap();
+        assert_eq!(r.instance_id, 255);
+        assert_eq!(r.index, 2);
+        assert_eq!(r.checksum, 0xec69f17e50eb06b1);
+        assert!(parse_answer(ok, 8)
+            .unwrap_err()
+            .to_string()
+            .contains("expected 8"));
+        let err = parse_answer(b"{\"errorMessage\":\"boom\"}", 1).unwrap_err();
+        assert!(err.to_string().contains("boom"), "{err}");
+        let bad = br#"{"seq":1,"instance_id":"zz","index":0,"checksum":"1"}"#;
+        assert!(parse_answer(bad, 1)
+            .unwrap_err()
+            .to_string()
+            .contains("instance_id"));
+    }
+}
