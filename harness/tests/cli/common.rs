@@ -21,8 +21,33 @@ pub fn repo_file(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
-/// The coldstart binary with the real probes, and no environment leaking in.
+/// The coldstart binary with the real probes, and no environment leaking in: in
+/// particular no AWS credentials, so no test ever reaches a real AWS account
+/// (the lambda tests give moto's test credentials explicitly).
 pub fn coldstart() -> Command {
+    let mut cmd = with_host_aws();
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/coldstart-test")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/coldstart-test");
+    cmd
+}
+
+/// The coldstart binary with the real probes and this machine's AWS setup: only for
+/// the `#[ignore]`d real-AWS tests.
+pub fn with_host_aws() -> Command {
     let mut cmd = Command::cargo_bin("coldstart").expect("the coldstart binary is built");
     cmd.env("COLDSTART_PROBES_DIR", probes_dir());
     cmd

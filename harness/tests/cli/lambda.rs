@@ -11,7 +11,9 @@
 //! The local emulator (cargo-lambda) runs the real bootstrap. Tests against real
 //! AWS are `#[ignore]`d; README.md says how to run them.
 
-use crate::common::{assert_valid_results, coldstart, probes_dir, read_json, runtime};
+use crate::common::{
+    assert_valid_results, coldstart, probes_dir, read_json, runtime, with_host_aws,
+};
 use base64::Engine as _;
 use probe_core::{InitParams, Probe};
 use serde_json::{json, Value};
@@ -167,16 +169,11 @@ fn configuration(port: u16, function: &str, qualifier: Option<&str>) -> Option<V
     (status == 200).then(|| serde_json::from_str(&body).unwrap())
 }
 
-/// Test credentials and region, and nothing from the machine's AWS setup.
+/// moto's test credentials and region (`coldstart()` has removed the machine's).
 fn aws(mut cmd: assert_cmd::Command) -> assert_cmd::Command {
     cmd.env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/coldstart-test")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/coldstart-test")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN");
+        .env("AWS_REGION", "us-east-1");
     cmd
 }
 
@@ -641,31 +638,10 @@ fn aws_bad_input_is_refused_with_what_to_do() {
     assert!(moto.configuration("gone-x86_64-128mb", None).is_none());
 }
 
-/// The environment of a machine with no AWS set up at all.
-fn no_aws(mut cmd: assert_cmd::Command) -> assert_cmd::Command {
-    for var in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/coldstart-test")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/coldstart-test");
-    cmd
-}
-
 #[test]
 fn without_credentials_lambda_is_skipped_by_default_and_refused_when_named() {
     for named in ["lambda:x86_64-512mb", "lambda"] {
-        let run = no_aws(coldstart())
+        let run = coldstart()
             .args(["run", "--runtime", named, "--cold", "1", "--warm", "1"])
             .output()
             .unwrap();
@@ -677,7 +653,7 @@ fn without_credentials_lambda_is_skipped_by_default_and_refused_when_named() {
     // The default suite (Docker made unreachable to keep it short).
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("all.json");
-    let run = no_aws(coldstart())
+    let run = coldstart()
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
         .args([
             "run",
@@ -729,7 +705,7 @@ fn without_credentials_lambda_is_skipped_by_default_and_refused_when_named() {
 fn local_emulator_runs_the_real_bootstrap_and_reports_crashes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("local.json");
-    let run = no_aws(coldstart())
+    let run = coldstart()
         .args(["run", "--runtime", "process,lambda:local-emulator"])
         .args([
             "--cold",
@@ -780,7 +756,7 @@ fn local_emulator_runs_the_real_bootstrap_and_reports_crashes() {
     std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = dir.path().join("crash.json");
     let start = Instant::now();
-    let run = no_aws(coldstart())
+    let run = coldstart()
         .env("COLDSTART_PROBES_DIR", &probes)
         .args([
             "run",
@@ -833,7 +809,7 @@ fn real_aws_deploy_measure_destroy() {
         "--lambda-prefix",
         &prefix,
     ];
-    let deploy = coldstart()
+    let deploy = with_host_aws()
         .args(["lambda", "deploy", "--role", &role])
         .args(set)
         .output()
@@ -845,7 +821,7 @@ fn real_aws_deploy_measure_destroy() {
     );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("aws.json");
-    let run = coldstart()
+    let run = with_host_aws()
         .args([
             "run",
             "--runtime",
@@ -859,7 +835,7 @@ fn real_aws_deploy_measure_destroy() {
         .arg(&out)
         .output()
         .unwrap();
-    let destroy = coldstart()
+    let destroy = with_host_aws()
         .args(["lambda", "destroy"])
         .args(set)
         .output()

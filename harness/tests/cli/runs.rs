@@ -103,6 +103,18 @@ fn default_suite_measures_every_runtime_and_validates() {
         Some("48")
     );
 
+    // Lambda: the local emulator is measured; AWS is skipped with the reason (the
+    // tests run without credentials).
+    let local = runtime(&doc, "lambda", "local-emulator");
+    assert_eq!(local["modes"]["cold"]["ok"], 5, "{local}");
+    assert_eq!(local["modes"]["warm"]["ok"], 20, "{local}");
+    let aws = runtime(&doc, "lambda", "x86_64-512mb");
+    assert_eq!(aws["available"], false);
+    assert!(aws["skipped_reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("no credentials"));
+
     // crun variants run where the host lets crun start containers, else say why not.
     for variant in ["crun-none", "crun-bridge"] {
         let r = runtime(&doc, "docker", variant);
