@@ -636,6 +636,13 @@ fn aws_bad_input_is_refused_with_what_to_do() {
     assert!(stdout.contains("gone-x86_64-128mb: deleted"), "{stdout}");
     assert!(stdout.contains("gone-x86_64-512mb: not there"), "{stdout}");
     assert!(moto.configuration("gone-x86_64-128mb", None).is_none());
+
+    // arm64 functions get the arm64 bootstrap.
+    moto.deploy("arm", &["--arch", "arm64"]);
+    let arm = moto.configuration("arm-arm64-128mb", None).unwrap();
+    assert_eq!(arm["Architectures"], json!(["arm64"]));
+    let x86 = moto.configuration("arm-x86_64-128mb", None).unwrap();
+    assert_ne!(arm["CodeSha256"], x86["CodeSha256"]);
 }
 
 #[test]

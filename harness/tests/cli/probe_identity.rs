@@ -147,11 +147,27 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
 /// serves that API here, and its Invoke endpoint takes the requests.
 #[test]
 fn lambda_probe_gives_the_fixture_checksums_through_the_runtime_api() {
+    lambda_probe_checksums("bootstrap", None);
+}
+
+/// The arm64 `bootstrap` (for Lambda's arm64 functions) gives the same checksums,
+/// run under qemu's user-mode emulation (Debian's qemu-user-static; .ci/run installs it).
+#[test]
+fn arm64_lambda_probe_gives_the_fixture_checksums_under_qemu() {
+    let qemu = "qemu-aarch64-static";
+    assert!(
+        Command::new(qemu).arg("--version").output().is_ok(),
+        "{qemu} is needed: apt-get install qemu-user-static (.ci/run does)"
+    );
+    lambda_probe_checksums("bootstrap-arm64", Some(qemu));
+}
+
+fn lambda_probe_checksums(file: &str, emulated_by: Option<&str>) {
     use std::io::Read;
-    let bootstrap = probes_dir().join("bootstrap");
+    let bootstrap = probes_dir().join(file);
     assert!(
         bootstrap.is_file(),
-        "run scripts/build-probes.sh: {} is missing",
+        "run scripts/build-probes.sh (arm64 needs cargo-lambda): {} is missing",
         bootstrap.display()
     );
     // cargo-lambda reads a Cargo project where it starts; give it an empty one.
@@ -199,8 +215,16 @@ fn lambda_probe_gives_the_fixture_checksums_through_the_runtime_api() {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        let mut function = match emulated_by {
+            Some(qemu) => {
+                let mut cmd = Command::new(qemu);
+                cmd.arg(&bootstrap);
+                cmd
+            }
+            None => Command::new(&bootstrap),
+        };
         let _function = Kill(
-            Command::new(&bootstrap)
+            function
                 .env(
                     "AWS_LAMBDA_RUNTIME_API",
                     format!("http://127.0.0.1:{port}/.rt"),
