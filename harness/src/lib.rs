@@ -372,29 +372,24 @@ async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
                     .collect()
             }
         };
+        // `--runtime docker` or `--runtime lambda` with none of its variants able to run
+        // is bad input, as a named variant that cannot run is.
         let named_bare = args
             .runtime
             .iter()
             .any(|s| s.runtime == kind && s.variant.is_none());
         if named_bare && !built.iter().any(|b| matches!(b, runner::Built::Ready(_))) {
-            let reasons: Vec<String> = built
-                .iter()
-                .filter_map(|b| match b {
-                    runner::Built::Skipped { variant, reason } => {
-                        Some(format!("{kind}:{variant}: {reason}"))
+            let mut reasons: Vec<&str> = Vec::new();
+            for b in &built {
+                if let runner::Built::Skipped { reason, .. } = b {
+                    if !reasons.contains(&reason.as_str()) {
+                        reasons.push(reason);
                     }
-                    runner::Built::Ready(_) => None,
-                })
-                .collect();
-            let mut reasons_unique: Vec<String> = Vec::new();
-            for r in reasons {
-                if !reasons_unique.contains(&r) {
-                    reasons_unique.push(r);
                 }
             }
             return Err(UsageError(format!(
                 "runtime {kind} cannot run here: {}",
-                reasons_unique.join("; ")
+                reasons.join("; ")
             ))
             .into());
         }

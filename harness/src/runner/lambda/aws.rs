@@ -56,7 +56,8 @@ pub async fn access(settings: &Settings) -> Result<aws_config::SdkConfig, String
 fn no_credentials(why: &str) -> String {
     format!(
         "no credentials ({why}): configure AWS credentials (AWS_ACCESS_KEY_ID and \
-         AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or SSO) to measure Lambda in AWS"
+         AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or SSO) to measure Lambda in AWS; \
+         `lambda:local-emulator` runs without them"
     )
 }
 
