@@ -195,9 +195,15 @@ pub struct Finished {
 /// Runs `coldstart run ARGS` with the probes in `probes`, exporting the JSON into a
 /// scratch directory, and reads the results back.
 pub fn run_to_json(probes: &Path, args: &[&str]) -> Finished {
+    command_to_json(coldstart_with(probes), args)
+}
+
+/// Runs `cmd run ARGS`, exporting the JSON into a scratch directory, and reads the
+/// results back.
+pub fn command_to_json(mut cmd: Command, args: &[&str]) -> Finished {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("out.json");
-    let out = coldstart_with(probes)
+    let out = cmd
         .arg("run")
         .args(args)
         .arg("--export-json")

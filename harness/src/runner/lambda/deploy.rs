@@ -190,7 +190,7 @@ async fn put_function(
     let existing = match client.get_function().function_name(name).send().await {
         Ok(found) => Some(found),
         Err(e) if e.as_service_error().is_some_and(is_not_found) => None,
-        Err(e) => return Err(format!("{}", describe(&e))),
+        Err(e) => return Err(describe(&e)),
     };
     let Some(existing) = existing else {
         let mut attempt = 0;

@@ -82,11 +82,36 @@ impl Emulator {
         }
         std::fs::write(dir.path().join("Cargo.toml"), manifest)?;
         std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n")?;
+        // The port is picked free and then handed over, so another program may take
+        // it in between: then the emulator exits, or something else answers while it
+        // does. Either way, try another port.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (mut child, port) = Self::spawn(dir.path())?;
+            match Self::wait_listening(&mut child, port, dir.path()).await {
+                Ok(()) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    if child.try_wait()?.is_none() {
+                        return Ok(Emulator { child, port, dir });
+                    }
+                }
+                Err(e) if attempt >= 3 => return Err(e),
+                Err(_) => {}
+            }
+            let _ = child.start_kill();
+            if attempt >= 3 {
+                anyhow::bail!("the cargo-lambda emulator did not keep a port in 3 attempts");
+            }
+        }
+    }
+
+    fn spawn(dir: &std::path::Path) -> anyhow::Result<(Child, u16)> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let log = std::fs::File::create(dir.path().join("emulator.log"))?;
-        let mut child = Command::new("cargo")
+        let log = std::fs::File::create(dir.join("emulator.log"))?;
+        let child = Command::new("cargo")
             .args([
                 "lambda",
                 "watch",
@@ -96,23 +121,30 @@ impl Emulator {
                 "-P",
             ])
             .arg(port.to_string())
-            .current_dir(dir.path())
+            .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true)
             .spawn()
             .context("cannot start `cargo lambda watch` (pip install cargo-lambda)")?;
+        Ok((child, port))
+    }
+
+    async fn wait_listening(
+        child: &mut Child,
+        port: u16,
+        dir: &std::path::Path,
+    ) -> anyhow::Result<()> {
         let deadline = Instant::now() + START_TIMEOUT;
+        let log = || std::fs::read_to_string(dir.join("emulator.log")).unwrap_or_default();
         loop {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
             {
-                break;
+                return Ok(());
             }
-            let log =
-                || std::fs::read_to_string(dir.path().join("emulator.log")).unwrap_or_default();
             if let Some(status) = child.try_wait()? {
                 anyhow::bail!(
                     "the cargo-lambda emulator exited with {status}: {}",
@@ -128,7 +160,6 @@ impl Emulator {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Ok(Emulator { child, port, dir })
     }
 }
 
