@@ -10,7 +10,7 @@
 //! environment and must count as an invalid cold sample, never as a zero init.
 //! SnapStart adds `Restore Duration` and `Billed Restore Duration`; failed runs add
 //! `Status` and `Error Type`. Durations are parsed from their decimal text exactly,
-//! to the nanosecond, without floating point. Used by the lambda runner (issue 4).
+//! to the nanosecond, without floating point. Used by the lambda runner ([`crate::runner::lambda`]).
 
 use base64::Engine as _;
 

@@ -73,7 +73,7 @@ impl RuntimeKind {
     /// `lambda` means Lambda in AWS (`lambda:local-emulator` is named on its own).
     pub fn named_variants(self) -> &'static [&'static str] {
         match self {
-            RuntimeKind::Lambda => lambda::AWS_VARIANTS,
+            RuntimeKind::Lambda => lambda::aws_variants(),
             other => other.variants(),
         }
     }

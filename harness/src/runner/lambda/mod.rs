@@ -52,16 +52,12 @@ pub const VARIANTS: &[&str] = &[
     "arm64-1024mb",
 ];
 
-/// What `--runtime lambda` selects: Lambda in AWS. The local stand-in is named on
-/// its own (`lambda:local-emulator`) so its figures are never taken for AWS's.
-pub const AWS_VARIANTS: &[&str] = &[
-    "x86_64-128mb",
-    "x86_64-512mb",
-    "x86_64-1024mb",
-    "arm64-128mb",
-    "arm64-512mb",
-    "arm64-1024mb",
-];
+/// What `--runtime lambda` selects: Lambda in AWS, every variant after the first.
+/// The local stand-in is named on its own (`lambda:local-emulator`) so its figures
+/// are never taken for AWS's.
+pub fn aws_variants() -> &'static [&'static str] {
+    &VARIANTS[1..]
+}
 
 /// The environment variable whose fresh value forces a new execution environment.
 pub const NONCE_VAR: &str = "COLDSTART_NONCE";
@@ -198,7 +194,7 @@ pub async fn detect(probes: &Result<ProbeArtifacts, String>, settings: &Settings
         Err(reason) => unavailable_variants.push((LOCAL, reason)),
     }
     if let Err(reason) = aws::access(settings).await {
-        for variant in AWS_VARIANTS {
+        for variant in aws_variants() {
             unavailable_variants.push((*variant, reason.clone()));
         }
     }
@@ -219,7 +215,7 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
         anyhow::bail!(reason);
     }
     let mut built = Vec::new();
-    let mut aws_variants = Vec::new();
+    let mut in_aws = Vec::new();
     for variant in variants {
         if let Some((_, reason)) = available
             .unavailable_variants
@@ -239,11 +235,11 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
                 },
             });
         } else {
-            aws_variants.push(*variant);
+            in_aws.push(*variant);
         }
     }
-    if !aws_variants.is_empty() {
-        built.extend(aws::build(&aws_variants, ctx, &available.versions).await);
+    if !in_aws.is_empty() {
+        built.extend(aws::build(&in_aws, ctx, &available.versions).await);
     }
     Ok(built)
 }
@@ -257,7 +253,8 @@ mod tests {
         assert_eq!(parse_variant("x86_64-512mb"), Some((Arch::X86_64, 512)));
         assert_eq!(parse_variant("arm64-1024mb"), Some((Arch::Arm64, 1024)));
         assert_eq!(parse_variant(LOCAL), None);
-        for v in AWS_VARIANTS {
+        assert_eq!(VARIANTS[0], LOCAL);
+        for v in aws_variants() {
             let (arch, mb) = parse_variant(v).unwrap();
             assert_eq!(variant_name(arch, mb), *v);
             assert!(VARIANTS.contains(v));
