@@ -164,7 +164,15 @@ impl Emulator {
 }
 
 /// Free function names; a name is taken by one live runtime at a time.
-type Slots = Rc<RefCell<Vec<String>>>;
+type Slots = Rc<RefCell<Vec<SlotName>>>;
+
+/// A function name the emulator routes, and the Runtime API URL of its runtimes
+/// (made once, outside the timed region).
+#[derive(Default)]
+struct SlotName {
+    name: String,
+    api: String,
+}
 
 pub async fn build(
     ctx: &RunContext,
@@ -182,7 +190,8 @@ pub async fn build(
             None,
             "coldstart-local",
         ));
-    let endpoint = format!("http://127.0.0.1:{}", emulator.port);
+    let port = emulator.port;
+    let endpoint = format!("http://127.0.0.1:{port}");
     let client = invoke::timed_client(config, Some(&endpoint), ctx.timeout);
     let mut info = RunnerInfo {
         versions: versions.clone(),
@@ -209,7 +218,13 @@ pub async fn build(
         bootstrap,
         env,
         slots: Rc::new(RefCell::new(
-            (0..SLOTS).rev().map(|s| format!("slot{s}")).collect(),
+            (0..SLOTS)
+                .rev()
+                .map(|s| SlotName {
+                    name: format!("slot{s}"),
+                    api: format!("http://127.0.0.1:{port}/.rt/slot{s}"),
+                })
+                .collect(),
         )),
         timeout: ctx.timeout,
         info,
@@ -229,7 +244,7 @@ struct EmulatedRunner {
 
 /// A slot taken by a live runtime: given back on a clean teardown, retired otherwise.
 struct Slot {
-    name: String,
+    name: SlotName,
     slots: Slots,
     clean: bool,
 }
@@ -271,11 +286,8 @@ impl Runner for EmulatedRunner {
         let child = Command::new(&self.bootstrap)
             .env_clear()
             .envs(&self.env)
-            .env(
-                "AWS_LAMBDA_RUNTIME_API",
-                format!("http://127.0.0.1:{}/.rt/{}", self.emulator.port, slot.name),
-            )
-            .env("AWS_LAMBDA_FUNCTION_NAME", &slot.name)
+            .env("AWS_LAMBDA_RUNTIME_API", &slot.name.api)
+            .env("AWS_LAMBDA_FUNCTION_NAME", &slot.name.name)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -323,7 +335,13 @@ impl Emulated {
     /// Invokes through the emulator while watching the process: one that exits
     /// fails the sample at once with its status and stderr, not after the timeout.
     async fn invoke_watching(&mut self, request: Request) -> Result<Invoked, SampleError> {
-        let call = invoke::invoke(&self.client, &self.slot.name, None, request, self.timeout);
+        let call = invoke::invoke(
+            &self.client,
+            &self.slot.name.name,
+            None,
+            request,
+            self.timeout,
+        );
         let result = tokio::select! {
             invoked = call => invoked,
             status = self.child.wait() => {
