@@ -12,7 +12,6 @@ pub mod cli;
 pub mod compare;
 pub mod export;
 pub mod host;
-pub mod lambda_report;
 pub mod measure;
 pub mod merge;
 pub mod phase;

@@ -414,9 +414,10 @@ fn invoke(
 
 fn rand_id() -> u64 {
     use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(Instant::now().elapsed().as_nanos());
-    h.finish()
+    // Each RandomState has fresh random keys: a new id per environment.
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
 }
 
 fn run_against(moto: &Moto, stub: &InvokeStub, prefix: &str, counts: &[&str]) -> Finished {

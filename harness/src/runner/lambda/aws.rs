@@ -28,6 +28,9 @@ use std::time::{Duration, Instant};
 
 const COLD_PHASES: &[&str] = &["init_duration", "duration", "rest"];
 
+/// How long credential discovery may take before it counts as "no credentials".
+const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a configuration update or a new version may take to become usable.
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -42,7 +45,7 @@ pub async fn access(settings: &Settings) -> Result<aws_config::SdkConfig, String
     let Some(provider) = config.credentials_provider() else {
         return Err(no_credentials("no credentials provider"));
     };
-    match tokio::time::timeout(super::CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
+    match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => return Err(no_credentials(&e.to_string())),
         Err(_) => return Err(no_credentials("looking for them timed out")),
@@ -189,11 +192,7 @@ pub async fn force_new_environment(
 
 /// Builds the runners of the AWS variants; a variant whose function is missing or
 /// does not match it is skipped with what to do.
-pub async fn build(
-    variants: &[&'static str],
-    ctx: &RunContext,
-    versions: &BTreeMap<String, String>,
-) -> Vec<Built> {
+pub async fn build(variants: &[&'static str], ctx: &RunContext) -> Vec<Built> {
     let skip_all = |reason: String| {
         variants
             .iter()
@@ -228,7 +227,7 @@ pub async fn build(
             live_version: None,
             timeout: ctx.timeout,
             info: RunnerInfo {
-                versions: versions.clone(),
+                versions: super::sdk_versions(),
                 ..Default::default()
             },
         };

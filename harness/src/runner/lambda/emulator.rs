@@ -62,7 +62,8 @@ pub async fn cargo_lambda_version() -> Result<String, String> {
 struct Emulator {
     child: Child,
     port: u16,
-    dir: tempfile::TempDir,
+    /// The project the emulator reads: removed when the runner is dropped.
+    _dir: tempfile::TempDir,
 }
 
 impl Emulator {
@@ -85,25 +86,28 @@ impl Emulator {
         // The port is picked free and then handed over, so another program may take
         // it in between: then the emulator exits, or something else answers while it
         // does. Either way, try another port.
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        let mut failure = anyhow::anyhow!("the cargo-lambda emulator was not started");
+        for _ in 0..3 {
             let (mut child, port) = Self::spawn(dir.path())?;
             match Self::wait_listening(&mut child, port, dir.path()).await {
                 Ok(()) => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     if child.try_wait()?.is_none() {
-                        return Ok(Emulator { child, port, dir });
+                        return Ok(Emulator {
+                            child,
+                            port,
+                            _dir: dir,
+                        });
                     }
+                    failure = anyhow::anyhow!(
+                        "the cargo-lambda emulator exited after listening on port {port}"
+                    );
                 }
-                Err(e) if attempt >= 3 => return Err(e),
-                Err(_) => {}
+                Err(e) => failure = e,
             }
             let _ = child.start_kill();
-            if attempt >= 3 {
-                anyhow::bail!("the cargo-lambda emulator did not keep a port in 3 attempts");
-            }
         }
+        Err(failure.context("the cargo-lambda emulator did not keep a port in 3 attempts"))
     }
 
     fn spawn(dir: &std::path::Path) -> anyhow::Result<(Child, u16)> {
@@ -174,10 +178,12 @@ struct SlotName {
     api: String,
 }
 
-pub async fn build(
-    ctx: &RunContext,
-    versions: &BTreeMap<String, String>,
-) -> anyhow::Result<Box<dyn Runner>> {
+pub async fn build(ctx: &RunContext) -> anyhow::Result<Box<dyn Runner>> {
+    let mut versions = super::sdk_versions();
+    versions.insert(
+        "cargo-lambda".into(),
+        cargo_lambda_version().await.map_err(anyhow::Error::msg)?,
+    );
     let bootstrap = ctx.probes.dir.join(super::Arch::X86_64.bootstrap_file());
     let emulator = Emulator::start().await?;
     let config = aws_sdk_lambda::config::Builder::new()
@@ -194,7 +200,7 @@ pub async fn build(
     let endpoint = format!("http://127.0.0.1:{port}");
     let client = invoke::timed_client(config, Some(&endpoint), ctx.timeout);
     let mut info = RunnerInfo {
-        versions: versions.clone(),
+        versions,
         artifact_bytes: crate::probes::file_bytes(&bootstrap),
         ..Default::default()
     };
@@ -318,7 +324,6 @@ impl Runner for EmulatedRunner {
     async fn close(&mut self) -> Vec<String> {
         let _ = self.emulator.child.start_kill();
         let _ = self.emulator.child.wait().await;
-        let _ = &self.emulator.dir;
         Vec::new()
     }
 }

@@ -8,7 +8,7 @@
 //! (`X-Amz-Function-Error`) is a failed sample carrying Lambda's error payload and
 //! the REPORT's status.
 
-use crate::lambda_report::{self, Report};
+use super::report::{self, Report};
 use crate::runner::{Request, Response, SampleError};
 use aws_sdk_lambda::error::SdkError;
 use aws_sdk_lambda::primitives::Blob;
@@ -157,7 +157,7 @@ pub async fn invoke(
             }
         };
         let report = match output.log_result() {
-            Some(log) => Some(lambda_report::from_log_result(log).map_err(SampleError::Protocol)?),
+            Some(log) => Some(report::from_log_result(log).map_err(SampleError::Protocol)?),
             None => None,
         };
         let body = output.payload().map(|b| b.as_ref()).unwrap_or_default();

@@ -32,11 +32,11 @@ pub mod aws;
 pub mod deploy;
 pub mod emulator;
 pub mod invoke;
+pub mod report;
 
 use super::{Availability, Built, RunContext, RuntimeKind};
 use crate::probes::ProbeArtifacts;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// The local stand-in's variant name.
 pub const LOCAL: &str = "local-emulator";
@@ -151,16 +151,10 @@ fn bootstrap(probes: &ProbeArtifacts) -> std::path::PathBuf {
     probes.dir.join(Arch::X86_64.bootstrap_file())
 }
 
-/// How long credential discovery may take before it counts as "no credentials".
-const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Whether each variant can run here: the emulator needs cargo-lambda and the
 /// bootstrap; AWS needs a region and credentials (checked, never recorded).
 pub async fn detect(probes: &Result<ProbeArtifacts, String>, settings: &Settings) -> Availability {
-    let mut versions = BTreeMap::from([(
-        "aws-sdk-lambda".to_string(),
-        aws_sdk_lambda::meta::PKG_VERSION.to_string(),
-    )]);
+    let mut versions = sdk_versions();
     let mut unavailable_variants = Vec::new();
     let probes = match probes {
         Ok(p) => p,
@@ -208,40 +202,33 @@ pub async fn detect(probes: &Result<ProbeArtifacts, String>, settings: &Settings
 }
 
 /// Builds one runner per selected variant; a variant that cannot run here (no
-/// credentials, no such function, no cargo-lambda) is skipped with the reason.
+/// cargo-lambda, no credentials, no such function) is skipped with the reason.
+/// [`detect`] has already been asked whether the runtime can run at all; each
+/// variant's own check (cargo-lambda, the credential chain) is made once, here.
 pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<Built>> {
-    let available = detect(&Ok(ctx.probes.clone()), &ctx.lambda).await;
-    if let Some(reason) = available.unavailable {
-        anyhow::bail!(reason);
-    }
     let mut built = Vec::new();
-    let mut in_aws = Vec::new();
-    for variant in variants {
-        if let Some((_, reason)) = available
-            .unavailable_variants
-            .iter()
-            .find(|(v, _)| v == variant)
-        {
-            built.push(Built::Skipped {
-                variant,
-                reason: reason.clone(),
-            });
-        } else if *variant == LOCAL {
-            built.push(match emulator::build(ctx, &available.versions).await {
-                Ok(runner) => Built::Ready(runner),
-                Err(e) => Built::Skipped {
-                    variant,
-                    reason: format!("{e:#}"),
-                },
-            });
-        } else {
-            in_aws.push(*variant);
-        }
+    if variants.contains(&LOCAL) {
+        built.push(match emulator::build(ctx).await {
+            Ok(runner) => Built::Ready(runner),
+            Err(e) => Built::Skipped {
+                variant: LOCAL,
+                reason: format!("{e:#}"),
+            },
+        });
     }
+    let in_aws: Vec<&'static str> = variants.iter().copied().filter(|v| *v != LOCAL).collect();
     if !in_aws.is_empty() {
-        built.extend(aws::build(&in_aws, ctx, &available.versions).await);
+        built.extend(aws::build(&in_aws, ctx).await);
     }
     Ok(built)
+}
+
+/// The SDK's version, recorded with every lambda row.
+fn sdk_versions() -> BTreeMap<String, String> {
+    BTreeMap::from([(
+        "aws-sdk-lambda".to_string(),
+        aws_sdk_lambda::meta::PKG_VERSION.to_string(),
+    )])
 }
 
 #[cfg(test)]

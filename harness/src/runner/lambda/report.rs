@@ -10,7 +10,7 @@
 //! environment and must count as an invalid cold sample, never as a zero init.
 //! SnapStart adds `Restore Duration` and `Billed Restore Duration`; failed runs add
 //! `Status` and `Error Type`. Durations are parsed from their decimal text exactly,
-//! to the nanosecond, without floating point. Used by the lambda runner ([`crate::runner::lambda`]).
+//! to the nanosecond, without floating point. Used by [`super::invoke`].
 
 use base64::Engine as _;
 
