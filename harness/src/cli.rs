@@ -272,6 +272,27 @@ pub struct RunArgs {
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
 
+    /// Order of the samples [default: blocks]. `blocks`: each variant's items in
+    /// blocks, the blocks of all variants shuffled, each block after the previous
+    /// one's instances are gone and a settle pause, its first item unrecorded (fast
+    /// runtimes are not measured in a slow one's shadow). `interleave`: single items
+    /// shuffled. `sequential`: variant after variant, as hyperfine does
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub order: Option<crate::results::Order>,
+
+    /// Items per block with `--order blocks` [default: 10]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub block_size: Option<u64>,
+
+    /// Pause before each block, once the previous block's instances are gone (e.g. 20ms, 0s) [default: 20ms]
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub settle: Option<Duration>,
+
+    /// Abandon a variant after this many failed or invalid cold starts in a row; its
+    /// remaining items are skipped (0: never) [default: 5]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub max_consecutive_failures: Option<u64>,
+
     /// Read runtimes, counts and probe parameters from a suite file (TOML); flags win
     #[arg(long, value_name = "FILE")]
     pub suite: Option<PathBuf>,

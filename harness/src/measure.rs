@@ -1,23 +1,35 @@
 //! The measurement loop: one loop for every runner, so every runtime is sampled,
 //! verified and recorded the same way.
 //!
-//! 1. Warm-up, not recorded: per variant, `warmup` cold starts (each torn down), then
-//!    the live instance for warm samples is started and invoked `warmup` times.
-//! 2. The work list holds `cold` cold items and `warm` warm items per variant,
-//!    shuffled with a ChaCha8 generator seeded by `seed` (recorded in the results),
-//!    so runtimes interleave and slow drifts of the machine hit them all alike.
+//! 1. Warm-up, not recorded: per variant, `warmup` cold starts (each torn down), the
+//!    network baseline where the runtime has one, then the live instance for warm
+//!    samples is started and invoked `warmup` times.
+//! 2. The work list holds `cold` cold items and `warm` warm items per variant, in
+//!    the plan's [`Order`]: `blocks` (default) cuts each variant's items into blocks
+//!    of `block_size` and shuffles the blocks of all variants with a ChaCha8
+//!    generator seeded by `seed` (recorded); `interleave` shuffles single items;
+//!    `sequential` runs variant after variant. Before each block the previous
+//!    block's instances are gone (every teardown is awaited, Docker's containers
+//!    removed), the loop sleeps `settle`, and the block's first item is taken
+//!    unrecorded: a µs-scale sample never runs in the shadow of a container start
+//!    that dockerd and the kernel are still finishing on the other core.
 //! 3. A cold item starts a new instance, records its phases, then tears it down
-//!    (timed apart). A warm item is one round trip on the variant's live instance;
-//!    if that instance fails, it is torn down and a new one is started, unrecorded,
-//!    for the next warm item.
-//! 4. Every response is verified ([`crate::verify`]); a sample that fails is kept
-//!    with its reason, counted and left out of the histograms.
-//! 5. After the last item of each variant (and at most every few seconds), the
-//!    statistics are derived from the samples and the results are checkpointed, so
-//!    a crash or Ctrl-C later loses nothing already measured.
+//!    (timed apart). A warm item is one round trip on the variant's live instance.
+//!    A warm answer that fails or does not verify retires that instance (torn down,
+//!    untimed), and the next warm item gets a fresh one, so one bad answer costs one
+//!    sample, not the rest of the column.
+//! 4. Every request carries a fresh nonce, and every response is verified against
+//!    it ([`crate::verify`]); a sample that fails is kept with its reason, counted
+//!    and left out of the histograms. A teardown that fails marks its sample.
+//! 5. Circuit breaker: after `max_consecutive_failures` failed or invalid cold
+//!    starts in a row (recorded or not, including the starts of live instances) a
+//!    variant is abandoned; its remaining items are counted as skipped, never tried.
+//! 6. Nothing heavy runs between two samples: each sample is handed to a [`Sink`]
+//!    (the checkpoint writer thread, [`crate::export::writer`]), which rewrites the
+//!    result file from its own copy; statistics are derived once, at the end.
 
 use crate::phase::nanos;
-use crate::results::{hex, Mode, Outcome, ResultFile, Sample};
+use crate::results::{hex, Mode, Order, Outcome, ResultFile, RuntimeResult, Sample};
 use crate::runner::{Instance, Request, Response, Runner, SampleError};
 use crate::verify::Verifier;
 use indicatif::ProgressBar;
@@ -25,9 +37,6 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// How long at most between two checkpoints of the results.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 
 /// The sampling plan shared by every runner.
 #[derive(Debug, Clone)]
@@ -37,6 +46,15 @@ pub struct Plan {
     pub warmup: u64,
     pub invoke_iters: u64,
     pub seed: u64,
+    pub order: Order,
+    /// Items per block (order `blocks`).
+    pub block_size: u64,
+    /// Pause before each block (orders `blocks` and `sequential`).
+    pub settle: Duration,
+    /// Failed or invalid cold starts in a row that abandon a variant (0: never).
+    pub max_consecutive_failures: u64,
+    /// Untimed-connection-then-timed round trips of a runtime's network baseline.
+    pub baseline: u64,
 }
 
 /// One unit of work: a cold start or a warm invocation of runner `runner`.
@@ -44,25 +62,62 @@ pub struct Plan {
 pub struct Item {
     pub runner: usize,
     pub mode: Mode,
+    /// The block it belongs to (orders `blocks` and `sequential`).
+    pub block: Option<u64>,
+    /// The first item of its block: preceded by the settle and an unrecorded item.
+    pub block_start: bool,
 }
 
-/// The shuffled work order; `warm[i]` says whether runner `i` takes warm samples.
+/// The work order; `warm[i]` says whether runner `i` takes warm samples.
 pub fn work_order(plan: &Plan, warm: &[bool]) -> Vec<Item> {
-    let mut items = Vec::new();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(plan.seed);
+    // (runner, mode, items) runs, each later one block or single items.
+    let mut runs: Vec<(usize, Mode, u64)> = Vec::new();
     for (runner, takes_warm) in warm.iter().enumerate() {
-        let cold = (0..plan.cold).map(|_| Item {
-            runner,
-            mode: Mode::Cold,
-        });
-        let warm_count = if *takes_warm { plan.warm } else { 0 };
-        let warm = (0..warm_count).map(|_| Item {
-            runner,
-            mode: Mode::Warm,
-        });
-        items.extend(cold.chain(warm));
+        runs.push((runner, Mode::Cold, plan.cold));
+        runs.push((runner, Mode::Warm, if *takes_warm { plan.warm } else { 0 }));
     }
-    items.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(plan.seed));
+    runs.retain(|(_, _, n)| *n > 0);
+    let blocks: Vec<(usize, Mode, u64)> = match plan.order {
+        Order::Sequential => runs,
+        Order::Interleave => runs
+            .iter()
+            .flat_map(|&(r, m, n)| (0..n).map(move |_| (r, m, 1)))
+            .collect(),
+        Order::Blocks => {
+            let size = plan.block_size.max(1);
+            let mut blocks: Vec<(usize, Mode, u64)> = runs
+                .iter()
+                .flat_map(|&(r, m, n)| {
+                    (0..n.div_ceil(size)).map(move |b| (r, m, size.min(n - b * size)))
+                })
+                .collect();
+            blocks.shuffle(&mut rng);
+            blocks
+        }
+    };
+    let mut items: Vec<Item> = Vec::new();
+    for (index, (runner, mode, n)) in blocks.into_iter().enumerate() {
+        let in_blocks = plan.order != Order::Interleave;
+        items.extend((0..n).map(|i| Item {
+            runner,
+            mode,
+            block: in_blocks.then_some(index as u64),
+            block_start: in_blocks && i == 0,
+        }));
+    }
+    if plan.order == Order::Interleave {
+        items.shuffle(&mut rng);
+    }
     items
+}
+
+/// Where each sample goes as soon as it is taken, and the runtimes' entries when
+/// something beyond their samples changes (a note, an abandonment): the checkpoint
+/// writer, off the measuring thread.
+pub trait Sink {
+    fn sample(&mut self, sample: &Sample);
+    fn runtimes(&mut self, runtimes: &[RuntimeResult]);
 }
 
 /// The live instance a variant's warm samples go to.
@@ -72,17 +127,28 @@ struct Live {
     last_index: u64,
 }
 
-/// Hands out request sequence numbers, unique within the run.
+/// Per variant: its live instance and its circuit breaker.
+#[derive(Default)]
+struct VariantState {
+    live: Option<Live>,
+    failures_in_row: u64,
+    abandoned: bool,
+}
+
+/// Hands out requests: sequence numbers unique within the run, fresh nonces.
 struct Requests {
     next: u64,
     iters: u64,
+    nonces: rand_chacha::ChaCha8Rng,
 }
 
 impl Requests {
     fn next(&mut self) -> Request {
+        use rand::Rng as _;
         self.next += 1;
         Request {
             seq: self.next,
+            nonce: self.nonces.random(),
             iters: self.iters,
         }
     }
@@ -94,8 +160,7 @@ pub struct Context<'a> {
     pub verifier: Verifier,
     pub progress: &'a ProgressBar,
     pub interrupted: &'a AtomicBool,
-    /// Called with the results after statistics were derived; writes the exports.
-    pub checkpoint: &'a mut dyn FnMut(&ResultFile),
+    pub sink: &'a mut dyn Sink,
 }
 
 /// Runs the plan over `runners`, whose entries in `results.runtimes` are at
@@ -104,155 +169,392 @@ pub async fn measure(
     runners: &mut [Box<dyn Runner>],
     slots: &[usize],
     results: &mut ResultFile,
-    mut cx: Context<'_>,
+    cx: Context<'_>,
 ) -> bool {
     let started = Instant::now();
-    let mut requests = Requests {
-        next: 0,
-        iters: cx.plan.invoke_iters,
+    let mut run = Loop {
+        states: (0..runners.len())
+            .map(|_| VariantState::default())
+            .collect(),
+        runners,
+        slots,
+        results,
+        requests: Requests {
+            next: 0,
+            iters: cx.plan.invoke_iters,
+            // Unpredictable to the probe: drawn from the OS, not from the order's seed.
+            nonces: rand_chacha::ChaCha8Rng::from_os_rng(),
+        },
+        cx,
     };
-    let mut live: Vec<Option<Live>> = Vec::new();
-    for (i, runner) in runners.iter_mut().enumerate() {
-        if cx.interrupted.load(Ordering::Relaxed) {
-            live.push(None); // interrupted before measuring: start nothing more
-            continue;
-        }
-        let mut notes = Vec::new();
-        for _ in 0..cx.plan.warmup {
-            match cold_verified(runner.as_mut(), &mut requests, &mut cx.verifier, false).await {
-                Ok((instance, _, _)) => {
-                    if let Err(e) = instance.teardown().await {
-                        notes.push(format!("warm-up teardown: {e}"));
-                    }
-                }
-                Err(e) => notes.push(format!("warm-up cold start: {e}")),
+    let complete = run.all().await;
+    run.results.wall_time_ns = nanos(started.elapsed());
+    run.results.derive_statistics();
+    complete
+}
+
+struct Loop<'a, 'c> {
+    runners: &'a mut [Box<dyn Runner>],
+    slots: &'a [usize],
+    results: &'a mut ResultFile,
+    states: Vec<VariantState>,
+    requests: Requests,
+    cx: Context<'c>,
+}
+
+impl Loop<'_, '_> {
+    fn interrupted(&self) -> bool {
+        self.cx.interrupted.load(Ordering::Relaxed)
+    }
+
+    fn entry(&mut self, runner: usize) -> &mut RuntimeResult {
+        &mut self.results.runtimes[self.slots[runner]]
+    }
+
+    async fn all(&mut self) -> bool {
+        for i in 0..self.runners.len() {
+            if self.interrupted() {
+                return false; // interrupted before measuring: start nothing more
             }
-            if cx.interrupted.load(Ordering::Relaxed) {
+            self.prepare(i).await;
+        }
+        self.cx.sink.runtimes(&self.results.runtimes);
+
+        let warm: Vec<bool> = self.runners.iter().map(|r| r.supports_warm()).collect();
+        let order = work_order(self.cx.plan, &warm);
+        let mut complete = true;
+        for (position, item) in order.iter().enumerate() {
+            if self.interrupted() {
+                complete = false;
+                break;
+            }
+            let state = &self.states[item.runner];
+            if state.abandoned {
+                let entry = self.entry(item.runner);
+                match item.mode {
+                    Mode::Cold => entry.modes.cold.skipped += 1,
+                    Mode::Warm => entry.modes.warm.skipped += 1,
+                }
+                self.cx.progress.inc(1);
+                continue;
+            }
+            let changed = self.runtime_changed(item.runner);
+            if item.block_start {
+                if position > 0 && !self.cx.plan.settle.is_zero() {
+                    tokio::time::sleep(self.cx.plan.settle).await;
+                }
+                self.unrecorded(item.runner, item.mode).await;
+            }
+            if !self.states[item.runner].abandoned {
+                let sample = self.sample(position as u64, item).await;
+                self.cx.sink.sample(&sample);
+                self.results.samples.push(sample);
+            } else {
+                let entry = self.entry(item.runner);
+                match item.mode {
+                    Mode::Cold => entry.modes.cold.skipped += 1,
+                    Mode::Warm => entry.modes.warm.skipped += 1,
+                }
+            }
+            self.cx.progress.inc(1);
+            if self.runtime_changed(item.runner) != changed {
+                self.cx.sink.runtimes(&self.results.runtimes);
+            }
+        }
+        for i in 0..self.runners.len() {
+            if let Some(live) = self.states[i].live.take() {
+                self.retire(i, live, "the warm instance at the end").await;
+            }
+        }
+        complete
+    }
+
+    /// A cheap fingerprint of what a runtime's entry holds beyond its samples.
+    fn runtime_changed(&self, runner: usize) -> (usize, bool) {
+        let entry = &self.results.runtimes[self.slots[runner]];
+        (entry.teardown_errors.len(), entry.abandoned.is_some())
+    }
+
+    /// Warm-up, baseline and the live instance of one variant, all unrecorded.
+    async fn prepare(&mut self, i: usize) {
+        let mut notes = Vec::new();
+        for _ in 0..self.cx.plan.warmup {
+            if let Err(e) = self.unrecorded_cold(i).await {
+                notes.push(format!("warm-up cold start: {e}"));
+            }
+            if self.interrupted() || self.states[i].abandoned {
                 break;
             }
         }
-        let slot = if !runner.supports_warm() || cx.plan.warm == 0 {
-            None
-        } else {
-            match start_live(runner.as_mut(), &mut requests, &mut cx).await {
-                Ok(slot) => Some(slot),
-                Err(e) => {
-                    notes.push(format!("starting the warm instance: {e}"));
-                    None
+        if self.cx.plan.baseline > 0 {
+            let runner = &mut self.runners[i];
+            match runner.network_baseline(self.cx.plan.baseline).await {
+                None => {}
+                Some(Ok(values)) => {
+                    self.entry(i).network_baseline =
+                        crate::stats::summarize(&crate::stats::record(values));
                 }
+                Some(Err(e)) => notes.push(format!("network baseline: {e}")),
             }
-        };
-        live.push(slot);
+        }
+        let wants_live = self.runners[i].supports_warm() && self.cx.plan.warm > 0;
+        if wants_live && !self.states[i].abandoned && !self.interrupted() {
+            if let Err(e) = self.start_live(i).await {
+                notes.push(format!("starting the warm instance: {e}"));
+            }
+        }
         if !notes.is_empty() {
-            eprintln!("warning: {}: {}", runner.key(), notes.join("; "));
-            results.runtimes[slots[i]]
+            eprintln!("warning: {}: {}", self.runners[i].key(), notes.join("; "));
+            self.entry(i)
                 .details
                 .insert("warmup_errors".into(), notes.into());
         }
     }
 
-    let warm: Vec<bool> = runners.iter().map(|r| r.supports_warm()).collect();
-    let order = work_order(cx.plan, &warm);
-    let last_of: Vec<Option<usize>> = (0..runners.len())
-        .map(|r| order.iter().rposition(|item| item.runner == r))
-        .collect();
-    let mut last_checkpoint = Instant::now();
-    let mut complete = true;
-    for (position, item) in order.iter().enumerate() {
-        if cx.interrupted.load(Ordering::Relaxed) {
-            complete = false;
-            break;
+    /// Counts one cold start (recorded or not) for the circuit breaker.
+    fn breaker(&mut self, i: usize, outcome: Result<(), &str>) {
+        let max = self.cx.plan.max_consecutive_failures;
+        let state = &mut self.states[i];
+        match outcome {
+            Ok(()) => state.failures_in_row = 0,
+            Err(e) => {
+                state.failures_in_row += 1;
+                if max > 0 && state.failures_in_row >= max && !state.abandoned {
+                    state.abandoned = true;
+                    let reason = format!(
+                        "abandoned after {max} failed or invalid cold starts in a row \
+                         (--max-consecutive-failures); the last: {e}"
+                    );
+                    eprintln!("warning: {}: {reason}", self.runners[i].key());
+                    self.entry(i).abandoned = Some(reason);
+                }
+            }
         }
-        let runner = runners[item.runner].as_mut();
+    }
+
+    fn teardown_failed(&mut self, i: usize, what: &str, e: &SampleError) {
+        let note = format!("{what}: {e}");
+        self.entry(i).teardown_errors.push(note);
+    }
+
+    /// Tears down an instance that will take no more samples, untimed.
+    async fn retire(&mut self, i: usize, live: Live, what: &str) {
+        if let Err(e) = live.instance.teardown().await {
+            self.teardown_failed(i, what, &e);
+        }
+    }
+
+    /// A cold start whose first response is verified, counted by the breaker; the
+    /// instance is torn down on a verification failure.
+    async fn cold_verified(
+        &mut self,
+        i: usize,
+        live: bool,
+    ) -> Result<(Box<dyn Instance>, Response), String> {
+        let request = self.requests.next();
+        let runner = &mut self.runners[i];
+        let start = if live {
+            runner.start_live(request).await
+        } else {
+            runner.cold_start(request).await
+        };
+        let start = match start {
+            Ok(start) => start,
+            Err(e) => {
+                let e = e.to_string();
+                self.breaker(i, Err(&e));
+                return Err(e);
+            }
+        };
+        let verdict = self
+            .cx
+            .verifier
+            .cold(&start.response, &request)
+            .and(start.not_cold.map_or(Ok(()), Err));
+        match verdict {
+            Ok(()) => {
+                self.breaker(i, Ok(()));
+                Ok((start.instance, start.response))
+            }
+            Err(e) => {
+                let e = format!("invalid: {e}");
+                self.breaker(i, Err(&e));
+                if let Err(te) = start.instance.teardown().await {
+                    self.teardown_failed(i, "an invalid unrecorded instance", &te);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn unrecorded_cold(&mut self, i: usize) -> Result<(), String> {
+        let (instance, _) = self.cold_verified(i, false).await?;
+        if let Err(e) = instance.teardown().await {
+            self.teardown_failed(i, "an unrecorded cold start", &e);
+        }
+        Ok(())
+    }
+
+    /// One unrecorded item at the start of a block: the block's first cold start
+    /// or round trip pays for whatever the previous block left cold or hot.
+    async fn unrecorded(&mut self, i: usize, mode: Mode) {
+        match mode {
+            Mode::Cold => {
+                let _ = self.unrecorded_cold(i).await;
+            }
+            Mode::Warm => {
+                if self.states[i].live.is_none() && self.start_live(i).await.is_err() {
+                    return;
+                }
+                let request = self.requests.next();
+                let _ = self.warm_round_trip(i, request).await;
+            }
+        }
+    }
+
+    /// Starts the live instance for warm samples and invokes it `warmup` times.
+    async fn start_live(&mut self, i: usize) -> Result<(), String> {
+        let (instance, response) = self.cold_verified(i, true).await?;
+        self.states[i].live = Some(Live {
+            instance,
+            id: response.instance_id,
+            last_index: response.index,
+        });
+        for _ in 0..self.cx.plan.warmup {
+            let request = self.requests.next();
+            if let Err(e) = self.warm_round_trip(i, request).await {
+                return Err(format!("warm-up invocation: {e}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// One round trip on the live instance, verified; an answer that fails or does
+    /// not verify retires the instance (the next warm item starts a fresh one).
+    /// Returns the answer and its times for recording, with the verdict.
+    async fn warm_round_trip(
+        &mut self,
+        i: usize,
+        request: Request,
+    ) -> Result<(Response, crate::phase::PhaseTimes), String> {
+        let state = &mut self.states[i];
+        let live = state.live.as_mut().expect("a live instance");
+        match live.instance.invoke(request).await {
+            Err(e) => {
+                let dead = state.live.take().expect("live");
+                self.retire(i, dead, "a warm instance that failed").await;
+                Err(e.to_string())
+            }
+            Ok((response, times)) => {
+                match self
+                    .cx
+                    .verifier
+                    .warm(&response, &request, live.id, live.last_index)
+                {
+                    Ok(()) => {
+                        live.last_index = response.index;
+                        Ok((response, times))
+                    }
+                    Err(e) => {
+                        let dead = state.live.take().expect("live");
+                        self.retire(i, dead, "a warm instance that answered wrongly")
+                            .await;
+                        Err(format!("invalid: {e}"))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes one recorded sample.
+    async fn sample(&mut self, seq: u64, item: &Item) -> Sample {
+        let key = self.runners[item.runner].key().clone();
+        let request = self.requests.next();
         let mut sample = Sample {
-            seq: position as u64,
-            runtime: runner.key().runtime.clone(),
-            variant: runner.key().variant.clone(),
+            seq,
+            runtime: key.runtime,
+            variant: key.variant,
             mode: item.mode,
             instance_id: None,
             invocation_index: None,
             checksum: None,
+            nonce: Some(hex(request.nonce)),
+            expected_checksum: Some(hex(self.cx.verifier.expected(&request))),
+            block: item.block,
             total_ns: None,
             phases_ns: Default::default(),
             teardown_ns: None,
+            teardown_error: None,
             reported: Default::default(),
+            attempts: None,
+            notes: Vec::new(),
             ok: false,
             outcome: Outcome::Failed,
             error: None,
         };
         match item.mode {
-            Mode::Cold => cold_sample(runner, &mut requests, &mut cx, &mut sample).await,
-            Mode::Warm => {
-                let slot = &mut live[item.runner];
-                warm_sample(runner, slot, &mut requests, &mut cx, &mut sample).await
+            Mode::Cold => self.cold_sample(item.runner, request, &mut sample).await,
+            Mode::Warm => self.warm_sample(item.runner, request, &mut sample).await,
+        }
+        sample
+    }
+
+    async fn cold_sample(&mut self, i: usize, request: Request, sample: &mut Sample) {
+        let start = match self.runners[i].cold_start(request).await {
+            Ok(start) => start,
+            Err(e) => {
+                let e = e.to_string();
+                self.breaker(i, Err(&e));
+                sample.error = Some(e);
+                return;
+            }
+        };
+        record_response(sample, &start.response);
+        record_times(sample, &start.times);
+        sample.phases_ns = start
+            .times
+            .phases
+            .iter()
+            .map(|(name, ns)| (name.to_string(), *ns))
+            .collect();
+        let verdict = self
+            .cx
+            .verifier
+            .cold(&start.response, &request)
+            .and(start.not_cold.map_or(Ok(()), Err));
+        self.breaker(i, verdict.as_ref().map(|_| ()).map_err(String::as_str));
+        record_verdict(sample, verdict);
+        match start.instance.teardown().await {
+            Ok(took) => sample.teardown_ns = took.map(nanos),
+            Err(e) => {
+                // The start was measured and stays; the failed teardown is said.
+                sample.teardown_error = Some(e.to_string());
+                self.teardown_failed(i, &format!("cold sample {}", sample.seq), &e);
             }
         }
-        results.samples.push(sample);
-        cx.progress.inc(1);
-        if last_of[item.runner] == Some(position) || last_checkpoint.elapsed() > CHECKPOINT_EVERY {
-            results.wall_time_ns = nanos(started.elapsed());
-            results.derive_statistics();
-            (cx.checkpoint)(results);
-            last_checkpoint = Instant::now();
-        }
     }
-    for slot in live.into_iter().flatten() {
-        let _ = slot.instance.teardown().await;
-    }
-    results.wall_time_ns = nanos(started.elapsed());
-    results.derive_statistics();
-    complete
-}
 
-/// A cold start whose first response is verified; the instance is torn down on
-/// a verification failure.
-async fn cold_verified(
-    runner: &mut dyn Runner,
-    requests: &mut Requests,
-    verifier: &mut Verifier,
-    live: bool,
-) -> Result<(Box<dyn Instance>, Response, crate::phase::PhaseTimes), String> {
-    let request = requests.next();
-    let start = if live {
-        runner.start_live(request).await
-    } else {
-        runner.cold_start(request).await
-    }
-    .map_err(|e| e.to_string())?;
-    match verifier.cold(&start.response) {
-        Ok(()) => Ok((start.instance, start.response, start.times)),
-        Err(e) => {
-            let _ = start.instance.teardown().await;
-            Err(format!("invalid: {e}"))
+    async fn warm_sample(&mut self, i: usize, request: Request, sample: &mut Sample) {
+        if self.states[i].live.is_none() {
+            if let Err(e) = self.start_live(i).await {
+                sample.error = Some(format!("no live instance: {e}"));
+                return;
+            }
+        }
+        match self.warm_round_trip(i, request).await {
+            Ok((response, times)) => {
+                record_response(sample, &response);
+                record_times(sample, &times);
+                record_verdict(sample, Ok(()));
+            }
+            Err(e) if e.starts_with("invalid: ") => {
+                // The answer came and is kept raw; the instance was retired.
+                sample.outcome = Outcome::Invalid;
+                sample.error = Some(e["invalid: ".len()..].to_string());
+            }
+            Err(e) => sample.error = Some(e),
         }
     }
-}
-
-/// Starts the live instance for warm samples and invokes it `warmup` times.
-async fn start_live(
-    runner: &mut dyn Runner,
-    requests: &mut Requests,
-    cx: &mut Context<'_>,
-) -> Result<Live, String> {
-    let (instance, response, _) = cold_verified(runner, requests, &mut cx.verifier, true).await?;
-    let mut live = Live {
-        instance,
-        id: response.instance_id,
-        last_index: response.index,
-    };
-    for _ in 0..cx.plan.warmup {
-        let answer = live.instance.invoke(requests.next()).await;
-        let checked = match &answer {
-            Ok((response, _)) => cx.verifier.warm(response, live.id, live.last_index),
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(e) = checked {
-            let _ = live.instance.teardown().await;
-            return Err(e);
-        }
-        live.last_index += 1;
-    }
-    Ok(live)
 }
 
 fn record_response(sample: &mut Sample, response: &Response) {
@@ -261,12 +563,15 @@ fn record_response(sample: &mut Sample, response: &Response) {
     sample.checksum = Some(hex(response.checksum));
 }
 
-fn reported(times: &crate::phase::PhaseTimes) -> std::collections::BTreeMap<String, u64> {
-    times
+fn record_times(sample: &mut Sample, times: &crate::phase::PhaseTimes) {
+    sample.total_ns = Some(times.total_ns);
+    sample.reported = times
         .reported
         .iter()
         .map(|(k, v)| (k.to_string(), *v))
-        .collect()
+        .collect();
+    sample.attempts = times.attempts.filter(|a| *a > 1);
+    sample.notes = times.notes.clone();
 }
 
 fn record_verdict(sample: &mut Sample, verdict: Result<(), String>) {
@@ -282,111 +587,94 @@ fn record_verdict(sample: &mut Sample, verdict: Result<(), String>) {
     }
 }
 
-async fn cold_sample(
-    runner: &mut dyn Runner,
-    requests: &mut Requests,
-    cx: &mut Context<'_>,
-    sample: &mut Sample,
-) {
-    match runner.cold_start(requests.next()).await {
-        Err(e) => sample.error = Some(e.to_string()),
-        Ok(start) => {
-            record_response(sample, &start.response);
-            sample.total_ns = Some(start.times.total_ns);
-            sample.phases_ns = start
-                .times
-                .phases
-                .iter()
-                .map(|(name, ns)| (name.to_string(), *ns))
-                .collect();
-            sample.reported = reported(&start.times);
-            let verdict = cx.verifier.cold(&start.response);
-            record_verdict(sample, verdict.and(start.not_cold.map_or(Ok(()), Err)));
-            match start.instance.teardown().await {
-                Ok(took) => sample.teardown_ns = took.map(nanos),
-                Err(e) => {
-                    // The start was measured; the failed teardown is said, not hidden.
-                    sample.error = Some(match sample.error.take() {
-                        Some(earlier) => format!("{earlier}; teardown failed: {e}"),
-                        None => format!("teardown failed: {e}"),
-                    });
-                }
-            }
-        }
-    }
-}
-
-async fn warm_sample(
-    runner: &mut dyn Runner,
-    slot: &mut Option<Live>,
-    requests: &mut Requests,
-    cx: &mut Context<'_>,
-    sample: &mut Sample,
-) {
-    if slot.is_none() {
-        match start_live(runner, requests, cx).await {
-            Ok(live) => *slot = Some(live),
-            Err(e) => {
-                sample.error = Some(format!("no live instance: {e}"));
-                return;
-            }
-        }
-    }
-    let live = slot.as_mut().expect("started above");
-    let answer: Result<_, SampleError> = live.instance.invoke(requests.next()).await;
-    match answer {
-        Err(e) => {
-            sample.error = Some(e.to_string());
-            if let Some(dead) = slot.take() {
-                let _ = dead.instance.teardown().await;
-            }
-        }
-        Ok((response, times)) => {
-            record_response(sample, &response);
-            sample.total_ns = Some(times.total_ns);
-            sample.reported = reported(&times);
-            let verdict = cx.verifier.warm(&response, live.id, live.last_index);
-            if verdict.is_ok() {
-                live.last_index = response.index;
-            }
-            record_verdict(sample, verdict);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn work_order_is_seeded_and_complete() {
-        let plan = Plan {
-            cold: 3,
-            warm: 5,
+    fn plan(order: Order, seed: u64) -> Plan {
+        Plan {
+            cold: 25,
+            warm: 40,
             warmup: 0,
             invoke_iters: 1,
-            seed: 42,
-        };
-        let all_warm = [true; 3];
-        let a = work_order(&plan, &all_warm);
-        assert_eq!(a, work_order(&plan, &all_warm));
-        let other_seed = Plan {
-            seed: 43,
-            ..plan.clone()
-        };
-        assert_ne!(a, work_order(&other_seed, &all_warm));
-        assert_eq!(a.len(), 24);
-        let cold_only = work_order(&plan, &[true, false]);
-        assert_eq!(cold_only.len(), 8 + 3);
-        assert!(!cold_only
-            .iter()
-            .any(|i| i.runner == 1 && i.mode == Mode::Warm));
-        for r in 0..3 {
-            let mine = |m| a.iter().filter(|i| i.runner == r && i.mode == m).count();
-            assert_eq!((mine(Mode::Cold), mine(Mode::Warm)), (3, 5));
+            seed,
+            order,
+            block_size: 10,
+            settle: Duration::ZERO,
+            max_consecutive_failures: 5,
+            baseline: 0,
         }
-        // Interleaved: the runners' items are not in blocks.
-        assert!(a.windows(2).any(|w| w[0].runner != w[1].runner));
-        assert!(a.iter().take(8).any(|i| i.runner != a[0].runner));
+    }
+
+    fn counts(items: &[Item], runners: usize) -> Vec<(usize, usize)> {
+        (0..runners)
+            .map(|r| {
+                let mine = |m| {
+                    items
+                        .iter()
+                        .filter(|i| i.runner == r && i.mode == m)
+                        .count()
+                };
+                (mine(Mode::Cold), mine(Mode::Warm))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_order_is_seeded_and_complete() {
+        for order in [Order::Blocks, Order::Interleave, Order::Sequential] {
+            let a = work_order(&plan(order, 42), &[true, true, false]);
+            assert_eq!(a, work_order(&plan(order, 42), &[true, true, false]));
+            assert_eq!(counts(&a, 3), [(25, 40), (25, 40), (25, 0)], "{order:?}");
+            if order != Order::Sequential {
+                assert_ne!(a, work_order(&plan(order, 43), &[true, true, false]));
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_are_whole_shuffled_and_start_once() {
+        let items = work_order(&plan(Order::Blocks, 7), &[true, true]);
+        // 3 cold blocks (10, 10, 5) and 4 warm blocks per runner.
+        let starts: Vec<&Item> = items.iter().filter(|i| i.block_start).collect();
+        assert_eq!(starts.len(), 2 * (3 + 4));
+        // A block is contiguous, of one runner and mode, and starts exactly once.
+        for w in items.windows(2) {
+            if w[0].block == w[1].block {
+                assert_eq!((w[0].runner, w[0].mode), (w[1].runner, w[1].mode));
+                assert!(!w[1].block_start);
+            } else {
+                assert!(w[1].block_start);
+            }
+        }
+        let sizes: Vec<usize> = starts
+            .iter()
+            .map(|s| items.iter().filter(|i| i.block == s.block).count())
+            .collect();
+        assert!(sizes.iter().all(|n| *n == 10 || *n == 5), "{sizes:?}");
+        // Shuffled: the runners' blocks alternate somewhere in the first few.
+        assert!(starts.iter().take(6).any(|s| s.runner != starts[0].runner));
+    }
+
+    #[test]
+    fn interleave_mixes_single_items_and_sequential_keeps_variants_whole() {
+        let mixed = work_order(&plan(Order::Interleave, 3), &[true, true]);
+        assert!(mixed.iter().all(|i| i.block.is_none() && !i.block_start));
+        assert!(mixed.iter().take(8).any(|i| i.runner != mixed[0].runner));
+        let seq = work_order(&plan(Order::Sequential, 3), &[true, true]);
+        let runs: Vec<(usize, Mode)> = seq
+            .iter()
+            .filter(|i| i.block_start)
+            .map(|i| (i.runner, i.mode))
+            .collect();
+        assert_eq!(
+            runs,
+            [
+                (0, Mode::Cold),
+                (0, Mode::Warm),
+                (1, Mode::Cold),
+                (1, Mode::Warm)
+            ]
+        );
     }
 }

@@ -12,12 +12,12 @@ use crate::stats;
 use crate::UsageError;
 use std::path::PathBuf;
 
-fn add_mode(into: &mut ModeResult, from: &ModeResult) -> Result<(), String> {
-    into.ok += from.ok;
-    into.invalid += from.invalid;
-    into.failed += from.failed;
-    for (phase, summary) in &from.phases {
-        let merged = match into.phases.get(phase) {
+fn add_summaries(
+    into: &mut std::collections::BTreeMap<String, stats::Summary>,
+    from: &std::collections::BTreeMap<String, stats::Summary>,
+) -> Result<(), String> {
+    for (phase, summary) in from {
+        let merged = match into.get(phase) {
             None => summary.clone(),
             Some(existing) => {
                 let mut hist = stats::decode(&existing.histogram)?;
@@ -26,9 +26,18 @@ fn add_mode(into: &mut ModeResult, from: &ModeResult) -> Result<(), String> {
                 stats::summarize(&hist).expect("a sum of non-empty histograms is not empty")
             }
         };
-        into.phases.insert(phase.clone(), merged);
+        into.insert(phase.clone(), merged);
     }
     Ok(())
+}
+
+fn add_mode(into: &mut ModeResult, from: &ModeResult) -> Result<(), String> {
+    into.ok += from.ok;
+    into.invalid += from.invalid;
+    into.failed += from.failed;
+    into.skipped += from.skipped;
+    add_summaries(&mut into.phases, &from.phases)?;
+    add_summaries(&mut into.reported, &from.reported)
 }
 
 fn add_runtime(into: &mut RuntimeResult, from: &RuntimeResult) -> Result<(), String> {
@@ -41,6 +50,11 @@ fn add_runtime(into: &mut RuntimeResult, from: &RuntimeResult) -> Result<(), Str
     }
     add_mode(&mut into.modes.cold, &from.modes.cold)?;
     add_mode(&mut into.modes.warm, &from.modes.warm)?;
+    into.teardown_errors
+        .extend(from.teardown_errors.iter().cloned());
+    if into.abandoned.is_none() {
+        into.abandoned = from.abandoned.clone();
+    }
     into.teardown = match (into.teardown.take(), &from.teardown) {
         (Some(a), Some(b)) => {
             let mut hist = stats::decode(&a.histogram)?;
@@ -69,6 +83,8 @@ pub fn merge(files: &[(PathBuf, ResultFile)]) -> Result<ResultFile, UsageError> 
         .first()
         .ok_or_else(|| UsageError("merge needs at least one result file".into()))?;
     let mut merged = first.clone();
+    // Written by this coldstart: in its format, whatever version the inputs had.
+    merged.schema_version = crate::results::SCHEMA_VERSION;
     merged.merged_from = Some(Vec::new());
     merged.runtimes.clear();
     merged.samples.clear();

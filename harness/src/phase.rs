@@ -20,18 +20,38 @@ pub struct PhaseTimes {
     pub total_ns: u64,
     /// Figures the runtime itself reported for this sample (e.g. Lambda's REPORT
     /// line: `init_duration_ns`, `billed_duration_ns`, `max_memory_used_mb`). Kept
-    /// raw beside the harness's own clock; empty for runtimes that report nothing.
+    /// raw beside the harness's own clock, never among `phases`; empty for runtimes
+    /// that report nothing.
     pub reported: std::collections::BTreeMap<&'static str, u64>,
+    /// Attempts the answering request needed, where a runner retries (throttling);
+    /// the clock restarted with the answering one.
+    pub attempts: Option<u32>,
+    /// Flags for the reader (e.g. a reported time larger than our round trip).
+    pub notes: Vec<String>,
 }
 
 impl PhaseTimes {
     /// Phase times whose only phase is the total (a warm round trip).
     pub fn total_only(total: Duration) -> PhaseTimes {
         PhaseTimes {
-            phases: Vec::new(),
             total_ns: nanos(total),
-            reported: Default::default(),
+            ..Default::default()
         }
+    }
+
+    /// The same times with the span after the listed phases named `name` (a runner
+    /// whose last phase is a round trip measured on its own): phases then add up to
+    /// `total` again.
+    pub fn with_last_phase(mut self, name: &'static str) -> PhaseTimes {
+        let before: u64 = self.phases.iter().map(|(_, ns)| ns).sum();
+        self.phases.push((name, self.total_ns - before));
+        self
+    }
+
+    /// The same times with `total` as the one phase `name`.
+    pub fn with_single_phase(mut self, name: &'static str) -> PhaseTimes {
+        self.phases = vec![(name, self.total_ns)];
+        self
     }
 
     /// The time of one named phase, if the sample has it.
@@ -84,7 +104,7 @@ impl Stopwatch {
         PhaseTimes {
             phases: self.phases,
             total_ns: nanos(self.last - self.start),
-            reported: Default::default(),
+            ..Default::default()
         }
     }
 }

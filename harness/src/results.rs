@@ -1,10 +1,16 @@
 //! The result file: what a run publishes, raw samples first, statistics derived.
 //!
-//! Schema version 1; `results/schema.json` is its JSON Schema, and a test validates
+//! Schema version 2; `results/schema.json` is its JSON Schema, and a test validates
 //! real output against it. snake_case everywhere, units in the field names. Changes
-//! add fields; a change that breaks readers bumps [`SCHEMA_VERSION`]. 64-bit ids and
-//! checksums are written as 16 hex digits, since JSON numbers above 2^53 do not
-//! survive most JSON readers.
+//! add fields; a change that breaks readers bumps [`SCHEMA_VERSION`]. 64-bit ids,
+//! nonces and checksums are written as 16 hex digits, since JSON numbers above 2^53
+//! do not survive most JSON readers.
+//!
+//! Version 2 (per-invocation nonces): every request carries a fresh nonce and its
+//! answer's checksum depends on it, so the one `parameters.expected_checksum` of
+//! version 1 became a `nonce` and `expected_checksum` per sample. Version 1 files
+//! are still read (for compare, merge and history); the fields they lack read as
+//! their version-1 meaning (order `interleave`, no nonces).
 
 use crate::host::Host;
 use crate::stats::{self, Summary};
@@ -12,7 +18,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The version of this file format.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest version this coldstart still reads.
+pub const OLDEST_READABLE_SCHEMA: u32 = 1;
 
 /// A whole run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,13 +109,64 @@ pub struct Parameters {
     pub invoke_iters: u64,
     /// Per-sample timeout, ns.
     pub timeout_ns: u64,
-    /// The checksum every valid response carries (16 hex digits).
-    pub expected_checksum: String,
+    /// Schema 1 only: the one checksum every valid response carried. Since schema 2
+    /// each request has its own nonce, and each sample its own `expected_checksum`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_checksum: Option<String>,
+    /// How the work was ordered: `blocks`, `interleave` or `sequential` (see
+    /// `coldstart run --help`). Schema 1 files were always `interleave`.
+    #[serde(default = "Order::v1")]
+    pub order: Order,
+    /// Items per block with order `blocks` (the first of each block is unrecorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_size: Option<u64>,
+    /// Pause between two blocks, after the previous block's instances are gone, ns.
+    #[serde(default)]
+    pub settle_ns: u64,
+    /// Failed or invalid cold starts in a row after which a variant is abandoned
+    /// (0: never; schema 1 files had no such limit).
+    #[serde(default)]
+    pub max_consecutive_failures: u64,
     /// The runtimes asked for (`runtime` or `runtime:variant`).
     pub runtimes: Vec<String>,
     /// The suite file the run read, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suite: Option<String>,
+}
+
+/// The order in which the samples of all variants are taken.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// Each variant's cold and warm items cut into blocks, the blocks of all variants
+    /// shuffled; before each block the previous block's instances are gone and the
+    /// machine has settled, and the block's first item is unrecorded. Protects fast
+    /// runtimes from a slow one's leftover work and still spreads slow drifts of
+    /// the machine over every variant.
+    #[default]
+    Blocks,
+    /// Every sample of every variant shuffled together: the best defence against
+    /// drift, but a µs-scale sample may run in the shadow of a container start.
+    Interleave,
+    /// Variant after variant, cold then warm (hyperfine's order): no shadow, but a
+    /// drift of the machine lands on whichever variant runs at the time.
+    Sequential,
+}
+
+impl Order {
+    fn v1() -> Order {
+        Order::Interleave
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Order::Blocks => "blocks",
+            Order::Interleave => "interleave",
+            Order::Sequential => "sequential",
+        }
+    }
 }
 
 /// A cold start or a warm invocation.
@@ -152,17 +212,39 @@ pub struct Sample {
     pub invocation_index: Option<u64>,
     /// The checksum answered (16 hex digits).
     pub checksum: Option<String>,
+    /// The request's nonce (16 hex digits): the checksum must depend on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The checksum a correct instance answers to this request (16 hex digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_checksum: Option<String>,
+    /// The block the sample belongs to, with order `blocks` or `sequential`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<u64>,
     /// The whole cold start or round trip, ns; null when there was no answer.
     pub total_ns: Option<u64>,
     /// Each phase, ns (cold: the runner's phases; warm: none besides total).
     pub phases_ns: BTreeMap<String, u64>,
     /// Time to stop and remove the instance after a cold sample, ns (not part of cold).
     pub teardown_ns: Option<u64>,
-    /// What the runtime itself reported for the sample (Lambda's REPORT line:
+    /// Why stopping or removing the sample's instance failed; the start itself was
+    /// measured and stays valid, but the run's exit code is 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teardown_error: Option<String>,
+    /// What the platform itself reported for the sample (Lambda's REPORT line:
     /// `init_duration_ns`, `duration_ns`, `billed_duration_ns`, `max_memory_used_mb`),
-    /// raw; absent for runtimes that report nothing.
+    /// raw: another clock than ours, never part of `phases_ns` or `total_ns`; absent
+    /// for runtimes that report nothing.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reported: BTreeMap<String, u64>,
+    /// Attempts the answering request needed (a throttled call is retried outside
+    /// the timed region, whose clock restarts with each attempt); absent when one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    /// Flags worth a reader's attention, e.g. a platform-reported time larger than
+    /// our measured round trip.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// True when the sample is valid and in the histograms.
     pub ok: bool,
     pub outcome: Outcome,
@@ -190,6 +272,24 @@ pub struct RuntimeResult {
     pub modes: Modes,
     /// Teardown times of the cold samples' instances, when any were taken.
     pub teardown: Option<Summary>,
+    /// Every teardown that failed (a sample's, a retired warm instance's, an
+    /// unrecorded one's) and every leftover the final sweep had to remove, by name:
+    /// any entry makes the run's exit code 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub teardown_errors: Vec<String>,
+    /// Set when the variant was abandoned by the circuit breaker: why. Its items not
+    /// yet taken then are counted as `skipped` in their mode, never attempted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abandoned: Option<String>,
+    /// Where the `reported` figures of this variant's samples and modes come from
+    /// (e.g. Lambda's REPORT log line): the platform's clock, not ours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_source: Option<String>,
+    /// The round trip of a request that runs no function code (Lambda: `Invoke`
+    /// with `InvocationType=DryRun`), measured by our stopwatch next to cold and
+    /// warm, so a reader can subtract the network. Phase-free.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_baseline: Option<Summary>,
 }
 
 /// Cold and warm results of one runtime variant.
@@ -217,8 +317,15 @@ pub struct ModeResult {
     pub invalid: u64,
     /// Did not answer.
     pub failed: u64,
+    /// Never attempted: the variant was abandoned (see `abandoned`).
+    #[serde(default)]
+    pub skipped: u64,
     /// Phase name (including `total`) -> summary of the valid samples.
     pub phases: BTreeMap<String, Summary>,
+    /// Figures the platform reported about the valid samples (`*_ns` fields of
+    /// their `reported`), summarized apart from our phases: see `reported_source`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reported: BTreeMap<String, Summary>,
 }
 
 impl ModeResult {
@@ -243,6 +350,10 @@ impl RuntimeResult {
             phase_order: Vec::new(),
             modes: Modes::default(),
             teardown: None,
+            teardown_errors: Vec::new(),
+            abandoned: None,
+            reported_source: None,
+            network_baseline: None,
         }
     }
 }
@@ -282,16 +393,33 @@ impl ResultFile {
                         phases.insert(phase.to_string(), summary);
                     }
                 }
-                let result = ModeResult {
+                // The platform's own figures: summarized apart, never as phases.
+                let mut reported = BTreeMap::new();
+                let names: std::collections::BTreeSet<&str> = valid
+                    .iter()
+                    .flat_map(|s| s.reported.keys())
+                    .map(String::as_str)
+                    .filter(|k| k.ends_with("_ns"))
+                    .collect();
+                for name in names {
+                    let values = valid.iter().filter_map(|s| s.reported.get(name).copied());
+                    if let Some(summary) = stats::summarize(&stats::record(values)) {
+                        reported.insert(name.to_string(), summary);
+                    }
+                }
+                let previous = match mode {
+                    Mode::Cold => &mut runtime.modes.cold,
+                    Mode::Warm => &mut runtime.modes.warm,
+                };
+                *previous = ModeResult {
                     ok: count(Outcome::Ok),
                     invalid: count(Outcome::Invalid),
                     failed: count(Outcome::Failed),
+                    // Set by the measurement loop, not derivable from samples.
+                    skipped: previous.skipped,
                     phases,
+                    reported,
                 };
-                match mode {
-                    Mode::Cold => runtime.modes.cold = result,
-                    Mode::Warm => runtime.modes.warm = result,
-                }
             }
             runtime.teardown = stats::summarize(&stats::record(
                 mine.iter().filter(|s| s.ok).filter_map(|s| s.teardown_ns),
@@ -302,6 +430,22 @@ impl ResultFile {
     /// Samples that were invalid or failed, over all runtimes.
     pub fn problem_count(&self) -> u64 {
         self.samples.iter().filter(|s| !s.ok).count() as u64
+    }
+
+    /// Failed teardowns and leftovers, over all runtimes.
+    pub fn teardown_error_count(&self) -> u64 {
+        self.runtimes
+            .iter()
+            .map(|r| r.teardown_errors.len() as u64)
+            .sum()
+    }
+
+    /// Items never attempted because their variant was abandoned.
+    pub fn skipped_count(&self) -> u64 {
+        self.runtimes
+            .iter()
+            .map(|r| r.modes.cold.skipped + r.modes.warm.skipped)
+            .sum()
     }
 }
 

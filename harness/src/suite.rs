@@ -9,6 +9,10 @@
 //! warmup = 3
 //! seed = 1                  # absent: random (recorded)
 //! timeout = "10s"
+//! order = "blocks"          # blocks, interleave or sequential
+//! block_size = 10
+//! settle = "20ms"
+//! max_consecutive_failures = 5
 //! init_kib = 4
 //! init_iters = 100
 //! invoke_iters = 50
@@ -18,6 +22,7 @@
 //! ```
 
 use crate::cli::RunArgs;
+use crate::results::Order;
 use crate::runner::Selector;
 use crate::UsageError;
 use serde::Deserialize;
@@ -29,6 +34,9 @@ pub const DEFAULT_WARM: u64 = 1000;
 pub const DEFAULT_WARMUP: u64 = 3;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_DOCKER_MEMORY_MIB: u64 = 256;
+pub const DEFAULT_BLOCK_SIZE: u64 = 10;
+pub const DEFAULT_SETTLE: Duration = Duration::from_millis(20);
+pub const DEFAULT_MAX_CONSECUTIVE_FAILURES: u64 = 5;
 
 /// A suite file as written.
 #[derive(Debug, Default, Deserialize)]
@@ -40,6 +48,10 @@ pub struct Suite {
     pub warmup: Option<u64>,
     pub seed: Option<u64>,
     pub timeout: Option<String>,
+    pub order: Option<Order>,
+    pub block_size: Option<u64>,
+    pub settle: Option<String>,
+    pub max_consecutive_failures: Option<u64>,
     pub init_kib: Option<u64>,
     pub init_iters: Option<u64>,
     pub invoke_iters: Option<u64>,
@@ -65,6 +77,10 @@ pub struct Resolved {
     pub init_iters: u64,
     pub invoke_iters: u64,
     pub timeout: Duration,
+    pub order: Order,
+    pub block_size: u64,
+    pub settle: Duration,
+    pub max_consecutive_failures: u64,
     pub docker_memory_mib: u64,
     pub docker_unhardened: bool,
     pub export_json: Option<PathBuf>,
@@ -74,8 +90,17 @@ pub struct Resolved {
     pub lambda: crate::runner::lambda::Settings,
 }
 
+/// A suite file, checked: its runtimes parsed, its durations read.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub suite: Suite,
+    pub runtimes: Vec<Selector>,
+    pub timeout: Option<Duration>,
+    pub settle: Option<Duration>,
+}
+
 /// Reads and checks a suite file; the error names the file and the problem.
-pub fn load(path: &Path) -> Result<(Suite, Vec<Selector>, Option<Duration>), UsageError> {
+pub fn load(path: &Path) -> Result<Loaded, UsageError> {
     let bad = |problem: String| UsageError(format!("suite {}: {problem}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
     let suite: Suite =
@@ -86,12 +111,16 @@ pub fn load(path: &Path) -> Result<(Suite, Vec<Selector>, Option<Duration>), Usa
         .flatten()
         .map(|r| r.parse::<Selector>().map_err(|e| bad(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let timeout = suite
-        .timeout
-        .as_deref()
-        .map(|t| humantime::parse_duration(t).map_err(|e| bad(format!("timeout {t:?}: {e}"))))
-        .transpose()?;
-    Ok((suite, selectors, timeout))
+    let duration = |name: &str, text: Option<&str>| {
+        text.map(|t| humantime::parse_duration(t).map_err(|e| bad(format!("{name} {t:?}: {e}"))))
+            .transpose()
+    };
+    Ok(Loaded {
+        timeout: duration("timeout", suite.timeout.as_deref())?,
+        settle: duration("settle", suite.settle.as_deref())?,
+        runtimes: selectors,
+        suite,
+    })
 }
 
 fn locate(e: &toml::de::Error, text: &str) -> String {
@@ -106,7 +135,12 @@ fn locate(e: &toml::de::Error, text: &str) -> String {
 
 /// Flags over the suite over the defaults.
 pub fn resolve(args: RunArgs) -> Result<Resolved, UsageError> {
-    let (suite, suite_runtimes, suite_timeout) = match &args.suite {
+    let Loaded {
+        suite,
+        runtimes: suite_runtimes,
+        timeout: suite_timeout,
+        settle: suite_settle,
+    } = match &args.suite {
         Some(path) => load(path)?,
         None => Default::default(),
     };
@@ -135,6 +169,16 @@ pub fn resolve(args: RunArgs) -> Result<Resolved, UsageError> {
             .or(suite.invoke_iters)
             .unwrap_or(probe_core::DEFAULT_INVOKE_ITERS),
         timeout: args.timeout.or(suite_timeout).unwrap_or(DEFAULT_TIMEOUT),
+        order: args.order.or(suite.order).unwrap_or_default(),
+        block_size: args
+            .block_size
+            .or(suite.block_size)
+            .unwrap_or(DEFAULT_BLOCK_SIZE),
+        settle: args.settle.or(suite_settle).unwrap_or(DEFAULT_SETTLE),
+        max_consecutive_failures: args
+            .max_consecutive_failures
+            .or(suite.max_consecutive_failures)
+            .unwrap_or(DEFAULT_MAX_CONSECUTIVE_FAILURES),
         docker_memory_mib: args
             .docker_memory_mib
             .or(docker.memory_mib)

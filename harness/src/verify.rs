@@ -2,43 +2,55 @@
 //!
 //! A cold sample must come from an instance id never seen before in this run, at
 //! invocation index 0; a warm one from the live instance it was sent to, at the
-//! index after its previous one (so > 0). Both must carry the checksum the probe
-//! core computes in the harness process for the run's parameters. A sample that
+//! index after its previous one (so > 0). Both must carry the checksum a correct
+//! instance computes for *this* request: every request carries a fresh random
+//! nonce that the probe mixes into its checksum, so the harness recomputes the
+//! expected value per request (on its own copy of the probe's init state, built
+//! once per run), and a cached or replayed answer does not verify. A sample that
 //! fails any check is *invalid*: kept in the raw samples with the reason, counted,
 //! and never put into a histogram (as SeBS discards and reports them).
 
-use crate::runner::Response;
+use crate::runner::{Request, Response};
+use probe_core::{InitParams, Probe};
 use std::collections::HashSet;
 
 /// The facts a response is checked against.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Verifier {
-    expected_checksum: u64,
+    /// The probe's init state for the run's parameters (instance id irrelevant).
+    reference: Probe,
     seen: HashSet<u64>,
 }
 
 impl Verifier {
-    pub fn new(expected_checksum: u64) -> Verifier {
+    /// Does the init work once, as every instance of the run does.
+    pub fn new(params: InitParams) -> Verifier {
         Verifier {
-            expected_checksum,
+            reference: Probe::init(0, params),
             seen: HashSet::new(),
         }
     }
 
-    fn checksum(&self, response: &Response) -> Result<(), String> {
-        if response.checksum == self.expected_checksum {
+    /// The checksum a correct instance answers to `request`.
+    pub fn expected(&self, request: &Request) -> u64 {
+        self.reference.checksum(request.iters, request.nonce)
+    }
+
+    fn checksum(&self, response: &Response, request: &Request) -> Result<(), String> {
+        let expected = self.expected(request);
+        if response.checksum == expected {
             Ok(())
         } else {
             Err(format!(
-                "checksum {:016x}, expected {:016x}",
-                response.checksum, self.expected_checksum
+                "checksum {:016x}, expected {expected:016x} for nonce {:016x}",
+                response.checksum, request.nonce
             ))
         }
     }
 
     /// A cold start's first response: a new instance, index 0, right checksum.
     /// The instance id is remembered either way, so it can never count as new again.
-    pub fn cold(&mut self, response: &Response) -> Result<(), String> {
+    pub fn cold(&mut self, response: &Response, request: &Request) -> Result<(), String> {
         if !self.seen.insert(response.instance_id) {
             return Err(format!(
                 "instance {:016x} was seen before: not a new instance",
@@ -51,14 +63,15 @@ impl Verifier {
                 response.index
             ));
         }
-        self.checksum(response)
+        self.checksum(response, request)
     }
 
-    /// A warm response from the live instance `live_id`, whose previous answer had
-    /// index `previous_index`.
+    /// A warm response to `request` from the live instance `live_id`, whose
+    /// previous answer had index `previous_index`.
     pub fn warm(
         &self,
         response: &Response,
+        request: &Request,
         live_id: u64,
         previous_index: u64,
     ) -> Result<(), String> {
@@ -75,7 +88,7 @@ impl Verifier {
                 previous_index + 1
             ));
         }
-        self.checksum(response)
+        self.checksum(response, request)
     }
 }
 
@@ -83,43 +96,70 @@ impl Verifier {
 mod tests {
     use super::*;
 
-    fn response(instance_id: u64, index: u64, checksum: u64) -> Response {
+    const PARAMS: InitParams = InitParams::DEFAULT;
+
+    fn request(nonce: u64) -> Request {
+        Request {
+            seq: 1,
+            nonce,
+            iters: 50,
+        }
+    }
+
+    fn answer(instance_id: u64, index: u64, request: &Request) -> Response {
         Response {
             instance_id,
             index,
-            checksum,
+            checksum: probe_core::expected_checksum(PARAMS, request.iters, request.nonce),
         }
     }
 
     #[test]
     fn cold_needs_a_new_instance_at_index_zero() {
-        let mut v = Verifier::new(7);
-        assert_eq!(v.cold(&response(1, 0, 7)), Ok(()));
+        let mut v = Verifier::new(PARAMS);
+        let r = request(11);
+        assert_eq!(v.cold(&answer(1, 0, &r), &r), Ok(()));
         assert!(v
-            .cold(&response(1, 0, 7))
+            .cold(&answer(1, 0, &r), &r)
             .unwrap_err()
             .contains("seen before"));
-        assert!(v.cold(&response(2, 1, 7)).unwrap_err().contains("index 1"));
-        assert!(v.cold(&response(3, 0, 8)).unwrap_err().contains("checksum"));
+        assert!(v
+            .cold(&answer(2, 1, &r), &r)
+            .unwrap_err()
+            .contains("index 1"));
+        let mut wrong = answer(3, 0, &r);
+        wrong.checksum ^= 1;
+        assert!(v.cold(&wrong, &r).unwrap_err().contains("checksum"));
         // An id first seen in an invalid sample is still not new later.
-        assert!(v.cold(&response(3, 0, 7)).is_err());
+        assert!(v.cold(&answer(3, 0, &r), &r).is_err());
     }
 
     #[test]
     fn warm_needs_the_live_instance_and_the_next_index() {
-        let v = Verifier::new(7);
-        assert_eq!(v.warm(&response(5, 3, 7), 5, 2), Ok(()));
+        let v = Verifier::new(PARAMS);
+        let r = request(12);
+        assert_eq!(v.warm(&answer(5, 3, &r), &r, 5, 2), Ok(()));
         assert!(v
-            .warm(&response(6, 3, 7), 5, 2)
+            .warm(&answer(6, 3, &r), &r, 5, 2)
             .unwrap_err()
             .contains("live instance"));
         assert!(v
-            .warm(&response(5, 0, 7), 5, 2)
+            .warm(&answer(5, 0, &r), &r, 5, 2)
             .unwrap_err()
             .contains("index 0"));
-        assert!(v
-            .warm(&response(5, 3, 9), 5, 2)
-            .unwrap_err()
-            .contains("checksum"));
+    }
+
+    #[test]
+    fn a_replayed_answer_is_invalid() {
+        let mut v = Verifier::new(PARAMS);
+        let first = request(1);
+        let second = request(2);
+        // Right instance, right index, but the checksum of the previous request.
+        let replay = answer(5, 3, &first);
+        let err = v.warm(&replay, &second, 5, 2).unwrap_err();
+        assert!(err.contains("checksum") && err.contains("nonce"), "{err}");
+        assert_eq!(v.warm(&answer(5, 3, &second), &second, 5, 2), Ok(()));
+        let err = v.cold(&answer(9, 0, &first), &second).unwrap_err();
+        assert!(err.contains("checksum"), "{err}");
     }
 }

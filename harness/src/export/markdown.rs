@@ -44,6 +44,28 @@ pub fn render(results: &ResultFile) -> String {
         p.warmup,
         format_ns(p.timeout_ns as f64)
     );
+    let mut order = format!("Order: {}", p.order.name());
+    if let Some(b) = p.block_size {
+        let _ = write!(order, " of {b} items (the first of each unrecorded)");
+    }
+    if p.order != crate::results::Order::Interleave {
+        let _ = write!(
+            order,
+            " · settle {} before each block",
+            format_ns(p.settle_ns as f64)
+        );
+    }
+    let _ = match p.max_consecutive_failures {
+        0 => write!(order, " · no circuit breaker"),
+        n => write!(
+            order,
+            " · a variant is abandoned after {n} failed cold starts in a row"
+        ),
+    };
+    if let (Some(a), Some(b)) = (h.load_average_start, h.load_average_end) {
+        let _ = write!(order, " · load average {:.2} → {:.2}", a[0], b[0]);
+    }
+    let _ = writeln!(out, "{order}\n");
     let _ = writeln!(
         out,
         "| runtime | variant | mode | valid | invalid | failed | p50 | p90 | p99 | max | mean ± stdev | artifact |"
@@ -125,6 +147,24 @@ pub fn render(results: &ResultFile) -> String {
             );
         }
     }
+    reported(&mut out, results);
+    for r in results.runtimes.iter().filter(|r| r.available) {
+        if let Some(reason) = &r.abandoned {
+            let _ = writeln!(out, "\n**{}:{}** {reason}.", r.runtime, r.variant);
+        }
+        if !r.teardown_errors.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n**{}:{}**: {} teardown errors:\n",
+                r.runtime,
+                r.variant,
+                r.teardown_errors.len()
+            );
+            for e in r.teardown_errors.iter().take(10) {
+                let _ = writeln!(out, "- {e}");
+            }
+        }
+    }
     let problems: Vec<_> = results.samples.iter().filter(|s| !s.ok).collect();
     if !problems.is_empty() {
         let _ = writeln!(out, "\n## Samples not counted ({})\n", problems.len());
@@ -145,4 +185,48 @@ pub fn render(results: &ResultFile) -> String {
         }
     }
     out
+}
+
+/// What platforms reported about themselves, and network baselines: apart from our
+/// stopwatch's figures, labelled with their source.
+fn reported(out: &mut String, results: &ResultFile) {
+    let mut rows = Vec::new();
+    for r in results.runtimes.iter().filter(|r| r.available) {
+        for mode in [Mode::Cold, Mode::Warm] {
+            for (name, s) in &r.modes.get(mode).reported {
+                rows.push(format!(
+                    "| {}:{} | {} | {name} | {} | {} | {} | {} |",
+                    r.runtime,
+                    r.variant,
+                    mode.name(),
+                    s.count,
+                    format_ns(s.p50_ns as f64),
+                    format_ns(s.p99_ns as f64),
+                    r.reported_source.as_deref().unwrap_or("the platform")
+                ));
+            }
+        }
+        if let Some(s) = &r.network_baseline {
+            rows.push(format!(
+                "| {}:{} | baseline | network round trip (our stopwatch, no function code run) | {} | {} | {} | coldstart |",
+                r.runtime,
+                r.variant,
+                s.count,
+                format_ns(s.p50_ns as f64),
+                format_ns(s.p99_ns as f64),
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n## Reported by the platform, and network baselines\n\nNot our stopwatch unless said: these never enter the phases above.\n"
+    );
+    let _ = writeln!(out, "| variant | mode | figure | n | p50 | p99 | source |");
+    let _ = writeln!(out, "|---|---|---|--:|--:|--:|---|");
+    for row in rows {
+        let _ = writeln!(out, "{row}");
+    }
 }

@@ -4,6 +4,7 @@
 pub mod json;
 pub mod markdown;
 pub mod table;
+pub mod writer;
 
 /// A duration in ns in the unit that suits it, 3 significant digits.
 pub fn format_ns(ns: f64) -> String {

@@ -24,6 +24,17 @@ pub fn render(results: &ResultFile) -> String {
             skipped.push(format!("{name} skipped: {reason}"));
             continue;
         }
+        if let Some(reason) = &r.abandoned {
+            let n = r.modes.cold.skipped + r.modes.warm.skipped;
+            skipped.push(format!("{name} {reason}; {n} items skipped"));
+        }
+        if !r.teardown_errors.is_empty() {
+            skipped.push(format!(
+                "{name}: {} teardown errors, the first: {}",
+                r.teardown_errors.len(),
+                r.teardown_errors[0]
+            ));
+        }
         for mode in [Mode::Cold, Mode::Warm] {
             let m = r.modes.get(mode);
             if m.taken() == 0 && mode == Mode::Warm {

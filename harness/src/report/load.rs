@@ -4,7 +4,7 @@
 //! JSON or is cut short, JSON of another tool, another schema version, a histogram
 //! that does not decode.
 
-use crate::results::{ResultFile, SCHEMA_VERSION};
+use crate::results::{ResultFile, OLDEST_READABLE_SCHEMA, SCHEMA_VERSION};
 use crate::stats;
 use crate::UsageError;
 use std::path::Path;
@@ -35,10 +35,12 @@ pub fn parse(text: &str) -> Result<ResultFile, String> {
         None => return Err("not a coldstart result file (it has no tool.name)".into()),
     }
     match value.get("schema_version").and_then(|v| v.as_u64()) {
-        Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+        Some(v) if (u64::from(OLDEST_READABLE_SCHEMA)..=u64::from(SCHEMA_VERSION)).contains(&v) => {
+        }
         Some(v) => {
             return Err(format!(
-                "schema_version {v}, and this coldstart reads version {SCHEMA_VERSION}"
+                "schema_version {v}, and this coldstart reads versions \
+                 {OLDEST_READABLE_SCHEMA} to {SCHEMA_VERSION}"
             ))
         }
         None => return Err("no schema_version".into()),

@@ -73,6 +73,7 @@ pub fn encode(line: HarnessLine) -> Vec<u8> {
 pub fn invoke(request: Request) -> Vec<u8> {
     encode(HarnessLine::Invoke {
         seq: request.seq,
+        nonce: request.nonce,
         iters: request.iters,
     })
 }

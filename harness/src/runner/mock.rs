@@ -6,6 +6,8 @@
 use super::{ColdStart, Instance, Request, Response, Runner, RunnerInfo, RunnerKey, SampleError};
 use crate::phase::PhaseTimes;
 use async_trait::async_trait;
+use probe_core::{InitParams, Probe};
+use std::rc::Rc;
 use std::time::Duration;
 
 /// What the mock does wrong, and when (0 = never).
@@ -17,14 +19,19 @@ pub struct Faults {
     pub corrupt_every: u64,
     /// Every Nth cold start answers with an instance id it has used before.
     pub reuse_id_every: u64,
+    /// These warm answers (counted over the whole runner, from 1) replay the
+    /// previous answer's checksum: a cached answer that must not verify.
+    pub replay_warm: &'static [u64],
 }
 
 /// A runner whose instances answer correctly (unless told otherwise) after
 /// synthetic, reproducible durations.
 pub struct MockRunner {
     key: RunnerKey,
-    expected: u64,
+    /// The probe's init state, to answer each request's nonce correctly.
+    reference: Rc<Probe>,
     faults: Faults,
+    warm_answers: Rc<std::cell::Cell<u64>>,
     /// Base of the synthetic durations, so two mocks differ.
     base_ns: u64,
     colds: u64,
@@ -33,12 +40,13 @@ pub struct MockRunner {
 }
 
 impl MockRunner {
-    /// `expected` is the checksum a correct instance returns.
-    pub fn new(variant: &str, expected: u64, base_ns: u64, faults: Faults) -> MockRunner {
+    /// Instances answer as a probe initialised with `params` does.
+    pub fn new(variant: &str, params: InitParams, base_ns: u64, faults: Faults) -> MockRunner {
         MockRunner {
             key: RunnerKey::new("mock", variant),
-            expected,
+            reference: Rc::new(Probe::init(0, params)),
             faults,
+            warm_answers: Rc::default(),
             base_ns,
             colds: 0,
             responses: 0,
@@ -70,7 +78,7 @@ impl Runner for MockRunner {
         info
     }
 
-    async fn cold_start(&mut self, _request: Request) -> Result<ColdStart, SampleError> {
+    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError> {
         let n = self.colds;
         self.colds += 1;
         if hits(self.faults.crash_every, n) {
@@ -83,25 +91,29 @@ impl Runner for MockRunner {
         let first = self.base_ns + (n * 104_729) % 97;
         let corrupt = hits(self.faults.corrupt_every, self.responses);
         self.responses += 1;
+        let checksum = self.reference.checksum(request.iters, request.nonce);
         let response = Response {
             instance_id: self.next_id,
             index: 0,
-            checksum: self.expected ^ u64::from(corrupt),
+            checksum: checksum ^ u64::from(corrupt),
         };
         Ok(ColdStart {
             instance: Box::new(MockInstance {
                 id: self.next_id,
                 index: 0,
-                expected: self.expected,
+                reference: self.reference.clone(),
                 warm_ns: self.base_ns / 2 + n % 13,
                 corrupt_every: self.faults.corrupt_every,
+                replay_warm: self.faults.replay_warm,
+                warm_answers: self.warm_answers.clone(),
+                last_checksum: checksum,
                 responses: 0,
             }),
             response,
             times: PhaseTimes {
                 phases: vec![("boot", boot), ("first_response", first)],
                 total_ns: boot + first,
-                reported: Default::default(),
+                ..Default::default()
             },
             not_cold: None,
         })
@@ -111,24 +123,34 @@ impl Runner for MockRunner {
 struct MockInstance {
     id: u64,
     index: u64,
-    expected: u64,
+    reference: Rc<Probe>,
     warm_ns: u64,
     corrupt_every: u64,
+    replay_warm: &'static [u64],
+    warm_answers: Rc<std::cell::Cell<u64>>,
+    last_checksum: u64,
     responses: u64,
 }
 
 #[async_trait(?Send)]
 impl Instance for MockInstance {
-    async fn invoke(&mut self, _request: Request) -> Result<(Response, PhaseTimes), SampleError> {
+    async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
         self.index += 1;
         self.responses += 1;
+        let answer = self.warm_answers.get() + 1;
+        self.warm_answers.set(answer);
         let corrupt = hits(self.corrupt_every, self.responses);
         let ns = self.warm_ns + self.index % 7;
+        let mut checksum = self.reference.checksum(request.iters, request.nonce);
+        if self.replay_warm.contains(&answer) {
+            checksum = self.last_checksum;
+        }
+        self.last_checksum = checksum;
         Ok((
             Response {
                 instance_id: self.id,
                 index: self.index,
-                checksum: self.expected ^ u64::from(corrupt),
+                checksum: checksum ^ u64::from(corrupt),
             },
             PhaseTimes::total_only(Duration::from_nanos(ns)),
         ))

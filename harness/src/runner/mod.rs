@@ -172,6 +172,20 @@ pub struct RunContext {
     pub run_id: String,
     pub docker: docker::Settings,
     pub lambda: lambda::Settings,
+    /// `COLDSTART_TEST_SLEEP` of the harness's environment, passed on to every probe
+    /// (tests only: see `probe_core::test_sleep`); `None` in any normal run.
+    pub test_sleep: Option<String>,
+}
+
+impl RunContext {
+    /// The probe's environment variables that come from the harness's own
+    /// environment (only the test-only sleep).
+    pub fn passed_env(&self) -> Vec<(String, String)> {
+        self.test_sleep
+            .iter()
+            .map(|v| (probe_core::test_sleep::VAR.to_string(), v.clone()))
+            .collect()
+    }
 }
 
 /// One invocation request.
@@ -179,6 +193,9 @@ pub struct RunContext {
 pub struct Request {
     /// Unique within the run; a runner that carries it checks the answer echoes it.
     pub seq: u64,
+    /// A fresh random value the probe mixes into its checksum, so an answer verifies
+    /// only for its own request (a cached or replayed one does not).
+    pub nonce: u64,
     /// Hash rounds of the invocation's work.
     pub iters: u64,
 }
@@ -245,8 +262,16 @@ pub trait Runner {
         true
     }
 
+    /// The round trip of a request that runs no probe code, timed `count` times
+    /// (Lambda: `Invoke` with `InvocationType=DryRun`), so readers can subtract the
+    /// network. `None` for runtimes without such a request.
+    async fn network_baseline(&mut self, _count: u64) -> Option<Result<Vec<u64>, String>> {
+        None
+    }
+
     /// Called once after measuring, also after an interruption: removes whatever
-    /// the runner may have left outside this process. Returns what it had to clean.
+    /// the runner may have left outside this process. Returns what it had to clean;
+    /// each entry is a leftover (named) and counts as a teardown error.
     async fn close(&mut self) -> Vec<String> {
         Vec::new()
     }
@@ -272,6 +297,8 @@ pub struct RunnerInfo {
     pub artifact_bytes: Option<u64>,
     /// Configuration worth knowing when reading the figures.
     pub details: BTreeMap<String, serde_json::Value>,
+    /// Where the samples' `reported` figures come from, if the runtime reports any.
+    pub reported_source: Option<String>,
 }
 
 /// Whether a runtime can run on this host, and why not.

@@ -11,7 +11,8 @@
 //!     platforms use, with linear memory kept resident between instances), the
 //!     reactor's `_initialize`, and the export look-ups.
 //!   - `init`: `coldstart_init`, the probe's init work.
-//!   - `first_response`: `coldstart_invoke` and reading its result.
+//!   - `first_response`: `coldstart_invoke` (with the request's nonce) and reading
+//!     its result.
 //! * **warm**: one `coldstart_invoke` call on a live instance, result read included.
 //! * **teardown**: dropping the store (for `pre`, returning its slot to the pool).
 //!
@@ -50,6 +51,12 @@ pub const VARIANTS: &[&str] = &["jit", "aot", "pre"];
 
 /// The wasmtime crate compiled into this harness.
 pub const WASMTIME_VERSION: &str = env!("COLDSTART_WASMTIME_VERSION");
+
+/// The wasmtime cargo features compiled in (harness/Cargo.toml). With
+/// `parallel-compilation`, `jit`'s load phase compiles on every core, so its figure
+/// depends on the core count as much as on Cranelift.
+const WASMTIME_FEATURES: &str =
+    "cranelift, runtime, std, pooling-allocator, parallel-compilation, wat, addr2line, demangle";
 
 /// How often the epoch advances: the resolution of the per-sample timeout.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -179,6 +186,7 @@ pub fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<
         cwasm: cwasm.clone(),
         _scratch: scratch,
         params: ctx.params,
+        env: ctx.passed_env(),
         timeout: ctx.timeout,
         timeout_ticks,
         live: HashMap::new(),
@@ -214,6 +222,7 @@ pub fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<
                 "none: wasmtime is built without its cache feature".into(),
             );
             details.insert("wasi".into(), "preview1 (wasmtime-wasi p1, sync)".into());
+            details.insert("wasmtime_features".into(), WASMTIME_FEATURES.into());
             details.insert("probe_sha256".into(), wasm_sha256.clone().into());
             Box::new(WasmRunner {
                 key: RunnerKey::new(RuntimeKind::Wasm.name(), *name),
@@ -247,7 +256,7 @@ enum Command {
 /// A live instance on the wasm thread.
 struct Live {
     store: Store<WasiP1Ctx>,
-    invoke: TypedFunc<i64, i32>,
+    invoke: TypedFunc<(i64, i64), i32>,
     memory: Memory,
 }
 
@@ -261,6 +270,8 @@ struct Worker {
     cwasm: PathBuf,
     _scratch: tempfile::TempDir,
     params: probe_core::InitParams,
+    /// WASI environment variables (only the tests' sleep, when set).
+    env: Vec<(String, String)>,
     timeout: Duration,
     timeout_ticks: u64,
     live: HashMap<u64, Live>,
@@ -318,7 +329,7 @@ impl Worker {
                     Some(live) => {
                         live.store.set_epoch_deadline(self.timeout_ticks);
                         let sw = Stopwatch::start();
-                        let response = call_invoke(live, request.iters, self.timeout);
+                        let response = call_invoke(live, request, self.timeout);
                         response.map(|r| (r, PhaseTimes::total_only(sw.elapsed())))
                     }
                     None => Err(SampleError::Runtime(format!("no live instance {handle}"))),
@@ -334,7 +345,9 @@ impl Worker {
     }
 
     fn new_store(&self, engine: &Engine) -> Store<WasiP1Ctx> {
-        let mut store = Store::new(engine, WasiCtxBuilder::new().build_p1());
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.envs(&self.env);
+        let mut store = Store::new(engine, wasi.build_p1());
         store.set_epoch_deadline(self.timeout_ticks);
         store
     }
@@ -382,7 +395,7 @@ impl Worker {
             .get_typed_func::<(i64, i64), i64>(&mut store, "coldstart_init")
             .map_err(|e| err("looking up coldstart_init", e))?;
         let invoke = instance
-            .get_typed_func::<i64, i32>(&mut store, "coldstart_invoke")
+            .get_typed_func::<(i64, i64), i32>(&mut store, "coldstart_invoke")
             .map_err(|e| err("looking up coldstart_invoke", e))?;
         let memory = instance
             .get_memory(&mut store, "memory")
@@ -400,7 +413,7 @@ impl Worker {
             invoke,
             memory,
         };
-        let response = call_invoke(&mut live, request.iters, self.timeout)?;
+        let response = call_invoke(&mut live, request, self.timeout)?;
         sw.lap("first_response");
         if response.instance_id != id {
             return Err(SampleError::Protocol(format!(
@@ -413,10 +426,17 @@ impl Worker {
 }
 
 /// Calls `coldstart_invoke` and reads `[instance_id, index, checksum]` from memory.
-fn call_invoke(live: &mut Live, iters: u64, timeout: Duration) -> Result<Response, SampleError> {
+fn call_invoke(
+    live: &mut Live,
+    request: Request,
+    timeout: Duration,
+) -> Result<Response, SampleError> {
     let ptr = live
         .invoke
-        .call(&mut live.store, iters as i64)
+        .call(
+            &mut live.store,
+            (request.iters as i64, request.nonce as i64),
+        )
         .map_err(|e| sample_error("coldstart_invoke", e, timeout))?;
     if ptr == 0 {
         return Err(SampleError::Protocol(

@@ -138,6 +138,8 @@ fn failing_samples_leave_no_container() {
         "65536",
         "--docker-memory-mib",
         "8",
+        "--max-consecutive-failures",
+        "0",
     ]);
     assert_eq!(code, Some(1));
     let r = runtime(&doc, "docker", "runc-none");

@@ -208,6 +208,7 @@ struct Call {
 struct InvokeStub {
     port: u16,
     calls: Arc<Mutex<Vec<Call>>>,
+    dry_runs: Arc<Mutex<u32>>,
 }
 
 struct Environment {
@@ -220,15 +221,25 @@ impl InvokeStub {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let calls = Arc::new(Mutex::new(Vec::new()));
+        let dry_runs = Arc::new(Mutex::new(0));
         let environments: Arc<Mutex<HashMap<String, Environment>>> = Default::default();
-        let log = calls.clone();
+        let (log, dry) = (calls.clone(), dry_runs.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (log, environments) = (log.clone(), environments.clone());
-                std::thread::spawn(move || serve(stream, moto_port, &log, &environments));
+                let (log, dry, environments) = (log.clone(), dry.clone(), environments.clone());
+                std::thread::spawn(move || serve(stream, moto_port, &log, &dry, &environments));
             }
         });
-        InvokeStub { port, calls }
+        InvokeStub {
+            port,
+            calls,
+            dry_runs,
+        }
+    }
+
+    /// DryRun invokes received (no function code run).
+    fn dry_runs(&self) -> u32 {
+        *self.dry_runs.lock().unwrap()
     }
 
     fn url(&self) -> String {
@@ -244,6 +255,7 @@ fn serve(
     stream: TcpStream,
     moto_port: u16,
     log: &Mutex<Vec<Call>>,
+    dry_runs: &Mutex<u32>,
     environments: &Mutex<HashMap<String, Environment>>,
 ) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -255,6 +267,7 @@ fn serve(
         }
         let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
         let mut length = 0;
+        let mut dry_run = false;
         loop {
             let mut header = String::new();
             reader.read_line(&mut header).unwrap();
@@ -265,11 +278,20 @@ fn serve(
                 if k.eq_ignore_ascii_case("content-length") {
                     length = v.trim().parse().unwrap();
                 }
+                if k.eq_ignore_ascii_case("x-amz-invocation-type") && v.trim() == "DryRun" {
+                    dry_run = true;
+                }
             }
         }
         let mut body = vec![0; length];
         reader.read_exact(&mut body).unwrap();
-        let (status, headers, reply) = invoke(&target, &body, moto_port, log, environments);
+        let (status, headers, reply) = if dry_run {
+            // Lambda checks the request and runs no function code: 204, no body.
+            *dry_runs.lock().unwrap() += 1;
+            (204, Vec::new(), String::new())
+        } else {
+            invoke(&target, &body, moto_port, log, environments)
+        };
         let mut response = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", reply.len());
         for (k, v) in headers {
             response.push_str(&format!("{k}: {v}\r\n"));
@@ -376,6 +398,11 @@ fn invoke(
     if function.starts_with("proactive-") {
         init = None; // initialised ahead of the request: no Init Duration
     }
+    if function.starts_with("slowclock-") {
+        // A platform clock that disagrees with ours: an Init Duration longer than
+        // any round trip the harness can measure here.
+        init = Some(Duration::from_secs(30));
+    }
     let start = Instant::now();
     if function.starts_with("failing-") {
         return (
@@ -387,11 +414,12 @@ fn invoke(
             r#"{"errorType":"Runtime.ExitError","errorMessage":"the handler panicked"}"#.into(),
         );
     }
+    let nonce = u64::from_str_radix(request["nonce"].as_str().expect("a nonce"), 16).unwrap();
     let done = environments
         .get_mut(&key)
         .unwrap()
         .probe
-        .invoke(request["iters"].as_u64().unwrap());
+        .invoke(request["iters"].as_u64().unwrap(), nonce);
     let answer = json!({
         "seq": request["seq"],
         "instance_id": format!("{:016x}", done.instance_id),
@@ -462,10 +490,19 @@ fn aws_cold_starts_are_forced_through_the_control_plane() {
     let row = runtime(doc, "lambda", "x86_64-128mb");
     assert_eq!(row["modes"]["cold"]["ok"], 4, "{row}");
     assert_eq!(row["modes"]["warm"]["ok"], 6, "{row}");
-    assert_eq!(
-        row["phase_order"],
-        json!(["init_duration", "duration", "rest", "total"])
-    );
+    // Our stopwatch: one phase, the Invoke round trip; Lambda's REPORT apart.
+    assert_eq!(row["phase_order"], json!(["invoke", "total"]));
+    let reported = &row["modes"]["cold"]["reported"];
+    assert_eq!(reported["init_duration_ns"]["count"], 4, "{row}");
+    assert_eq!(reported["duration_ns"]["count"], 4, "{row}");
+    assert!(row["modes"]["cold"]["phases"]
+        .get("init_duration")
+        .is_none());
+    assert!(row["reported_source"].as_str().unwrap().contains("REPORT"));
+    // The network baseline: DryRun invokes, timed by us; one more opened the
+    // connection, untimed, before the first timed call.
+    assert_eq!(row["network_baseline"]["count"], 20, "{row}");
+    assert_eq!(stub.dry_runs(), 21);
     assert_eq!(row["details"]["location"], "aws");
     assert_eq!(row["details"]["region"], "us-east-1");
     assert_eq!(row["details"]["memory_mb"], 128);
@@ -475,16 +512,11 @@ fn aws_cold_starts_are_forced_through_the_control_plane() {
     assert!(!text.contains(ACCOUNT), "the account id leaked");
     assert!(!text.contains("testing"), "a credential leaked");
     for s in samples(doc, "cold") {
-        let phases = &s["phases_ns"];
-        let sum: u64 = ["init_duration", "duration", "rest"]
-            .iter()
-            .map(|p| phases[p].as_u64().unwrap())
-            .sum();
-        assert_eq!(sum, s["total_ns"].as_u64().unwrap(), "{s}");
-        assert_eq!(
-            phases["init_duration"], s["reported"]["init_duration_ns"],
-            "{s}"
-        );
+        assert_eq!(s["phases_ns"]["invoke"], s["total_ns"], "{s}");
+        let reported = s["reported"]["init_duration_ns"].as_u64().unwrap()
+            + s["reported"]["duration_ns"].as_u64().unwrap();
+        assert!(reported <= s["total_ns"].as_u64().unwrap(), "{s}");
+        assert!(s.get("notes").is_none(), "the clocks agree here: {s}");
         assert!(s["reported"]["billed_duration_ns"].as_u64().unwrap() > 0);
         assert_eq!(s["reported"]["max_memory_used_mb"], 17);
     }
@@ -492,13 +524,14 @@ fn aws_cold_starts_are_forced_through_the_control_plane() {
     let calls = stub.calls();
     let latest: Vec<&Call> = calls.iter().filter(|c| c.qualifier.is_none()).collect();
     let live: Vec<&Call> = calls.iter().filter(|c| c.qualifier.is_some()).collect();
-    // 1 warm-up and 4 recorded cold starts, each after its own update.
-    assert_eq!(latest.len(), 5, "{calls:#?}");
+    // 1 warm-up, the block's unrecorded first and 4 recorded cold starts, each after
+    // its own update.
+    assert_eq!(latest.len(), 6, "{calls:#?}");
     assert!(latest.iter().all(|c| c.new_environment), "{calls:#?}");
     let mut nonces: Vec<&String> = latest.iter().map(|c| &c.env["COLDSTART_NONCE"]).collect();
     nonces.sort();
     nonces.dedup();
-    assert_eq!(nonces.len(), 5, "a fresh nonce per cold start");
+    assert_eq!(nonces.len(), 6, "a fresh nonce per cold start");
     for c in &latest {
         assert_eq!(c.env["USER_VAR"], "keep", "the user's variable is kept");
         assert_eq!(
@@ -506,8 +539,9 @@ fn aws_cold_starts_are_forced_through_the_control_plane() {
             "the run's parameters are set"
         );
     }
-    // The live instance: one version, started once, then warm-up and warm samples.
-    assert_eq!(live.len(), 1 + 1 + 6, "{calls:#?}");
+    // The live instance: one version, started once, then warm-up, the block's
+    // unrecorded first and the warm samples.
+    assert_eq!(live.len(), 1 + 1 + 1 + 6, "{calls:#?}");
     assert!(live[0].new_environment);
     assert!(live[1..].iter().all(|c| !c.new_environment), "{calls:#?}");
     let version = live[0].qualifier.clone().unwrap();
@@ -530,7 +564,7 @@ fn aws_cold_starts_are_forced_through_the_control_plane() {
 #[test]
 fn aws_invalid_failed_and_throttled_invocations() {
     let moto = Moto::start();
-    for prefix in ["proactive", "failing", "throttled"] {
+    for prefix in ["proactive", "failing", "throttled", "slowclock"] {
         moto.deploy(prefix, &[]);
     }
     let stub = InvokeStub::start(moto.port);
@@ -562,15 +596,30 @@ fn aws_invalid_failed_and_throttled_invocations() {
         .filter(|c| c.function.starts_with("failing-") && c.qualifier.is_none())
         .count();
     assert_eq!(
-        failing, 2,
-        "one attempt per failed sample: the SDK's retries are off"
+        failing, 3,
+        "one attempt per failed sample (and one for the block's unrecorded first): \
+         the SDK's retries are off"
     );
 
     let run = run_against(&moto, &stub, "throttled", &counts);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     for s in samples(&run.doc, "cold") {
         assert_eq!(s["outcome"], "ok", "{s}");
-        assert_eq!(s["reported"]["throttled_attempts"], 1, "{s}");
+        // Two attempts; the clock restarted with the second, so the backoff (200 ms)
+        // is not in the time.
+        assert_eq!(s["attempts"], 2, "{s}");
+        assert!(s["total_ns"].as_u64().unwrap() < 200_000_000, "{s}");
+    }
+
+    // Lambda's REPORT says more than our round trip: the sample is flagged, and the
+    // platform's figure stays out of our phases.
+    let run = run_against(&moto, &stub, "slowclock", &counts);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    for s in samples(&run.doc, "cold") {
+        assert_eq!(s["outcome"], "ok", "{s}");
+        let note = s["notes"][0].as_str().unwrap_or_default();
+        assert!(note.contains("clock and ours disagree"), "{s}");
+        assert!(s["total_ns"].as_u64().unwrap() < 30_000_000_000, "{s}");
     }
 }
 

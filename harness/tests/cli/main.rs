@@ -11,3 +11,4 @@ mod probe_identity;
 mod reports;
 mod runs;
 mod scheduled;
+mod stopwatch;

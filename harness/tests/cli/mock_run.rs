@@ -4,19 +4,54 @@
 use crate::common::assert_valid_results;
 use coldstart::export;
 use coldstart::host::Host;
-use coldstart::measure::{self, Plan};
-use coldstart::results::{hex, Parameters, ResultFile, RunStatus, RuntimeResult, Tool};
+use coldstart::measure::{self, Plan, Sink};
+use coldstart::results::{
+    hex, Order, Parameters, ResultFile, RunStatus, RuntimeResult, Sample, Tool,
+};
 use coldstart::runner::mock::{Faults, MockRunner};
 use coldstart::runner::Runner;
 use coldstart::verify::Verifier;
 use indicatif::ProgressBar;
+use probe_core::InitParams;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
-const EXPECTED: u64 = 0xfeed_f00d;
+const PARAMS: InitParams = InitParams::DEFAULT;
+
+/// Counts what the loop hands to the writer.
+#[derive(Default)]
+struct Counting {
+    samples: usize,
+    runtime_updates: usize,
+}
+
+impl Sink for Counting {
+    fn sample(&mut self, _sample: &Sample) {
+        self.samples += 1;
+    }
+    fn runtimes(&mut self, _runtimes: &[RuntimeResult]) {
+        self.runtime_updates += 1;
+    }
+}
+
+fn plan(order: Order) -> Plan {
+    Plan {
+        cold: 20,
+        warm: 30,
+        warmup: 2,
+        invoke_iters: 50,
+        seed: 3,
+        order,
+        block_size: 10,
+        settle: Duration::ZERO,
+        max_consecutive_failures: 5,
+        baseline: 0,
+    }
+}
 
 fn empty_results(plan: &Plan) -> ResultFile {
     ResultFile {
-        schema_version: 1,
+        schema_version: coldstart::results::SCHEMA_VERSION,
         tool: Tool::this(),
         run_id: hex(1),
         seed: plan.seed,
@@ -31,6 +66,12 @@ fn empty_results(plan: &Plan) -> ResultFile {
             logical_cpus: 2,
             memory_bytes: 24 << 30,
             arch: "x86_64".into(),
+            cpu_governor: None,
+            cpu_freq_driver: None,
+            smt: Some("notsupported".into()),
+            load_average_start: Some([0.1, 0.2, 0.3]),
+            load_average_end: Some([0.4, 0.5, 0.6]),
+            cgroup: Some("hybrid".into()),
         },
         parameters: Parameters {
             cold_samples: plan.cold,
@@ -40,7 +81,11 @@ fn empty_results(plan: &Plan) -> ResultFile {
             init_iters: 100,
             invoke_iters: plan.invoke_iters,
             timeout_ns: 1_000_000_000,
-            expected_checksum: hex(EXPECTED),
+            expected_checksum: None,
+            order: plan.order,
+            block_size: Some(plan.block_size),
+            settle_ns: plan.settle.as_nanos() as u64,
+            max_consecutive_failures: plan.max_consecutive_failures,
             runtimes: vec!["mock".into()],
             suite: None,
         },
@@ -50,18 +95,15 @@ fn empty_results(plan: &Plan) -> ResultFile {
     }
 }
 
-async fn mock_run(faults: [Faults; 2]) -> (ResultFile, usize) {
-    let plan = Plan {
-        cold: 20,
-        warm: 30,
-        warmup: 2,
-        invoke_iters: 50,
-        seed: 3,
-    };
+async fn mock_run(faults: [Faults; 2]) -> (ResultFile, Counting) {
+    mock_run_with(plan(Order::Blocks), faults).await
+}
+
+async fn mock_run_with(plan: Plan, faults: [Faults; 2]) -> (ResultFile, Counting) {
     let mut results = empty_results(&plan);
     let mut runners: Vec<Box<dyn Runner>> = vec![
-        Box::new(MockRunner::new("fast", EXPECTED, 100, faults[0])),
-        Box::new(MockRunner::new("slow", EXPECTED, 5000, faults[1])),
+        Box::new(MockRunner::new("fast", PARAMS, 100, faults[0])),
+        Box::new(MockRunner::new("slow", PARAMS, 5000, faults[1])),
     ];
     let mut slots = Vec::new();
     for r in &runners {
@@ -83,23 +125,19 @@ async fn mock_run(faults: [Faults; 2]) -> (ResultFile, usize) {
         "absent",
         "not on this host".into(),
     ));
-    let mut checkpoints = 0;
+    let mut sink = Counting::default();
     let interrupted = AtomicBool::new(false);
     let progress = ProgressBar::hidden();
-    let mut checkpoint = |r: &ResultFile| {
-        checkpoints += 1;
-        assert_eq!(r.status, RunStatus::Running);
-    };
     let complete = measure::measure(
         &mut runners,
         &slots,
         &mut results,
         measure::Context {
             plan: &plan,
-            verifier: Verifier::new(EXPECTED),
+            verifier: Verifier::new(PARAMS),
             progress: &progress,
             interrupted: &interrupted,
-            checkpoint: &mut checkpoint,
+            sink: &mut sink,
         },
     )
     .await;
@@ -107,15 +145,26 @@ async fn mock_run(faults: [Faults; 2]) -> (ResultFile, usize) {
     results.status = RunStatus::Complete;
     results.finished_at = Some("2026-01-01T00:01:00Z".into());
     results.wall_time_ns = 60_000_000_000;
-    (results, checkpoints)
+    (results, sink)
 }
 
 #[tokio::test]
-async fn clean_mock_run_counts_and_checkpoints() {
-    let (results, checkpoints) = mock_run([Faults::default(); 2]).await;
-    // One checkpoint after each variant's last item.
-    assert_eq!(checkpoints, 2);
+async fn clean_mock_run_counts_and_hands_every_sample_to_the_writer() {
+    let (results, sink) = mock_run([Faults::default(); 2]).await;
+    assert_eq!(sink.samples, 2 * 50, "every sample goes to the writer");
     assert_eq!(results.samples.len(), 2 * 50);
+    for s in &results.samples {
+        // Each request had its own nonce, and the expected checksum is per request.
+        assert_eq!(s.checksum, s.expected_checksum, "{s:?}");
+        assert!(s.block.is_some());
+    }
+    let nonces: std::collections::HashSet<_> =
+        results.samples.iter().map(|s| s.nonce.clone()).collect();
+    assert_eq!(
+        nonces.len(),
+        results.samples.len(),
+        "fresh nonce per request"
+    );
     for r in &results.runtimes[..2] {
         assert_eq!(
             (r.modes.cold.ok, r.modes.cold.invalid, r.modes.cold.failed),
@@ -135,7 +184,7 @@ async fn faults_are_counted_and_kept_out_of_the_histograms() {
     let faults = Faults {
         crash_every: 5,
         corrupt_every: 7,
-        reuse_id_every: 0,
+        ..Faults::default()
     };
     let reuse = Faults {
         reuse_id_every: 4,
@@ -169,4 +218,92 @@ async fn faults_are_counted_and_kept_out_of_the_histograms() {
         .filter(|s| s.variant == "slow" && !s.ok)
         .all(|s| s.error.as_deref().unwrap().contains("seen before")));
     assert_valid_results(&serde_json::to_value(&results).unwrap());
+}
+
+#[tokio::test]
+async fn one_bad_warm_answer_costs_one_sample() {
+    // The 10th warm answer of "fast" (warm-up included) replays the previous
+    // answer's checksum: a cached answer. Exactly that sample is invalid; the live
+    // instance is retired and the next warm items verify on a fresh one.
+    let replay = Faults {
+        replay_warm: &[10],
+        ..Faults::default()
+    };
+    let (results, _) = mock_run([replay, Faults::default()]).await;
+    let fast = &results.runtimes[0];
+    assert_eq!(fast.modes.warm.invalid, 1, "{:?}", fast.modes.warm);
+    assert_eq!(fast.modes.warm.ok, 29);
+    assert_eq!(fast.modes.warm.failed, 0);
+    let bad: Vec<&Sample> = results
+        .samples
+        .iter()
+        .filter(|s| s.variant == "fast" && !s.ok)
+        .collect();
+    assert_eq!(bad.len(), 1);
+    assert!(
+        bad[0].error.as_deref().unwrap().starts_with("checksum"),
+        "{:?}",
+        bad[0]
+    );
+    // The answers after it came from another instance: the bad one was retired.
+    let warm_ids: std::collections::BTreeSet<_> = results
+        .samples
+        .iter()
+        .filter(|s| s.variant == "fast" && s.mode.name() == "warm" && s.ok)
+        .map(|s| s.instance_id.clone())
+        .collect();
+    assert_eq!(warm_ids.len(), 2, "{warm_ids:?}");
+    assert_eq!(results.runtimes[1].modes.warm.ok, 30);
+}
+
+#[tokio::test]
+async fn the_breaker_abandons_a_variant_that_keeps_failing() {
+    // Every cold start of "fast" crashes: after 5 in a row it is abandoned and its
+    // remaining items are skipped, never attempted; "slow" is measured in full.
+    let broken = Faults {
+        crash_every: 1,
+        ..Faults::default()
+    };
+    let (results, sink) = mock_run([broken, Faults::default()]).await;
+    let fast = &results.runtimes[0];
+    let reason = fast.abandoned.as_deref().expect("abandoned");
+    assert!(
+        reason.contains("5 failed or invalid cold starts in a row"),
+        "{reason}"
+    );
+    assert!(reason.contains("mock crash"), "{reason}");
+    let taken = fast.modes.cold.taken() + fast.modes.warm.taken();
+    let skipped = fast.modes.cold.skipped + fast.modes.warm.skipped;
+    assert_eq!(taken + skipped, 50, "every item is taken or skipped");
+    assert!(
+        skipped >= 40,
+        "abandoned early: {taken} taken, {skipped} skipped"
+    );
+    assert_eq!(results.skipped_count(), skipped);
+    let slow = &results.runtimes[1];
+    assert_eq!((slow.modes.cold.ok, slow.modes.warm.ok), (20, 30));
+    assert!(slow.abandoned.is_none());
+    assert!(
+        sink.runtime_updates >= 2,
+        "the writer hears of the abandonment"
+    );
+    assert_valid_results(&serde_json::to_value(&results).unwrap());
+}
+
+#[tokio::test]
+async fn every_order_takes_every_item() {
+    for order in [Order::Blocks, Order::Interleave, Order::Sequential] {
+        let (results, _) = mock_run_with(plan(order), [Faults::default(); 2]).await;
+        assert_eq!(results.samples.len(), 100, "{order:?}");
+        let blocks = results.samples.iter().filter(|s| s.block.is_some()).count();
+        match order {
+            Order::Interleave => assert_eq!(blocks, 0),
+            _ => assert_eq!(blocks, 100),
+        }
+        if order == Order::Sequential {
+            // Variant after variant: all of "fast", then all of "slow".
+            let first_slow = results.samples.iter().position(|s| s.variant == "slow");
+            assert_eq!(first_slow, Some(50));
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! The probe is one workload on every target: the probe core in the harness, the
-//! native binary (one-shot and served) and the Wasm module in wasmtime all give the
-//! checksums in fixtures/probe_checksums.json, which the native probe computed.
+//! native binary (one-shot and served), the Wasm module in wasmtime and the Lambda
+//! bootstrap all give the checksums in fixtures/probe_checksums.json, which the
+//! native probe computed, for each case's request nonce; and the same request with
+//! another nonce gives another checksum on every target (a replay cannot verify).
 
 use crate::common::{probes_dir, read_json, repo_file};
 use coldstart::probes::ProbeArtifacts;
@@ -13,7 +15,23 @@ use std::time::Duration;
 struct Case {
     params: InitParams,
     invoke_iters: u64,
+    nonce: u64,
     checksum: u64,
+}
+
+impl Case {
+    /// The same request with another nonce.
+    fn other_nonce(&self) -> u64 {
+        self.nonce ^ 0x5555_5555_5555_5555
+    }
+
+    fn request(&self, seq: u64, nonce: u64) -> Request {
+        Request {
+            seq,
+            nonce,
+            iters: self.invoke_iters,
+        }
+    }
 }
 
 fn cases() -> Vec<Case> {
@@ -28,10 +46,13 @@ fn cases() -> Vec<Case> {
                 init_iters: c["init_iters"].as_u64().unwrap(),
             },
             invoke_iters: c["invoke_iters"].as_u64().unwrap(),
+            nonce: u64::from_str_radix(c["nonce"].as_str().unwrap(), 16).unwrap(),
             checksum: u64::from_str_radix(c["checksum"].as_str().unwrap(), 16).unwrap(),
         })
         .collect();
-    assert!(cases.len() >= 5, "the fixture lost its cases");
+    assert!(cases.len() >= 8, "the fixture lost its cases");
+    let nonces: std::collections::HashSet<u64> = cases.iter().map(|c| c.nonce).collect();
+    assert!(nonces.len() >= 5, "the fixture covers several nonces");
     cases
 }
 
@@ -39,11 +60,16 @@ fn cases() -> Vec<Case> {
 fn probe_core_gives_the_fixture_checksums() {
     for c in cases() {
         assert_eq!(
-            probe_core::expected_checksum(c.params, c.invoke_iters),
+            probe_core::expected_checksum(c.params, c.invoke_iters, c.nonce),
             c.checksum,
-            "{:?} / {}",
+            "{:?} / {} / {:016x}",
             c.params,
-            c.invoke_iters
+            c.invoke_iters,
+            c.nonce
+        );
+        assert_ne!(
+            probe_core::expected_checksum(c.params, c.invoke_iters, c.other_nonce()),
+            c.checksum
         );
     }
 }
@@ -62,6 +88,7 @@ fn native_probe_gives_the_fixture_checksums_once_and_served() {
             .arg("once")
             .args(&args)
             .args(["--invoke-iters", &c.invoke_iters.to_string()])
+            .args(["--nonce", &format!("{:016x}", c.nonce)])
             .output()
             .unwrap();
         assert!(once.status.success());
@@ -78,7 +105,14 @@ fn native_probe_gives_the_fixture_checksums_once_and_served() {
             .spawn()
             .unwrap();
         let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, "INVOKE 1 {0}\nINVOKE 2 {0}\nEXIT", c.invoke_iters).unwrap();
+        writeln!(
+            stdin,
+            "INVOKE 1 {:016x} {2}\nINVOKE 2 {:016x} {2}\nEXIT",
+            c.nonce,
+            c.other_nonce(),
+            c.invoke_iters
+        )
+        .unwrap();
         let lines: Vec<String> = BufReader::new(child.stdout.take().unwrap())
             .lines()
             .map(Result::unwrap)
@@ -86,10 +120,10 @@ fn native_probe_gives_the_fixture_checksums_once_and_served() {
         assert!(child.wait().unwrap().success());
         assert_eq!(lines.len(), 3, "{lines:?}");
         let id = lines[0].strip_prefix("READY ").unwrap();
-        for (i, line) in lines[1..].iter().enumerate() {
-            let expected = format!("DONE {} {id} {i} {:016x}", i + 1, c.checksum);
-            assert_eq!(line, &expected);
-        }
+        assert_eq!(lines[1], format!("DONE 1 {id} 0 {:016x}", c.checksum));
+        let other = probe_core::expected_checksum(c.params, c.invoke_iters, c.other_nonce());
+        assert_eq!(lines[2], format!("DONE 2 {id} 1 {other:016x}"));
+        assert_ne!(other, c.checksum);
     }
 }
 
@@ -104,6 +138,7 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
             run_id: "test".into(),
             docker: Default::default(),
             lambda: Default::default(),
+            test_sleep: None,
         };
         let built = runner::build(RuntimeKind::Wasm, &["jit", "pre"], &ctx)
             .await
@@ -112,13 +147,7 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
             let runner::Built::Ready(mut r) = b else {
                 panic!("wasm must be available")
             };
-            let start = r
-                .cold_start(Request {
-                    seq: 1,
-                    iters: c.invoke_iters,
-                })
-                .await
-                .unwrap();
+            let start = r.cold_start(c.request(1, c.nonce)).await.unwrap();
             assert_eq!(
                 start.response.checksum,
                 c.checksum,
@@ -128,15 +157,19 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
             );
             assert_eq!(start.response.index, 0);
             let mut instance = start.instance;
-            let (warm, _) = instance
-                .invoke(Request {
-                    seq: 2,
-                    iters: c.invoke_iters,
-                })
+            let (warm, _) = instance.invoke(c.request(2, c.nonce)).await.unwrap();
+            assert_eq!(warm.checksum, c.checksum);
+            let (other, _) = instance
+                .invoke(c.request(3, c.other_nonce()))
                 .await
                 .unwrap();
-            assert_eq!(warm.checksum, c.checksum);
+            assert_ne!(other.checksum, c.checksum, "the nonce reaches the module");
+            assert_eq!(
+                other.checksum,
+                probe_core::expected_checksum(c.params, c.invoke_iters, c.other_nonce())
+            );
             assert_eq!(warm.index, 1);
+            assert_eq!(other.index, 2);
             assert_eq!(warm.instance_id, start.response.instance_id);
             instance.teardown().await.unwrap();
         }
@@ -179,7 +212,7 @@ fn lambda_probe_checksums(file: &str, emulated_by: Option<&str>) {
     .unwrap();
     std::fs::create_dir(project.path().join("src")).unwrap();
     std::fs::write(project.path().join("src/main.rs"), "fn main() {}\n").unwrap();
-    for c in cases().into_iter().take(4) {
+    for c in cases().into_iter().take(5) {
         // A fresh emulator per case: a killed runtime leaves no poll behind to answer.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -240,7 +273,18 @@ fn lambda_probe_checksums(file: &str, emulated_by: Option<&str>) {
         );
         let mut instance = None;
         for seq in 1..=2u64 {
-            let body = format!("{{\"seq\":{seq},\"iters\":{}}}", c.invoke_iters);
+            // The second request carries another nonce: another checksum must come back.
+            let (nonce, checksum) = match seq {
+                1 => (c.nonce, c.checksum),
+                _ => (
+                    c.other_nonce(),
+                    probe_core::expected_checksum(c.params, c.invoke_iters, c.other_nonce()),
+                ),
+            };
+            let body = format!(
+                "{{\"seq\":{seq},\"nonce\":\"{nonce:016x}\",\"iters\":{}}}",
+                c.invoke_iters
+            );
             let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
             stream
                 .set_read_timeout(Some(Duration::from_secs(60)))
@@ -261,7 +305,7 @@ fn lambda_probe_checksums(file: &str, emulated_by: Option<&str>) {
             assert_eq!(json["index"], seq - 1, "{json}");
             assert_eq!(
                 json["checksum"],
-                format!("{:016x}", c.checksum),
+                format!("{checksum:016x}"),
                 "{:?} / {}",
                 c.params,
                 c.invoke_iters

@@ -33,7 +33,11 @@ fn default_suite_measures_every_runtime_and_validates() {
     let dir = tempfile::tempdir().unwrap();
     let doc = small_run(dir.path(), "11", &[]);
     assert_valid_results(&doc);
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["parameters"]["order"], "blocks");
+    let host = &doc["host"];
+    assert!(host["load_average_start"].is_array() && host["load_average_end"].is_array());
+    assert!(host["cgroup"].is_string());
     assert_eq!(doc["seed"], 11);
     assert_eq!(doc["status"], "complete");
     let expected_phases = [
@@ -145,11 +149,12 @@ fn default_suite_measures_every_runtime_and_validates() {
         .sum();
     let samples = doc["samples"].as_array().unwrap();
     assert_eq!(samples.len() as u64, expected_samples);
-    let expected = doc["parameters"]["expected_checksum"].as_str().unwrap();
     let mut cold_ids = HashSet::new();
+    let mut nonces = HashSet::new();
     for s in samples {
         assert_eq!(s["ok"], true, "{s}");
-        assert_eq!(s["checksum"], expected);
+        assert_eq!(s["checksum"], s["expected_checksum"], "{s}");
+        assert!(nonces.insert(s["nonce"].as_str().unwrap().to_string()));
         let phase_sum: u64 = s["phases_ns"]
             .as_object()
             .unwrap()
@@ -172,12 +177,23 @@ fn default_suite_measures_every_runtime_and_validates() {
             assert!(s["invocation_index"].as_u64().unwrap() > 0);
         }
     }
-    // Interleaved: the first 25 samples are not all one runtime variant.
     assert!(md_mentions_docker(dir.path()));
-    let first: HashSet<(String, String)> = samples[..25]
-        .iter()
-        .map(|s| (s["runtime"].to_string(), s["variant"].to_string()))
-        .collect();
+    // Blocks: each block is one variant and mode, taken contiguously; the blocks of
+    // the variants are mixed over the run.
+    let key = |s: &Value| format!("{}:{}:{}", s["runtime"], s["variant"], s["mode"]);
+    let mut seen_blocks = HashSet::new();
+    for w in samples.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        if a["block"] == b["block"] {
+            assert_eq!(key(a), key(b));
+        } else {
+            assert!(
+                seen_blocks.insert(a["block"].as_u64().unwrap()),
+                "a block came back"
+            );
+        }
+    }
+    let first: HashSet<String> = samples[..40].iter().map(key).collect();
     assert!(first.len() > 1);
 }
 
@@ -261,14 +277,16 @@ fn json_to_stdout_and_heavier_init_is_recorded() {
         ),
         (Some(256), Some(5000), Some(777))
     );
-    let expected = probe_core::expected_checksum(
-        probe_core::InitParams {
-            init_kib: 256,
-            init_iters: 5000,
-        },
-        777,
-    );
-    assert_eq!(p["expected_checksum"], format!("{expected:016x}"));
+    let params = probe_core::InitParams {
+        init_kib: 256,
+        init_iters: 5000,
+    };
+    for s in doc["samples"].as_array().unwrap() {
+        let nonce = u64::from_str_radix(s["nonce"].as_str().unwrap(), 16).unwrap();
+        let expected = probe_core::expected_checksum(params, 777, nonce);
+        assert_eq!(s["expected_checksum"], format!("{expected:016x}"));
+        assert_eq!(s["checksum"], s["expected_checksum"]);
+    }
     assert_eq!(doc["runtimes"].as_array().unwrap().len(), 2);
 }
 

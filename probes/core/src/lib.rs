@@ -9,8 +9,10 @@
 //!   let a user see how much of a cold start it is.
 //! * **invoke**, once per request: `iters` rounds of the same hash, each round
 //!   reading a word of the init memory chosen by the running state. The result, a
-//!   64-bit checksum, depends on the init state and on the request, so a skipped or
-//!   wrong computation shows up as a checksum mismatch.
+//!   64-bit checksum, depends on the init state and on the request, including the
+//!   request's 64-bit **nonce**, a fresh random value the harness sends with every
+//!   request: so a skipped or wrong computation shows up as a checksum mismatch, and
+//!   so does a cached or replayed answer (it carries another request's checksum).
 //!
 //! Everything is computed on `u64` with wrapping arithmetic, never on `usize`, so
 //! a 32-bit wasm32 target and a 64-bit native one give the same bits.
@@ -19,6 +21,7 @@
 //! platform's random source and passed in, so this crate stays deterministic.
 
 pub mod protocol;
+pub mod test_sleep;
 
 /// How much init work a new instance does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -108,23 +111,31 @@ impl Probe {
         self.instance_id
     }
 
-    /// Serves one request of `iters` hash rounds.
-    pub fn invoke(&mut self, iters: u64) -> Invocation {
+    /// Serves one request of `iters` hash rounds carrying `nonce`.
+    pub fn invoke(&mut self, iters: u64, nonce: u64) -> Invocation {
         let index = self.invocations;
         self.invocations += 1;
         Invocation {
             instance_id: self.instance_id,
             index,
-            checksum: checksum(self.digest, &self.memory, iters),
+            checksum: self.checksum(iters, nonce),
         }
+    }
+
+    /// The checksum this instance answers to a request of `iters` rounds carrying
+    /// `nonce`, without counting an invocation: how the harness computes what each
+    /// request's answer must be.
+    pub fn checksum(&self, iters: u64, nonce: u64) -> u64 {
+        checksum(self.digest, &self.memory, iters, nonce)
     }
 }
 
 /// The invocation work: `iters` rounds of the hash, each folding in a word of the
 /// init memory picked by the running state (so the memory must really be there).
-fn checksum(digest: u64, memory: &[u64], iters: u64) -> u64 {
+/// The nonce enters the starting state, so every round depends on it.
+fn checksum(digest: u64, memory: &[u64], iters: u64, nonce: u64) -> u64 {
     let len = memory.len() as u64;
-    let mut x = mix(digest ^ iters.wrapping_mul(GOLDEN));
+    let mut x = mix(digest ^ iters.wrapping_mul(GOLDEN) ^ mix(nonce ^ SEED));
     for i in 0..iters {
         let word = if len == 0 {
             0
@@ -136,10 +147,11 @@ fn checksum(digest: u64, memory: &[u64], iters: u64) -> u64 {
     x
 }
 
-/// The checksum any correct instance returns for these parameters: what the
-/// harness verifies every sample against.
-pub fn expected_checksum(params: InitParams, invoke_iters: u64) -> u64 {
-    Probe::init(0, params).invoke(invoke_iters).checksum
+/// The checksum any correct instance returns for these parameters and this nonce.
+/// (The harness keeps one initialised [`Probe`] and calls [`Probe::checksum`] per
+/// request instead of redoing the init work each time.)
+pub fn expected_checksum(params: InitParams, invoke_iters: u64, nonce: u64) -> u64 {
+    Probe::init(0, params).checksum(invoke_iters, nonce)
 }
 
 #[cfg(test)]
@@ -148,7 +160,7 @@ mod tests {
 
     #[test]
     fn checksum_depends_on_init_and_request() {
-        let base = expected_checksum(InitParams::DEFAULT, 50);
+        let base = expected_checksum(InitParams::DEFAULT, 50, 9);
         let more_memory = InitParams {
             init_kib: 8,
             ..InitParams::DEFAULT
@@ -157,20 +169,45 @@ mod tests {
             init_iters: 101,
             ..InitParams::DEFAULT
         };
-        assert_ne!(base, expected_checksum(more_memory, 50));
-        assert_ne!(base, expected_checksum(more_iters, 50));
-        assert_ne!(base, expected_checksum(InitParams::DEFAULT, 51));
+        assert_ne!(base, expected_checksum(more_memory, 50, 9));
+        assert_ne!(base, expected_checksum(more_iters, 50, 9));
+        assert_ne!(base, expected_checksum(InitParams::DEFAULT, 51, 9));
+    }
+
+    #[test]
+    fn every_nonce_gives_its_own_checksum() {
+        // A replayed answer (another request's checksum) must not verify: no two
+        // nonces of many share a checksum, with and without init memory or rounds.
+        for (params, iters) in [
+            (InitParams::DEFAULT, 50),
+            (
+                InitParams {
+                    init_kib: 0,
+                    init_iters: 0,
+                },
+                0,
+            ),
+        ] {
+            let probe = Probe::init(1, params);
+            let mut seen = std::collections::HashSet::new();
+            for nonce in (0..2000u64).chain([u64::MAX, 1 << 63]) {
+                assert!(seen.insert(probe.checksum(iters, nonce)), "nonce {nonce}");
+            }
+        }
     }
 
     #[test]
     fn checksum_is_independent_of_instance_and_index() {
         let mut probe = Probe::init(42, InitParams::DEFAULT);
-        let first = probe.invoke(50);
-        let second = probe.invoke(50);
+        let first = probe.invoke(50, 7);
+        let second = probe.invoke(50, 7);
         assert_eq!((first.index, second.index), (0, 1));
         assert_eq!(first.instance_id, 42);
         assert_eq!(first.checksum, second.checksum);
-        assert_eq!(first.checksum, expected_checksum(InitParams::DEFAULT, 50));
+        assert_eq!(
+            first.checksum,
+            expected_checksum(InitParams::DEFAULT, 50, 7)
+        );
     }
 
     #[test]
@@ -180,7 +217,10 @@ mod tests {
             init_iters: 0,
         };
         let mut probe = Probe::init(1, params);
-        assert_eq!(probe.invoke(0).checksum, expected_checksum(params, 0));
-        assert_ne!(expected_checksum(params, 0), expected_checksum(params, 1));
+        assert_eq!(probe.invoke(0, 0).checksum, expected_checksum(params, 0, 0));
+        assert_ne!(
+            expected_checksum(params, 0, 0),
+            expected_checksum(params, 1, 0)
+        );
     }
 }

@@ -3,11 +3,14 @@
 //!
 //! ```text
 //! probe:   READY <instance_id:016x>                      once init is done
-//! harness: INVOKE <seq> <iters>
+//! harness: INVOKE <seq> <nonce:016x> <iters>
 //! probe:   DONE <seq> <instance_id:016x> <index> <checksum:016x>
 //! harness: EXIT                                          (or end of input)
 //! probe:   ERR <message>                                 on a request it cannot parse
 //! ```
+//!
+//! The nonce is a fresh random value per request; the checksum depends on it (see
+//! [`crate::Probe::checksum`]), so an answer can only verify for its own request.
 
 use std::fmt;
 
@@ -30,8 +33,8 @@ pub enum ProbeLine {
 /// A line the harness writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HarnessLine {
-    /// Run one invocation of `iters` hash rounds.
-    Invoke { seq: u64, iters: u64 },
+    /// Run one invocation of `iters` hash rounds, mixing in `nonce`.
+    Invoke { seq: u64, nonce: u64, iters: u64 },
     /// Exit cleanly.
     Exit,
 }
@@ -66,7 +69,9 @@ impl fmt::Display for ProbeLine {
 impl fmt::Display for HarnessLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            HarnessLine::Invoke { seq, iters } => write!(f, "INVOKE {seq} {iters}"),
+            HarnessLine::Invoke { seq, nonce, iters } => {
+                write!(f, "INVOKE {seq} {nonce:016x} {iters}")
+            }
             HarnessLine::Exit => f.write_str("EXIT"),
         }
     }
@@ -123,6 +128,7 @@ impl std::str::FromStr for HarnessLine {
         let parsed = match words.next() {
             Some("INVOKE") => HarnessLine::Invoke {
                 seq: dec(words.next()).ok_or_else(bad)?,
+                nonce: hex(words.next()).ok_or_else(bad)?,
                 iters: dec(words.next()).ok_or_else(bad)?,
             },
             Some("EXIT") => HarnessLine::Exit,
@@ -156,7 +162,12 @@ mod tests {
         for line in lines {
             assert_eq!(line.to_string().parse::<ProbeLine>().unwrap(), line);
         }
-        for line in [HarnessLine::Invoke { seq: 1, iters: 50 }, HarnessLine::Exit] {
+        let invoke = HarnessLine::Invoke {
+            seq: 1,
+            nonce: u64::MAX - 5,
+            iters: 50,
+        };
+        for line in [invoke, HarnessLine::Exit] {
             assert_eq!(line.to_string().parse::<HarnessLine>().unwrap(), line);
         }
     }
@@ -174,7 +185,14 @@ mod tests {
         ] {
             assert!(line.parse::<ProbeLine>().is_err(), "{line:?} parsed");
         }
-        for line in ["INVOKE", "INVOKE 1", "INVOKE x 2", "EXIT now"] {
+        for line in [
+            "INVOKE",
+            "INVOKE 1",
+            "INVOKE 1 2",
+            "INVOKE 1 000000000000000g 2",
+            "INVOKE x 0000000000000001 2",
+            "EXIT now",
+        ] {
             assert!(line.parse::<HarnessLine>().is_err(), "{line:?} parsed");
         }
     }

@@ -5,11 +5,13 @@
 //! inside Lambda's `Init Duration`, like the init code the article advises keeping
 //! small. Parameters come from `COLDSTART_INIT_KIB` and `COLDSTART_INIT_ITERS`.
 //!
-//! Request: `{"seq": 1, "iters": 50}`. Response: `{"seq": 1, "instance_id":
-//! "<16 hex>", "index": 0, "checksum": "<16 hex>"}`: ids and checksums as hex, since
-//! JSON numbers above 2^53 do not survive most JSON readers.
+//! Request: `{"seq": 1, "nonce": "<16 hex>", "iters": 50}`. Response: `{"seq": 1,
+//! "instance_id": "<16 hex>", "index": 0, "checksum": "<16 hex>"}`: ids, nonces and
+//! checksums as hex, since JSON numbers above 2^53 do not survive most JSON readers.
+//! `COLDSTART_TEST_SLEEP` (tests only) sleeps at a known point.
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
+use probe_core::test_sleep::TestSleep;
 use probe_core::{InitParams, Probe};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -17,6 +19,7 @@ use std::cell::RefCell;
 #[derive(Deserialize)]
 struct Request {
     seq: u64,
+    nonce: String,
     iters: u64,
 }
 
@@ -43,12 +46,17 @@ async fn main() -> Result<(), Error> {
         init_kib: env_u64("COLDSTART_INIT_KIB", InitParams::DEFAULT.init_kib)?,
         init_iters: env_u64("COLDSTART_INIT_ITERS", InitParams::DEFAULT.init_iters)?,
     };
+    let sleep = TestSleep::from_env()?;
     let id = getrandom::u64().map_err(|e| format!("the OS random source failed: {e}"))?;
     // One execution environment serves one request at a time.
     let probe = RefCell::new(Probe::init(id, params));
+    TestSleep::nap(sleep.init);
     let probe = &probe;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Request>| async move {
-        let done = probe.borrow_mut().invoke(event.payload.iters);
+        let nonce = u64::from_str_radix(&event.payload.nonce, 16)
+            .map_err(|_| format!("nonce {:?} is not 16 hex digits", event.payload.nonce))?;
+        TestSleep::nap(sleep.invoke);
+        let done = probe.borrow_mut().invoke(event.payload.iters, nonce);
         Ok::<_, Error>(Response {
             seq: event.payload.seq,
             instance_id: format!("{:016x}", done.instance_id),

@@ -2,30 +2,36 @@
 //! file runs as a process and as the only file of a FROM-scratch container image.
 //!
 //! ```text
-//! coldstart-probe [serve|once] [--init-kib N] [--init-iters N] [--invoke-iters N]
+//! coldstart-probe [serve|once] [--init-kib N] [--init-iters N] [--invoke-iters N] [--nonce HEX]
 //! ```
 //!
 //! * `serve` (the default): init, print `READY <id>`, then answer `INVOKE` lines until
 //!   `EXIT` or end of input (see `probe_core::protocol`).
-//! * `once`: init, run one invocation of `--invoke-iters`, print its `DONE` line and
-//!   exit: the whole life of an instance in one command, for `hyperfine`.
+//! * `once`: init, run one invocation of `--invoke-iters` with `--nonce` (16 hex
+//!   digits, default 0), print its `DONE` line and exit: the whole life of an
+//!   instance in one command, for `hyperfine`.
 //!
 //! Parameters also come from `COLDSTART_INIT_KIB`, `COLDSTART_INIT_ITERS` and
 //! `COLDSTART_INVOKE_ITERS` (flags win), which is how containers and functions are
 //! configured. Arguments are parsed by hand: no argument parser runs before init.
+//! `COLDSTART_TEST_SLEEP` (tests only, see `probe_core::test_sleep`) sleeps at a
+//! known point.
 
 use probe_core::protocol::{HarnessLine, ProbeLine};
+use probe_core::test_sleep::TestSleep;
 use probe_core::{InitParams, Probe, DEFAULT_INVOKE_ITERS};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: coldstart-probe [serve|once] [--init-kib N] [--init-iters N] [--invoke-iters N]";
+const USAGE: &str = "usage: coldstart-probe [serve|once] [--init-kib N] [--init-iters N] \
+                     [--invoke-iters N] [--nonce HEX]";
 
 struct Args {
     once: bool,
     params: InitParams,
     invoke_iters: u64,
+    nonce: u64,
+    sleep: TestSleep,
 }
 
 fn env_u64(name: &str) -> Result<Option<u64>, String> {
@@ -46,6 +52,8 @@ fn parse_args() -> Result<Args, String> {
             init_iters: env_u64("COLDSTART_INIT_ITERS")?.unwrap_or(InitParams::DEFAULT.init_iters),
         },
         invoke_iters: env_u64("COLDSTART_INVOKE_ITERS")?.unwrap_or(DEFAULT_INVOKE_ITERS),
+        nonce: 0,
+        sleep: TestSleep::from_env()?,
     };
     let mut argv = std::env::args().skip(1);
     while let Some(arg) = argv.next() {
@@ -61,6 +69,11 @@ fn parse_args() -> Result<Args, String> {
             "--init-kib" => args.params.init_kib = value("--init-kib")?,
             "--init-iters" => args.params.init_iters = value("--init-iters")?,
             "--invoke-iters" => args.invoke_iters = value("--invoke-iters")?,
+            "--nonce" => {
+                let text = argv.next().ok_or("--nonce needs a value")?;
+                args.nonce = u64::from_str_radix(&text, 16)
+                    .map_err(|_| format!("--nonce {text:?} is not a hexadecimal u64"))?;
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -73,7 +86,7 @@ fn instance_id() -> u64 {
     getrandom::u64().expect("the OS random source is unavailable")
 }
 
-fn serve(mut probe: Probe) -> std::io::Result<ExitCode> {
+fn serve(mut probe: Probe, sleep: TestSleep) -> std::io::Result<ExitCode> {
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
     writeln!(
@@ -93,8 +106,9 @@ fn serve(mut probe: Probe) -> std::io::Result<ExitCode> {
         }
         let reply = match line.parse::<HarnessLine>() {
             Ok(HarnessLine::Exit) => return Ok(ExitCode::SUCCESS),
-            Ok(HarnessLine::Invoke { seq, iters }) => {
-                let done = probe.invoke(iters);
+            Ok(HarnessLine::Invoke { seq, nonce, iters }) => {
+                TestSleep::nap(sleep.invoke);
+                let done = probe.invoke(iters, nonce);
                 ProbeLine::Done {
                     seq,
                     instance_id: done.instance_id,
@@ -121,8 +135,10 @@ fn main() -> ExitCode {
         }
     };
     let mut probe = Probe::init(instance_id(), args.params);
+    TestSleep::nap(args.sleep.init);
     if args.once {
-        let done = probe.invoke(args.invoke_iters);
+        TestSleep::nap(args.sleep.invoke);
+        let done = probe.invoke(args.invoke_iters, args.nonce);
         println!(
             "{}",
             ProbeLine::Done {
@@ -134,7 +150,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    match serve(probe) {
+    match serve(probe, args.sleep) {
         Ok(code) => code,
         // The harness closed the pipe: nothing left to answer.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

@@ -7,6 +7,16 @@
 //! `LastUpdateStatus` is `Successful`. The next `Invoke` of `$LATEST` then needs a
 //! new execution environment; its REPORT must show `Init Duration`.
 //!
+//! **Two clocks.** What we time is the client's round trip of that one `Invoke`
+//! (phase `invoke`, the whole cold start): from sending the request until the
+//! response is received. Lambda's REPORT figures (Init Duration, Duration, Billed
+//! Duration, Max Memory Used) are the platform's own clock: they go to the sample's
+//! `reported`, summarized apart, never into our phases; a sample whose REPORT adds
+//! up to more than our round trip is flagged. The invoke client's connection is
+//! opened untimed when the runner is built (one DryRun call), and each variant
+//! records a network baseline: the round trip of `Invoke` with
+//! `InvocationType=DryRun`, which runs no function code.
+//!
 //! Warm samples go to a version the runner publishes when it is built (and deletes
 //! on close): the cold starts update `$LATEST` only, so that version's environment
 //! stays alive between them. Results record the region, the function's ARN with the
@@ -26,7 +36,11 @@ use aws_sdk_lambda::types::{Environment, LastUpdateStatus, State};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-const COLD_PHASES: &[&str] = &["init_duration", "duration", "rest"];
+const COLD_PHASES: &[&str] = &["invoke"];
+
+/// Where the samples' `reported` figures come from.
+const REPORTED_SOURCE: &str =
+    "AWS Lambda's REPORT log line (Invoke with LogType=Tail): the platform's own clock";
 
 /// How long credential discovery may take before it counts as "no credentials".
 const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(10);
@@ -228,6 +242,7 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> Vec<Built> {
             timeout: ctx.timeout,
             info: RunnerInfo {
                 versions: super::sdk_versions(),
+                reported_source: Some(REPORTED_SOURCE.into()),
                 ..Default::default()
             },
         };
@@ -292,6 +307,11 @@ impl AwsRunner {
             .to_string();
         wait_ready(&self.control, &self.function, Some(&version)).await?;
         self.live_version = Some(version.clone());
+        // Opens the invoke client's connection (TLS included), untimed, so the
+        // first timed call does not pay for it.
+        invoke::dry_run(&self.invoke, &self.function, None, self.timeout)
+            .await
+            .map_err(|e| format!("opening the connection: {e}"))?;
         let details = &mut self.info.details;
         details.insert("location".into(), "aws".into());
         details.insert("region".into(), region.into());
@@ -326,27 +346,19 @@ impl AwsRunner {
                 "Invoke returned no log tail (LogResult), so there is no REPORT line".into(),
             )
         })?;
-        let init = report.init_duration_ns.or(report.restore_duration_ns);
-        let total_ns = crate::phase::nanos(invoked.total);
-        let mut phases = Vec::new();
-        if let Some(init) = init {
-            phases.push(("init_duration", init));
-        }
-        phases.push(("duration", report.duration_ns));
-        let accounted: u64 = phases.iter().map(|(_, ns)| ns).sum();
-        phases.push(("rest", total_ns.saturating_sub(accounted)));
-        let not_cold = init.is_none().then(|| {
-            "the REPORT has no Init Duration: an environment initialised ahead of the request \
-             answered, so this is not a cold start"
-                .to_string()
-        });
+        let not_cold = report
+            .init_duration_ns
+            .or(report.restore_duration_ns)
+            .is_none()
+            .then(|| {
+                "the REPORT has no Init Duration: an environment initialised ahead of the \
+                 request answered, so this is not a cold start"
+                    .to_string()
+            });
         Ok(ColdStart {
             response: invoked.response,
-            times: PhaseTimes {
-                phases,
-                total_ns,
-                reported: invoked.reported(),
-            },
+            // Our stopwatch: the round trip is the one phase; REPORT stays apart.
+            times: invoked.times(Vec::new()).with_single_phase("invoke"),
             not_cold,
             instance: Box::new(AwsInstance {
                 client: self.invoke.clone(),
@@ -380,6 +392,18 @@ impl Runner for AwsRunner {
         let invoked =
             invoke::invoke(&self.invoke, &self.function, None, request, self.timeout).await?;
         self.started(invoked, None)
+    }
+
+    /// DryRun invokes of `$LATEST`: the network's share of every invocation.
+    async fn network_baseline(&mut self, count: u64) -> Option<Result<Vec<u64>, String>> {
+        let mut values = Vec::new();
+        for _ in 0..count {
+            match invoke::dry_run(&self.invoke, &self.function, None, self.timeout).await {
+                Ok(took) => values.push(crate::phase::nanos(took)),
+                Err(e) => return Some(Err(e.to_string())),
+            }
+        }
+        Some(Ok(values))
     }
 
     /// The warm samples' instance: the run's published version, which the cold
@@ -440,8 +464,7 @@ impl Instance for AwsInstance {
             self.timeout,
         )
         .await?;
-        let mut times = PhaseTimes::total_only(invoked.total);
-        times.reported = invoked.reported();
+        let times = invoked.times(Vec::new());
         Ok((invoked.response, times))
     }
 

@@ -223,6 +223,7 @@ pub async fn build(ctx: &RunContext) -> anyhow::Result<Box<dyn Runner>> {
         client,
         bootstrap,
         env,
+        passed: ctx.passed_env(),
         slots: Rc::new(RefCell::new(
             (0..SLOTS)
                 .rev()
@@ -243,6 +244,8 @@ struct EmulatedRunner {
     client: aws_sdk_lambda::Client,
     bootstrap: PathBuf,
     env: BTreeMap<String, String>,
+    /// From the harness's environment (the tests' sleep only).
+    passed: Vec<(String, String)>,
     slots: Slots,
     timeout: Duration,
     info: RunnerInfo,
@@ -288,10 +291,11 @@ impl Runner for EmulatedRunner {
             slots: self.slots.clone(),
             clean: false,
         };
-        let mut sw = Stopwatch::start();
+        let sw = Stopwatch::start();
         let child = Command::new(&self.bootstrap)
             .env_clear()
             .envs(&self.env)
+            .envs(self.passed.iter().map(|(k, v)| (k, v)))
             .env("AWS_LAMBDA_RUNTIME_API", &slot.name.api)
             .env("AWS_LAMBDA_FUNCTION_NAME", &slot.name.name)
             .stdin(Stdio::null())
@@ -302,7 +306,7 @@ impl Runner for EmulatedRunner {
             .map_err(|e| {
                 SampleError::Runtime(format!("cannot start {}: {e}", self.bootstrap.display()))
             })?;
-        sw.lap("spawn");
+        let spawn = crate::phase::nanos(sw.elapsed());
         let mut instance = Emulated {
             child,
             slot,
@@ -310,9 +314,11 @@ impl Runner for EmulatedRunner {
             timeout: self.timeout,
         };
         let invoked = instance.invoke_watching(request).await?;
-        sw.lap("first_response");
-        let mut times = sw.finish();
-        times.reported = invoked.reported();
+        // `first_response` is the answering attempt's round trip: were a call
+        // throttled, the clock restarts with the next attempt (attempts recorded).
+        let times = invoked
+            .times(vec![("spawn", spawn)])
+            .with_last_phase("first_response");
         Ok(ColdStart {
             instance: Box::new(instance),
             response: invoked.response,
@@ -369,9 +375,7 @@ impl Emulated {
 impl Instance for Emulated {
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
         let invoked = self.invoke_watching(request).await?;
-        let mut times = PhaseTimes::total_only(invoked.total);
-        times.reported = invoked.reported();
-        Ok((invoked.response, times))
+        Ok((invoked.response, invoked.times(Vec::new())))
     }
 
     async fn teardown(mut self: Box<Self>) -> Result<Option<Duration>, SampleError> {

@@ -4,7 +4,8 @@
 //!
 //! The client has the SDK's retries off: a timed call is exactly one attempt. A
 //! throttled call (429, TooManyRequestsException) is retried here after a bounded
-//! backoff that is not timed; the count goes into the sample. A handler error
+//! backoff that is not timed: the clock restarts with each attempt, and the count
+//! of attempts goes into the sample. A handler error
 //! (`X-Amz-Function-Error`) is a failed sample carrying Lambda's error payload and
 //! the REPORT's status.
 
@@ -53,7 +54,43 @@ pub struct Invoked {
 }
 
 impl Invoked {
-    /// The REPORT's figures and the throttling count, as the sample's `reported`.
+    /// Attempts made, the answering one included.
+    pub fn attempts(&self) -> u32 {
+        self.throttled + 1
+    }
+
+    /// A note when Lambda's own figures (init + duration) exceed our measured round
+    /// trip of the same call: the two clocks disagree, and a reader should know.
+    pub fn clock_note(&self) -> Option<String> {
+        let r = self.report.as_ref()?;
+        let reported = r
+            .init_duration_ns
+            .or(r.restore_duration_ns)
+            .unwrap_or(0)
+            .saturating_add(r.duration_ns);
+        let measured = crate::phase::nanos(self.total);
+        (reported > measured).then(|| {
+            format!(
+                "Lambda reported {reported} ns (init + duration), more than the {measured} ns \
+                 round trip we measured: the platform's clock and ours disagree"
+            )
+        })
+    }
+
+    /// The sample's times: our stopwatch's round trip as `total` (with `phases`
+    /// before it where the runner has any), the REPORT's figures apart.
+    pub fn times(&self, phases: Vec<(&'static str, u64)>) -> crate::phase::PhaseTimes {
+        let before: u64 = phases.iter().map(|(_, ns)| ns).sum();
+        crate::phase::PhaseTimes {
+            total_ns: before + crate::phase::nanos(self.total),
+            phases,
+            reported: self.reported(),
+            attempts: Some(self.attempts()),
+            notes: self.clock_note().into_iter().collect(),
+        }
+    }
+
+    /// The REPORT's figures, as the sample's `reported`: the platform's clock.
     pub fn reported(&self) -> BTreeMap<&'static str, u64> {
         let mut out = BTreeMap::new();
         if let Some(r) = &self.report {
@@ -70,9 +107,6 @@ impl Invoked {
                     out.insert(key, v);
                 }
             }
-        }
-        if self.throttled > 0 {
-            out.insert("throttled_attempts", u64::from(self.throttled));
         }
         out
     }
@@ -122,7 +156,12 @@ pub async fn invoke(
     request: Request,
     timeout: Duration,
 ) -> Result<Invoked, SampleError> {
-    let payload = serde_json::json!({"seq": request.seq, "iters": request.iters}).to_string();
+    let payload = serde_json::json!({
+        "seq": request.seq,
+        "nonce": format!("{:016x}", request.nonce),
+        "iters": request.iters,
+    })
+    .to_string();
     let mut throttled = 0;
     loop {
         let call = client
@@ -178,6 +217,33 @@ pub async fn invoke(
             report,
             throttled,
         });
+    }
+}
+
+/// One `Invoke` with `InvocationType=DryRun`: Lambda checks the request and
+/// permissions and runs no function code, so its round trip is the network's and
+/// the front end's share of every invocation. Returns that round trip.
+pub async fn dry_run(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+    qualifier: Option<&str>,
+    timeout: Duration,
+) -> Result<Duration, SampleError> {
+    let call = client
+        .invoke()
+        .function_name(function)
+        .set_qualifier(qualifier.map(str::to_string))
+        .invocation_type(InvocationType::DryRun);
+    let start = Instant::now();
+    let result = call.send().await;
+    let took = start.elapsed();
+    match result {
+        Ok(_) => Ok(took),
+        Err(SdkError::TimeoutError(_)) => Err(SampleError::Timeout(timeout)),
+        Err(e) => Err(SampleError::Runtime(format!(
+            "DryRun invoke of {function}: {}",
+            super::aws::describe(&e)
+        ))),
     }
 }
 

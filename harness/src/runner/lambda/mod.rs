@@ -7,12 +7,12 @@
 //! * **cold**: a new execution environment is forced the way lambda-perf and SeBS
 //!   do it, outside the timed region (read the configuration, update it with the
 //!   merged environment plus a fresh nonce variable, wait until the update is
-//!   `Successful`); then one `Invoke` (RequestResponse, LogType=Tail) is timed. Its
-//!   phases split the client's round trip with Lambda's own REPORT line:
-//!   `init_duration` (REPORT Init Duration), `duration` (REPORT Duration) and
-//!   `rest` (round trip minus both: network, front end, placement, sandbox). A
-//!   "cold" call whose REPORT has no Init Duration was served by an environment made
-//!   ahead of it and is counted invalid, never as a zero init.
+//!   `Successful`); then one `Invoke` (RequestResponse, LogType=Tail) is timed by our
+//!   stopwatch: phase `invoke`, the client's round trip. Lambda's own REPORT figures
+//!   (Init Duration, Duration, Billed Duration, Max Memory Used) are another clock:
+//!   they are kept in the sample's `reported` and summarized apart, never mixed into
+//!   our phases. A "cold" call whose REPORT has no Init Duration was served by an
+//!   environment made ahead of it and is counted invalid, never as a zero init.
 //! * **warm**: one `Invoke` of the run's own published version, whose environment
 //!   lives through the cold starts (they update `$LATEST` only).
 //!
@@ -25,8 +25,8 @@
 //!
 //! Both use the same [`invoke`] path through the SDK with its retries off (one
 //! attempt per timed call, so a handler error never runs three times); throttling
-//! (429) is retried after a bounded backoff outside the timed region and counted in
-//! the sample's `reported.throttled_attempts`.
+//! (429) is retried after a bounded backoff outside the timed region (the clock
+//! restarts with each attempt) and the sample records its `attempts`.
 
 pub mod aws;
 pub mod deploy;

@@ -26,6 +26,9 @@
 //! run's label; and at start, containers of earlier runs whose harness is gone are
 //! removed and reported.
 
+pub mod image;
+pub mod sweep;
+
 use super::{
     line, Availability, Built, ColdStart, Instance, Request, Response, RunContext, Runner,
     RunnerInfo, RunnerKey, RuntimeKind, SampleError,
@@ -36,15 +39,11 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use bollard::container::LogOutput;
 use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::{
-    AttachContainerOptionsBuilder, BuildImageOptionsBuilder, ImportImageOptionsBuilder,
-    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
-};
+use bollard::query_parameters::{AttachContainerOptionsBuilder, ImportImageOptionsBuilder};
 use bollard::Docker;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use probe_core::protocol::{HarnessLine, ProbeLine};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::pin::Pin;
 use std::time::{Duration, Instant};
@@ -61,17 +60,14 @@ pub const VARIANTS: &[&str] = &[
 
 /// The label every container of a run carries.
 pub const RUN_LABEL: &str = "coldstart.run";
-const PID_LABEL: &str = "coldstart.pid";
-const HOST_LABEL: &str = "coldstart.host";
+pub(crate) const PID_LABEL: &str = "coldstart.pid";
+pub(crate) const HOST_LABEL: &str = "coldstart.host";
 
 /// How long to wait for the daemon to answer the first request.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Timeout of the preflight container, whatever the run's `--timeout`.
 const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(60);
-
-const DOCKERFILE: &str =
-    "FROM scratch\nCOPY rootfs/ /\nENTRYPOINT [\"/coldstart-probe\", \"serve\"]\n";
 
 /// Container settings from the command line.
 #[derive(Debug, Clone)]
@@ -148,6 +144,8 @@ pub async fn connect() -> Result<Docker, String> {
 struct Daemon {
     versions: BTreeMap<String, String>,
     runtimes: Vec<String>,
+    /// Storage driver, cgroup driver and version: noise sources worth recording.
+    setup: BTreeMap<String, serde_json::Value>,
 }
 
 async fn inspect_daemon(docker: &Docker) -> Result<Daemon, String> {
@@ -166,11 +164,25 @@ async fn inspect_daemon(docker: &Docker) -> Result<Daemon, String> {
     if let Some(runc) = info.runc_commit.and_then(|c| c.id) {
         versions.insert("runc_commit".to_string(), runc);
     }
+    let mut setup = BTreeMap::new();
+    if let Some(driver) = info.driver {
+        setup.insert("storage_driver".to_string(), driver.into());
+    }
+    if let Some(driver) = info.cgroup_driver {
+        setup.insert("cgroup_driver".to_string(), driver.to_string().into());
+    }
+    if let Some(version) = info.cgroup_version {
+        setup.insert("cgroup_version".to_string(), version.to_string().into());
+    }
     let runtimes = info
         .runtimes
         .map(|r| r.into_keys().collect())
         .unwrap_or_default();
-    Ok(Daemon { versions, runtimes })
+    Ok(Daemon {
+        versions,
+        runtimes,
+        setup,
+    })
 }
 
 fn missing_oci(oci: &str) -> String {
@@ -228,7 +240,7 @@ fn api_error(what: &str, e: bollard::errors::Error) -> SampleError {
     }
 }
 
-fn is_not_found(e: &bollard::errors::Error) -> bool {
+pub(crate) fn is_not_found(e: &bollard::errors::Error) -> bool {
     matches!(
         e,
         bollard::errors::Error::DockerResponseServerError {
@@ -238,151 +250,19 @@ fn is_not_found(e: &bollard::errors::Error) -> bool {
     )
 }
 
-/// A build context (tar) of the Dockerfile and a rootfs holding the probe and any
-/// extra files.
-fn build_context(probe: &[u8], extra: &[(&str, &[u8])]) -> anyhow::Result<Vec<u8>> {
-    let mut tar = tar::Builder::new(Vec::new());
-    let mut add = |path: &str, mode: u32, data: &[u8]| -> std::io::Result<()> {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(mode);
-        header.set_mtime(0);
-        header.set_cksum();
-        tar.append_data(&mut header, path, data)
-    };
-    add("Dockerfile", 0o644, DOCKERFILE.as_bytes())?;
-    add("rootfs/coldstart-probe", 0o755, probe)?;
-    for (name, data) in extra {
-        add(&format!("rootfs/{name}"), 0o644, data)?;
-    }
-    Ok(tar.into_inner()?)
-}
-
-/// Builds an image from a context through the Engine API (no registry involved).
-async fn build_image(docker: &Docker, tag: &str, context: Vec<u8>) -> anyhow::Result<()> {
-    let options = BuildImageOptionsBuilder::new()
-        .t(tag)
-        .rm(true)
-        .forcerm(true)
-        .build();
-    let mut stream = docker.build_image(
-        options,
-        None,
-        Some(bollard::body_full(Bytes::from(context))),
-    );
-    while let Some(step) = stream.next().await {
-        let step = step.with_context(|| format!("building image {tag}"))?;
-        if let Some(error) = step.error_detail.and_then(|d| d.message) {
-            anyhow::bail!("building image {tag}: {error}");
-        }
-    }
-    Ok(())
-}
-
-/// The probe image, built only when no image of this exact content exists.
-struct Image {
-    tag: String,
-    id: String,
-    bytes: u64,
-    built_now: bool,
-}
-
-async fn ensure_probe_image(docker: &Docker, probe: &[u8]) -> anyhow::Result<Image> {
-    let digest: String = Sha256::new()
-        .chain_update(probe)
-        .chain_update(DOCKERFILE)
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let tag = format!("coldstart-probe:{}", &digest[..16]);
-    let mut built_now = false;
-    let inspect = match docker.inspect_image(&tag).await {
-        Ok(image) => image,
-        Err(e) if is_not_found(&e) => {
-            build_image(docker, &tag, build_context(probe, &[])?).await?;
-            built_now = true;
-            docker
-                .inspect_image(&tag)
-                .await
-                .with_context(|| format!("inspecting the image {tag} just built"))?
-        }
-        Err(e) => return Err(e).with_context(|| format!("inspecting image {tag}")),
-    };
-    Ok(Image {
-        tag,
-        id: inspect.id.unwrap_or_default(),
-        bytes: inspect.size.unwrap_or(0).max(0) as u64,
-        built_now,
-    })
-}
-
-/// Removes containers labelled by runs whose harness process is gone; returns notes.
-async fn remove_stale(docker: &Docker) -> anyhow::Result<Vec<String>> {
-    let filters = HashMap::from([("label", vec![RUN_LABEL])]);
-    let options = ListContainersOptionsBuilder::new()
-        .all(true)
-        .filters(&filters)
-        .build();
-    let containers = docker
-        .list_containers(Some(options))
-        .await
-        .context("listing containers left by earlier runs")?;
-    let me = hostname();
-    let mut notes = Vec::new();
-    for container in containers {
-        let labels = container.labels.unwrap_or_default();
-        if labels.get(HOST_LABEL) != Some(&me) {
-            continue; // another machine's run on a shared daemon
-        }
-        let owner_alive = labels
-            .get(PID_LABEL)
-            .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).ok())
-            .is_some_and(|comm| comm.trim() == "coldstart");
-        if owner_alive {
-            continue;
-        }
-        let id = container.id.unwrap_or_default();
-        remove_container(docker, &id).await.ok();
-        notes.push(format!(
-            "removed container {} left by run {}",
-            &id[..id.len().min(12)],
-            labels.get(RUN_LABEL).map(String::as_str).unwrap_or("?")
-        ));
-    }
-    Ok(notes)
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default()
-}
-
-async fn remove_container(docker: &Docker, id: &str) -> Result<(), bollard::errors::Error> {
-    let options = RemoveContainerOptionsBuilder::new()
-        .force(true)
-        .v(true)
-        .build();
-    match docker.remove_container(id, Some(options)).await {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
-}
-
 pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<Built>> {
     let docker = connect().await.map_err(anyhow::Error::msg)?;
     let daemon = inspect_daemon(&docker).await.map_err(anyhow::Error::msg)?;
-    let stale = remove_stale(&docker).await?;
+    let stale = sweep::remove_stale(&docker).await?;
     for note in &stale {
         eprintln!("docker: {note}");
     }
     let probe_path = ctx.probes.native();
     let probe = std::fs::read(&probe_path)
         .with_context(|| format!("cannot read the native probe {}", probe_path.display()))?;
-    let image = ensure_probe_image(&docker, &probe).await?;
+    let image = image::ensure_probe_image(&docker, &probe).await?;
     let missing = unavailable_variants(&daemon.runtimes);
-    let host = hostname();
+    let host = sweep::hostname();
 
     let mut built = Vec::new();
     for name in variants {
@@ -405,8 +285,8 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
             // An image with a layer of its own, saved to a tar and then removed.
             tag = format!("coldstart-probe-load:{}", ctx.run_id);
             let nonce = format!("{}\n", ctx.run_id);
-            let context = build_context(&probe, &[("coldstart-nonce", nonce.as_bytes())])?;
-            build_image(&docker, &tag, context).await?;
+            let context = image::build_context(&probe, &[("coldstart-nonce", nonce.as_bytes())])?;
+            image::build_image(&docker, &tag, context).await?;
             let tar: Vec<Bytes> = docker
                 .export_image(&tag)
                 .try_collect()
@@ -420,10 +300,11 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
             info.artifact_bytes = Some(inspect.size.unwrap_or(0).max(0) as u64);
             info.details
                 .insert("image_tar_bytes".into(), tar.len().into());
-            remove_image(&docker, &tag).await?;
+            image::remove_image(&docker, &tag).await?;
             load = Some(tar);
         }
         let d = &mut info.details;
+        d.extend(daemon.setup.clone());
         d.insert("image".into(), tag.clone().into());
         d.insert("image_id".into(), image.id.clone().into());
         d.insert("image_built_this_run".into(), image.built_now.into());
@@ -435,10 +316,11 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
         if !stale.is_empty() {
             d.insert("stale_containers_removed".into(), stale.clone().into());
         }
-        let env = vec![
+        let mut env = vec![
             format!("COLDSTART_INIT_KIB={}", ctx.params.init_kib),
             format!("COLDSTART_INIT_ITERS={}", ctx.params.init_iters),
         ];
+        env.extend(ctx.passed_env().iter().map(|(k, v)| format!("{k}={v}")));
         let runner = DockerRunner {
             key: RunnerKey::new(RuntimeKind::Docker.name(), *name),
             docker: docker.clone(),
@@ -463,14 +345,6 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
         });
     }
     Ok(built)
-}
-
-async fn remove_image(docker: &Docker, tag: &str) -> anyhow::Result<()> {
-    let options = RemoveImageOptionsBuilder::new().force(true).build();
-    match docker.remove_image(tag, Some(options), None).await {
-        Err(e) if !is_not_found(&e) => Err(e).with_context(|| format!("removing image {tag}")),
-        _ => Ok(()),
-    }
 }
 
 struct DockerRunner {
@@ -498,7 +372,15 @@ impl DockerRunner {
             "COLDSTART_INIT_ITERS=0".into(),
         ]);
         let started = self
-            .launch(&quiet, PREFLIGHT_TIMEOUT, Request { seq: 0, iters: 1 })
+            .launch(
+                &quiet,
+                PREFLIGHT_TIMEOUT,
+                Request {
+                    seq: 0,
+                    nonce: 0,
+                    iters: 1,
+                },
+            )
             .await;
         let start = started.map_err(|e| {
             let mut reason = format!(
@@ -556,7 +438,7 @@ impl DockerRunner {
             Err(e) => {
                 // Nothing a failed sample created is left behind.
                 if let Some(id) = id {
-                    let _ = remove_container(&self.docker, &id).await;
+                    let _ = sweep::remove_container(&self.docker, &id).await;
                 }
                 Err(e)
             }
@@ -573,7 +455,7 @@ impl DockerRunner {
     ) -> Result<(Box<dyn Instance>, Response, PhaseTimes), SampleError> {
         if self.load.is_some() {
             // Untimed: the image must be absent before the timed load.
-            remove_image(&self.docker, &self.tag)
+            image::remove_image(&self.docker, &self.tag)
                 .await
                 .map_err(|e| SampleError::Runtime(format!("{e:#}")))?;
         }
@@ -718,27 +600,9 @@ impl Runner for DockerRunner {
     }
 
     async fn close(&mut self) -> Vec<String> {
-        let mut notes = Vec::new();
-        let label = format!("{RUN_LABEL}={}", self.run_id);
-        let filters = HashMap::from([("label", vec![label.as_str()])]);
-        let options = ListContainersOptionsBuilder::new()
-            .all(true)
-            .filters(&filters)
-            .build();
-        match self.docker.list_containers(Some(options)).await {
-            Ok(left) => {
-                for container in left {
-                    let id = container.id.unwrap_or_default();
-                    match remove_container(&self.docker, &id).await {
-                        Ok(()) => notes.push(format!("removed container {id} left by this run")),
-                        Err(e) => notes.push(format!("could not remove container {id}: {e}")),
-                    }
-                }
-            }
-            Err(e) => notes.push(format!("could not list this run's containers: {e}")),
-        }
+        let mut notes = sweep::sweep_run(&self.docker, &self.run_id).await;
         if self.load.is_some() {
-            if let Err(e) = remove_image(&self.docker, &self.tag).await {
+            if let Err(e) = image::remove_image(&self.docker, &self.tag).await {
                 notes.push(format!("{e:#}"));
             }
         }
@@ -833,7 +697,7 @@ impl Instance for Container {
         // The probe exits on EXIT; wait for that, then remove the container.
         let mut wait = self.docker.wait_container(&self.id, None);
         let waited = tokio::time::timeout(self.timeout, wait.next()).await;
-        let removed = remove_container(&self.docker, &self.id).await;
+        let removed = sweep::remove_container(&self.docker, &self.id).await;
         let took = start.elapsed();
         removed.map_err(|e| api_error("removing the container", e))?;
         match waited {
@@ -869,24 +733,5 @@ mod tests {
         let names: Vec<&str> = missing.iter().map(|(v, _)| *v).collect();
         assert_eq!(names, ["crun-none", "crun-bridge"]);
         assert!(missing[0].1.contains("/etc/docker/daemon.json"));
-    }
-
-    #[test]
-    fn build_context_holds_the_probe() {
-        let tar = build_context(b"probe", &[("coldstart-nonce", b"x")]).unwrap();
-        let mut archive = tar::Archive::new(tar.as_slice());
-        let names: Vec<String> = archive
-            .entries()
-            .unwrap()
-            .map(|e| e.unwrap().path().unwrap().display().to_string())
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "Dockerfile",
-                "rootfs/coldstart-probe",
-                "rootfs/coldstart-nonce"
-            ]
-        );
     }
 }
