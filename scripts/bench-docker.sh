@@ -12,12 +12,7 @@ require hyperfine "apt-get install -y hyperfine"
 docker info >/dev/null 2>&1 || { echo "error: no Docker daemon answers: start dockerd" >&2; exit 2; }
 rounds=${ROUNDS:-3}
 runs=${RUNS:-30}
-out=${OUT:-$(mktemp -d)}
-mkdir -p "$out"
-"$repo/scripts/build-probes.sh"
-cd "$repo"
-cargo build --quiet --release -p coldstart
-bin="$(target_dir)/release/coldstart"
+build_for_bench
 
 # Builds the image if needed and tells its tag.
 "$bin" run --runtime docker:runc-none --cold 1 --warm 0 --warmup 0 --export-json "$out/image.json" >/dev/null

@@ -19,12 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require hyperfine "apt-get install -y hyperfine"
 rounds=${ROUNDS:-5}
 runs=${RUNS:-200}
-out=${OUT:-$(mktemp -d)}
-mkdir -p "$out"
-"$repo/scripts/build-probes.sh"
-cd "$repo"
-cargo build --quiet --release -p coldstart
-bin="$(target_dir)/release/coldstart"
+build_for_bench
 probe="$repo/probes/out/coldstart-probe"
 
 for round in $(seq 1 "$rounds"); do

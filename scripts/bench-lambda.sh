@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of the lambda runner's local emulator (issue 4): what Lambda's Runtime API
 # round trip adds to the same probe, measured side by side with the process runner in
-# one interleaved coldstart run per round (cargo-lambda's emulator; figures are local,
+# one coldstart run per round (order blocks) (cargo-lambda's emulator; figures are local,
 # not AWS's). Prints the medians over rounds of each p50 and their ratios; raw files
 # go to $OUT. Needs cargo-lambda (pip install cargo-lambda).
 set -euo pipefail
@@ -10,12 +10,7 @@ require cargo-lambda "pip install cargo-lambda"
 rounds=${ROUNDS:-3}
 cold=${COLD:-200}
 warm=${WARM:-2000}
-out=${OUT:-$(mktemp -d)}
-mkdir -p "$out"
-"$repo/scripts/build-probes.sh"
-cd "$repo"
-cargo build --quiet --release -p coldstart
-bin="$(target_dir)/release/coldstart"
+build_for_bench
 
 for round in $(seq 1 "$rounds"); do
   "$bin" run --runtime process,lambda:local-emulator --cold "$cold" --warm "$warm" --warmup 5 \
@@ -39,7 +34,7 @@ for i in range(1, rounds + 1):
     rows["spawn"].append(p50(d, "lambda", "cold", "spawn"))
     rows["first"].append(p50(d, "lambda", "cold", "first_response"))
 m = {k: statistics.median(v) for k, v in rows.items()}
-print(f"medians of {rounds} rounds of p50s (each round one interleaved run):")
+print(f"medians of {rounds} rounds of p50s (each round one run):")
 print(f"  process cold {us(m['pc'])}   lambda:local-emulator cold {us(m['lc'])} "
       f"(spawn {us(m['spawn'])}, first_response {us(m['first'])})   ratio {m['lc'] / m['pc']:.2f}")
 print(f"  process warm {us(m['pw'])}   lambda:local-emulator warm {us(m['lw'])}   ratio {m['lw'] / m['pw']:.1f}")

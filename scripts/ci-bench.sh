@@ -4,12 +4,15 @@
 # 1. builds the probes and coldstart;
 # 2. runs the suite into $RESULTS_DIR/<YYYY>/<YYYY-MM-DD>-<host label>.json (a second
 #    run the same day gets -2, -3, ...), with the markdown and HTML reports beside it;
-# 3. compares it with the previous $RESULTS_DIR/latest.json (printed and written as
-#    <name>.compare.md), then makes it the new latest.json.
+# 3. compares it (with CANDIDATE_RUNS-1 more back-to-back runs, if asked) against the
+#    last BASELINE_RUNS published runs of this host label, with their run-to-run noise
+#    as each group's floor (`coldstart compare BASE/ CAND/ --noise-from BASE/`; printed
+#    and written as <name>.compare.md), then makes it the new latest.json.
 # Exits non-zero only on a flagged regression (1) or a failed run (its exit code);
 # the results and reports are written either way.
 # Environment: RESULTS_DIR (default results/), HOST_LABEL (default <hostname>-<N>cpu),
-# COMPARE_THRESHOLD (default 10%), COLDSTART_RUN_ARGS (extra `coldstart run` flags),
+# COMPARE_THRESHOLD (default 10%), BASELINE_RUNS (default 5), CANDIDATE_RUNS (default
+# 1; the extra runs are compared, not published), COLDSTART_RUN_ARGS (extra `coldstart run` flags),
 # COLDSTART_BIN (a built coldstart to use as it is: nothing is built; the probes are
 # then found as that binary finds them, e.g. through COLDSTART_PROBES_DIR).
 set -euo pipefail
@@ -19,6 +22,8 @@ results=${RESULTS_DIR:-$repo/results}
 label=${HOST_LABEL:-$(hostname -s)-$(nproc)cpu}
 label=$(tr -c 'A-Za-z0-9_.\n-' '-' <<<"$label")
 threshold=${COMPARE_THRESHOLD:-10%}
+baseline_runs=${BASELINE_RUNS:-5}
+candidate_runs=${CANDIDATE_RUNS:-1}
 [ -f "$suite" ] || { echo "error: no suite file $suite" >&2; exit 2; }
 
 if [ -n "${COLDSTART_BIN:-}" ]; then
@@ -49,16 +54,34 @@ fi
 "$bin" report "$out.json" --format markdown -o "$out.md"
 "$bin" report "$out.json" --format html -o "$out.html"
 
+# The baseline: the newest published runs of this host label, before this one.
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+mkdir -p "$scratch/base" "$scratch/cand"
+find "$results" -name "*-$label*.json" ! -name '*.compare.json' ! -path "$out.json" |
+  sort | tail -n "$baseline_runs" | while read -r f; do ln -s "$(realpath "$f")" "$scratch/base/"; done
+ln -s "$(realpath "$out.json")" "$scratch/cand/"
+for i in $(seq 2 "$candidate_runs"); do
+  # shellcheck disable=SC2086
+  "$bin" run --suite "$suite" ${COLDSTART_RUN_ARGS:-} --export-json "$scratch/cand/run-$i.json" >/dev/null ||
+    echo "ci-bench: candidate run $i failed" >&2
+done
 regression=0
-if [ -f "$results/latest.json" ]; then
-  "$bin" compare "$results/latest.json" "$out.json" --threshold "$threshold" --format markdown >"$out.compare.md" || regression=$?
+if [ -n "$(ls -A "$scratch/base")" ]; then
+  (
+    echo "Baseline runs: $(ls "$scratch/base" | tr '\n' ' ' | sed 's/ $//')"
+    echo "Candidate runs: $(ls "$scratch/cand" | tr '\n' ' ' | sed 's/ $//')"
+    echo
+    "$bin" compare "$scratch/base" "$scratch/cand" --noise-from "$scratch/base" \
+      --threshold "$threshold" --format markdown
+  ) >"$out.compare.md" || regression=$?
   cat "$out.compare.md"
   if [ "$regression" -gt 1 ]; then
-    echo "ci-bench: the previous latest.json could not be compared (exit $regression)" >&2
+    echo "ci-bench: the published runs could not be compared (exit $regression)" >&2
     regression=0
   fi
 else
-  echo "ci-bench: no previous latest.json: nothing to compare with" | tee "$out.compare.md"
+  echo "ci-bench: no earlier published run of $label: nothing to compare with" | tee "$out.compare.md"
 fi
 cp "$out.json" "$results/latest.json.tmp"
 mv "$results/latest.json.tmp" "$results/latest.json"

@@ -40,9 +40,10 @@ pub enum Command {
         after_help = "Examples:\n  coldstart report results.json\n  coldstart report results.json --format html -o report.html"
     )]
     Report(ReportArgs),
-    /// Compare two result files group by group; exit code 1 on a flagged regression
+    /// Compare a baseline with a candidate group by group (each a result file or a
+    /// directory of runs); exit code 1 on a flagged regression
     #[command(
-        after_help = "Examples:\n  coldstart compare results/latest.json new.json\n  coldstart compare base.json cand.json --threshold 5% --format markdown"
+        after_help = "Examples:\n  coldstart compare base/ cand/                       five runs a side: sees the variation between runs\n  coldstart compare results/latest.json new.json\n  coldstart compare base/ cand/ --noise-from results/ --format json\n  coldstart compare base.json cand.json --threshold 5% --phases --format markdown"
     )]
     Compare(CompareArgs),
     /// The trend of each group's p50/p99 across the result files under a directory
@@ -165,6 +166,8 @@ pub enum ReportFormat {
 pub enum CompareFormat {
     Text,
     Markdown,
+    /// Machine-readable: each group's ratio, CI, p, corrected p, n and decision
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -184,14 +187,22 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
+    /// A result file, or a directory of result files (one run each, searched recursively)
     pub baseline: PathBuf,
+    /// A result file, or a directory of result files (one run each)
     pub candidate: PathBuf,
     /// Smallest change of a median that counts (e.g. 10%, 0.5%)
     #[arg(long, default_value = "10%", value_parser = parse_percent, value_name = "PERCENT")]
     pub threshold: f64,
-    /// Significance level of the permutation test
+    /// Family-wise significance level (Holm-corrected over the gated groups)
     #[arg(long, default_value_t = 0.05, value_name = "P")]
     pub alpha: f64,
+    /// Gate on every phase too, not only on the total of each mode
+    #[arg(long)]
+    pub phases: bool,
+    /// Earlier runs (a directory): each group's run-to-run noise becomes its minimum threshold
+    #[arg(long, value_name = "DIR")]
+    pub noise_from: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
     pub format: CompareFormat,
 }
@@ -274,7 +285,7 @@ pub struct RunArgs {
 
     /// Order of the samples [default: blocks]. `blocks`: each variant's items in
     /// blocks, the blocks of all variants shuffled, each block after the previous
-    /// one's instances are gone and a settle pause, its first item unrecorded (fast
+    /// one's instances are gone (and a settle after cold starts), its first item unrecorded (fast
     /// runtimes are not measured in a slow one's shadow). `interleave`: single items
     /// shuffled. `sequential`: variant after variant, as hyperfine does
     #[arg(long, value_enum, value_name = "ORDER")]
@@ -284,7 +295,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub block_size: Option<u64>,
 
-    /// Pause before each block, once the previous block's instances are gone (e.g. 20ms, 0s) [default: 20ms]
+    /// Pause after each block of cold starts, once its instances are gone (e.g. 20ms, 0s) [default: 20ms]
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub settle: Option<Duration>,
 

@@ -120,14 +120,29 @@ fn compare(args: cli::CompareArgs) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    let baseline = report::load::load(&args.baseline)?;
-    let candidate = report::load::load(&args.candidate)?;
-    let result = compare::compare(&baseline, &candidate, args.threshold, args.alpha);
+    let baseline = load_side(&args.baseline)?;
+    let candidate = load_side(&args.candidate)?;
+    let history = match &args.noise_from {
+        Some(dir) => Some(report::history::load_runs(dir)?.0),
+        None => None,
+    };
+    let settings = compare::Settings {
+        threshold: args.threshold,
+        alpha: args.alpha,
+        phases: args.phases,
+        history,
+    };
+    let result = compare::compare(&baseline, &candidate, &settings);
+    let format = match args.format {
+        cli::CompareFormat::Text => compare::Format::Text,
+        cli::CompareFormat::Markdown => compare::Format::Markdown,
+        cli::CompareFormat::Json => compare::Format::Json,
+    };
     let text = compare::render(
         &result,
         &args.baseline.display().to_string(),
         &args.candidate.display().to_string(),
-        args.format == cli::CompareFormat::Markdown,
+        format,
     );
     print!("{text}");
     Ok(if result.regressions() > 0 {
@@ -135,6 +150,19 @@ fn compare(args: cli::CompareArgs) -> anyhow::Result<i32> {
     } else {
         EXIT_OK
     })
+}
+
+/// One side of a comparison: a result file, or a directory of them (one run each).
+fn load_side(path: &Path) -> Result<Vec<results::ResultFile>, UsageError> {
+    if path.is_dir() {
+        let (runs, notes) = report::history::load_runs(path)?;
+        for note in notes {
+            eprintln!("{note}");
+        }
+        Ok(runs)
+    } else {
+        Ok(vec![report::load::load(path)?])
+    }
 }
 
 fn merge(args: cli::MergeArgs) -> anyhow::Result<i32> {

@@ -10,9 +10,10 @@
 //!    generator seeded by `seed` (recorded); `interleave` shuffles single items;
 //!    `sequential` runs variant after variant. Before each block the previous
 //!    block's instances are gone (every teardown is awaited, Docker's containers
-//!    removed), the loop sleeps `settle`, and the block's first item is taken
-//!    unrecorded: a µs-scale sample never runs in the shadow of a container start
-//!    that dockerd and the kernel are still finishing on the other core.
+//!    removed), after a block of cold starts the loop sleeps `settle` (a warm block
+//!    starts and stops nothing), and the block's first item is taken unrecorded: a
+//!    µs-scale sample never runs in the shadow of a container start that dockerd
+//!    and the kernel are still finishing on the other core.
 //! 3. A cold item starts a new instance, records its phases, then tears it down
 //!    (timed apart). A warm item is one round trip on the variant's live instance.
 //!    A warm answer that fails or does not verify retires that instance (torn down,
@@ -223,6 +224,9 @@ impl Loop<'_, '_> {
         let warm: Vec<bool> = self.runners.iter().map(|r| r.supports_warm()).collect();
         let order = work_order(self.cx.plan, &warm);
         let mut complete = true;
+        // Whether the last block started cold instances (whose teardowns dockerd and
+        // the kernel may still be finishing): only then is a settle needed.
+        let mut after_cold = false;
         for (position, item) in order.iter().enumerate() {
             if self.interrupted() {
                 complete = false;
@@ -240,9 +244,10 @@ impl Loop<'_, '_> {
             }
             let changed = self.runtime_changed(item.runner);
             if item.block_start {
-                if position > 0 && !self.cx.plan.settle.is_zero() {
+                if after_cold && !self.cx.plan.settle.is_zero() {
                     tokio::time::sleep(self.cx.plan.settle).await;
                 }
+                after_cold = item.mode == Mode::Cold;
                 self.unrecorded(item.runner, item.mode).await;
             }
             if !self.states[item.runner].abandoned {

@@ -120,7 +120,7 @@ pub struct Parameters {
     /// Items per block with order `blocks` (the first of each block is unrecorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_size: Option<u64>,
-    /// Pause between two blocks, after the previous block's instances are gone, ns.
+    /// Pause after a block of cold starts, once its instances are gone, ns.
     #[serde(default)]
     pub settle_ns: u64,
     /// Failed or invalid cold starts in a row after which a variant is abandoned
@@ -141,8 +141,8 @@ pub struct Parameters {
 #[serde(rename_all = "snake_case")]
 pub enum Order {
     /// Each variant's cold and warm items cut into blocks, the blocks of all variants
-    /// shuffled; before each block the previous block's instances are gone and the
-    /// machine has settled, and the block's first item is unrecorded. Protects fast
+    /// shuffled; before each block the previous block's instances are gone (and after
+    /// cold starts the machine has settled), and the block's first item is unrecorded. Protects fast
     /// runtimes from a slow one's leftover work and still spreads slow drifts of
     /// the machine over every variant.
     #[default]

@@ -51,7 +51,7 @@ pub fn render(results: &ResultFile) -> String {
     if p.order != crate::results::Order::Interleave {
         let _ = write!(
             order,
-            " · settle {} before each block",
+            " · settle {} after each block of cold starts",
             format_ns(p.settle_ns as f64)
         );
     }

@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 /// How long at most between two checkpoints of the results.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 
+/// How often the writer looks for new samples.
+const POLL: Duration = Duration::from_millis(50);
+
 /// Where the exports go.
 pub struct Exports {
     pub json: Option<PathBuf>,
@@ -80,27 +83,32 @@ impl Writer {
             .spawn(move || {
                 let mut exports = exports;
                 if !exports.writes_anything() {
-                    // Nothing to write: just drain, so senders never block or fail.
-                    while rx.recv().is_ok() {}
+                    // Nothing to write: sends to a closed channel are dropped (and
+                    // ignored), so the measuring thread is never slowed.
+                    drop(rx);
                     return exports;
                 }
                 let mut dirty = false;
                 let mut last = Instant::now();
-                loop {
-                    let wait = CHECKPOINT_EVERY.saturating_sub(last.elapsed());
-                    match rx.recv_timeout(wait) {
-                        Ok(Message::Sample(sample)) => {
-                            copy.samples.push(*sample);
-                            dirty = true;
+                let mut open = true;
+                while open {
+                    // Polled, not blocked on: a send to a blocked receiver wakes its
+                    // thread, and a wake-up per sample on the other core is exactly
+                    // the work that must not sit between two samples.
+                    std::thread::sleep(POLL);
+                    loop {
+                        match rx.try_recv() {
+                            Ok(Message::Sample(sample)) => copy.samples.push(*sample),
+                            Ok(Message::Runtimes(runtimes)) => copy.runtimes = runtimes,
+                            Err(mpsc::TryRecvError::Empty) => break,
+                            Err(mpsc::TryRecvError::Disconnected) => {
+                                open = false;
+                                break;
+                            }
                         }
-                        Ok(Message::Runtimes(runtimes)) => {
-                            copy.runtimes = runtimes;
-                            dirty = true;
-                        }
-                        Err(mpsc::RecvTimeoutError::Timeout) => {}
-                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                        dirty = true;
                     }
-                    if dirty && last.elapsed() >= CHECKPOINT_EVERY {
+                    if open && dirty && last.elapsed() >= CHECKPOINT_EVERY {
                         copy.wall_time_ns = crate::phase::nanos(started.elapsed());
                         copy.derive_statistics();
                         exports.checkpoint(&copy);

@@ -30,6 +30,10 @@ fn bad_numbers_are_refused() {
         &["run", "--warm", "many"],
         &["run", "--timeout", "soon"],
         &["run", "--seed", "1.5"],
+        &["run", "--order", "random"],
+        &["run", "--settle", "soon"],
+        &["run", "--block-size", "-2"],
+        &["run", "--max-consecutive-failures", "-1"],
     ] {
         coldstart()
             .args(args)
@@ -99,4 +103,13 @@ fn runtimes_lists_what_can_run_here() {
         .stdout(predicate::str::contains("process   yes"))
         .stdout(predicate::str::contains("wasm      yes"))
         .stdout(predicate::str::contains("wasmtime 48."));
+}
+
+#[test]
+fn an_empty_block_is_refused() {
+    coldstart()
+        .args(["run", "--runtime", "process", "--block-size", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--block-size 0"));
 }

@@ -84,19 +84,18 @@ fn ci_bench_twice_publishes_two_runs_and_compares_them() {
             .arg(repo_file("fixtures/suite-test.toml"))
             .env("RESULTS_DIR", &results)
             .env("HOST_LABEL", "test host")
-            .env("COMPARE_THRESHOLD", "1000%")
             .env("COLDSTART_BIN", assert_cmd::cargo::cargo_bin("coldstart"))
             .env("COLDSTART_PROBES_DIR", probes_dir())
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).to_string()
             + &String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "ci-bench failed:\n{text}");
-        text
+        (text, out.status.code())
     };
-    let first = bench();
-    assert!(first.contains("no previous latest.json"), "{first}");
-    let second = bench();
+    let (first, code) = bench();
+    assert_eq!(code, Some(0), "ci-bench failed:\n{first}");
+    assert!(first.contains("nothing to compare with"), "{first}");
+    let (second, code) = bench();
     let day = String::from_utf8(
         Command::new("date")
             .args(["-u", "+%Y-%m-%d"])
@@ -123,15 +122,21 @@ fn ci_bench_twice_publishes_two_runs_and_compares_them() {
         "latest.json is the newest run"
     );
     assert_ne!(read_json(&one)["run_id"], read_json(&two)["run_id"]);
-    // The second run was compared with the first (the previous latest), not with itself.
+    // The second run was compared with the first (the published history), not with
+    // itself, and the exit code is the gate's decision, whichever it was.
     let compare = std::fs::read_to_string(two.with_extension("compare.md")).unwrap();
     assert!(
-        compare.contains("latest.json`, candidate `") && compare.contains("-test-host-2.json"),
+        compare.contains(&format!("Baseline runs: {day}-test-host.json\n"))
+            && compare.contains(&format!("Candidate runs: {day}-test-host-2.json\n")),
         "{compare}"
     );
-    assert!(compare.contains("0 regressions."), "{compare}");
+    assert!(
+        compare.contains("1 baseline run(s), 1 candidate run(s)"),
+        "{compare}"
+    );
     assert!(compare.contains("process:native cold total"), "{compare}");
-    assert!(second.contains("0 regressions."), "{second}");
+    let flagged = compare.contains("**REGRESSION**");
+    assert_eq!(code, Some(i32::from(flagged)), "{second}");
     assert!(
         std::fs::read_to_string(two.with_extension("html"))
             .unwrap()
