@@ -13,6 +13,7 @@ pub mod cli;
 pub mod compare;
 pub mod export;
 pub mod host;
+pub mod lambda_deploy;
 pub mod measure;
 pub mod merge;
 pub mod phase;
@@ -54,7 +55,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Compare(args) => compare(args),
         Command::Merge(args) => merge(args),
         Command::History(args) => history(args),
-        Command::Lambda(command) => runner::lambda::deploy::run(command).await,
+        Command::Lambda(command) => lambda_deploy::run(command).await,
     }
 }
 

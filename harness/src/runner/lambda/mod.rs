@@ -3,7 +3,7 @@
 //!
 //! Variants `<arch>-<memory>mb` ([`aws`]) measure a function in AWS, one per
 //! architecture and memory size, named `<prefix>-<variant>` and made by
-//! `coldstart lambda deploy` ([`deploy`]):
+//! `coldstart lambda deploy` ([`crate::lambda_deploy`]):
 //! * **cold**: a new execution environment is forced the way lambda-perf and SeBS
 //!   do it, outside the timed region (read the configuration, update it with the
 //!   merged environment plus a fresh nonce variable, wait until the update is
@@ -29,7 +29,6 @@
 //! restarts with each attempt) and the sample records its `attempts`.
 
 pub mod aws;
-pub mod deploy;
 pub mod emulator;
 pub mod invoke;
 pub mod report;

@@ -6,11 +6,13 @@
 //! updates one function per architecture and memory size, named
 //! `<prefix>-<arch>-<memory>mb`, runtime `provided.al2023`, tagged
 //! `coldstart=managed`. A function of that name without the tag is not touched.
-//! `destroy` deletes the tagged functions of the same names.
+//! `destroy` deletes the tagged functions of the same names. A command, like `run`:
+//! it reads the command line and uses the lambda runner's helpers (names, the AWS
+//! control client), never the other way round.
 
-use super::aws::{self, describe, redact_arn, wait_ready};
-use super::{function_name, variant_name, Arch};
 use crate::cli::{DeployArgs, DestroyArgs, FunctionSet, LambdaCommand};
+use crate::runner::lambda::aws::{self, describe, redact_arn, wait_ready};
+use crate::runner::lambda::{function_name, variant_name, Arch};
 use crate::UsageError;
 use anyhow::Context as _;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
