@@ -12,6 +12,19 @@ use crate::stats;
 use crate::UsageError;
 use std::path::PathBuf;
 
+/// The sum of two serialized histograms. A decoded histogram keeps the range it was
+/// written with and does not grow, so both are added into a new auto-resizing one:
+/// two runs with different maxima add up (adding into the first alone fails with
+/// `OtherAddendValueExceedsRange` as soon as the second run's maximum is larger).
+fn add_histograms(a: &str, b: &str) -> Result<hdrhistogram::Histogram<u64>, String> {
+    let mut sum = stats::histogram();
+    for text in [a, b] {
+        sum.add(stats::decode(text)?)
+            .map_err(|e| format!("{e:?}"))?;
+    }
+    Ok(sum)
+}
+
 fn add_summaries(
     into: &mut std::collections::BTreeMap<String, stats::Summary>,
     from: &std::collections::BTreeMap<String, stats::Summary>,
@@ -20,9 +33,8 @@ fn add_summaries(
         let merged = match into.get(phase) {
             None => summary.clone(),
             Some(existing) => {
-                let mut hist = stats::decode(&existing.histogram)?;
-                hist.add(stats::decode(&summary.histogram)?)
-                    .map_err(|e| format!("adding {phase} histograms: {e:?}"))?;
+                let hist = add_histograms(&existing.histogram, &summary.histogram)
+                    .map_err(|e| format!("adding {phase} histograms: {e}"))?;
                 stats::summarize(&hist).expect("a sum of non-empty histograms is not empty")
             }
         };
@@ -57,9 +69,8 @@ fn add_runtime(into: &mut RuntimeResult, from: &RuntimeResult) -> Result<(), Str
     }
     into.teardown = match (into.teardown.take(), &from.teardown) {
         (Some(a), Some(b)) => {
-            let mut hist = stats::decode(&a.histogram)?;
-            hist.add(stats::decode(&b.histogram)?)
-                .map_err(|e| format!("adding teardown histograms: {e:?}"))?;
+            let hist = add_histograms(&a.histogram, &b.histogram)
+                .map_err(|e| format!("adding teardown histograms: {e}"))?;
             stats::summarize(&hist)
         }
         (a, b) => a.or_else(|| b.clone()),

@@ -350,6 +350,61 @@ fn heavy_init_is_flagged_on_cold_and_not_on_warm() {
 }
 
 #[test]
+fn merge_adds_two_real_runs_with_different_maxima() {
+    // Two recorded runs of the same settings: their histograms have different
+    // ranges, which adding into the first one's decoded histogram could not hold.
+    let a = repo_file("fixtures/compare/aa-a/run-01.json");
+    let b = repo_file("fixtures/compare/aa-b/run-02.json");
+    let (da, db) = (read_json(&a), read_json(&b));
+    let max = |d: &Value| {
+        crate::common::runtime(d, "process", "native")["modes"]["cold"]["phases"]["first_response"]
+            ["max_ns"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_ne!(max(&da), max(&db), "the fixture runs differ in range");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("merged.json");
+    coldstart()
+        .arg("merge")
+        .args([&a, &b])
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let merged = read_json(&out);
+    assert_valid_results(&merged);
+    for (rt, variant) in [("process", "native"), ("wasm", "aot"), ("wasm", "pre")] {
+        for mode in ["cold", "warm"] {
+            let count = |d: &Value| {
+                crate::common::runtime(d, rt, variant)["modes"][mode]["phases"]["total"]["count"]
+                    .as_u64()
+                    .unwrap()
+            };
+            assert_eq!(
+                count(&merged),
+                count(&da) + count(&db),
+                "{rt}:{variant} {mode}"
+            );
+        }
+        let m = crate::common::runtime(&merged, rt, variant)["modes"]["cold"]["phases"]["total"]
+            ["max_ns"]
+            .as_u64()
+            .unwrap();
+        let larger = [&da, &db]
+            .iter()
+            .map(|d| {
+                crate::common::runtime(d, rt, variant)["modes"]["cold"]["phases"]["total"]["max_ns"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .max()
+            .unwrap();
+        assert_eq!(m, larger, "the merged maximum is the larger run's");
+    }
+}
+
+#[test]
 fn merge_adds_histograms_and_refuses_other_workloads() {
     let dir = tempfile::tempdir().unwrap();
     let file = fixture().display().to_string();
