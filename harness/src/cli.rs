@@ -316,14 +316,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub export_markdown: Option<PathBuf>,
 
-    /// Memory limit of each Docker container, MiB [default: 256]
+    /// Memory limit of each Docker container, MiB, from 6 (Docker's minimum) to the host's memory [default: 256]
     #[arg(long, value_name = "MIB", allow_negative_numbers = true)]
     pub docker_memory_mib: Option<u64>,
 
     /// Run Docker containers without the hardening (read-only root filesystem, all
     /// capabilities dropped, no-new-privileges)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "docker_hardened")]
     pub docker_unhardened: bool,
+
+    /// Run Docker containers hardened even when the suite file says `hardened = false`
+    /// (the default without a suite)
+    #[arg(long)]
+    pub docker_hardened: bool,
 
     #[command(flatten)]
     pub lambda: LambdaArgs,

@@ -31,6 +31,15 @@ fn validate(args: &suite::Resolved) -> Result<(), UsageError> {
                 .into(),
         ));
     }
+    // Docker refuses limits under 6 MiB; 0 would shift to "no limit" unnoticed, and
+    // a limit above the host's memory limits nothing.
+    let host_mib = host::Host::detect().memory_bytes >> 20;
+    if args.docker_memory_mib < 6 || (host_mib > 0 && args.docker_memory_mib > host_mib) {
+        return Err(UsageError(format!(
+            "--docker-memory-mib {} is outside what a container can be given here: 6 to {host_mib} MiB (e.g. 256)",
+            args.docker_memory_mib
+        )));
+    }
     if args.order == Order::Blocks && args.block_size == 0 {
         return Err(UsageError(
             "--block-size 0: a block holds at least one item (e.g. --block-size 10)".into(),

@@ -183,11 +183,51 @@ pub fn resolve(args: RunArgs) -> Result<Resolved, UsageError> {
             .docker_memory_mib
             .or(docker.memory_mib)
             .unwrap_or(DEFAULT_DOCKER_MEMORY_MIB),
-        docker_unhardened: args.docker_unhardened || docker.hardened == Some(false),
+        // Flags win in both directions: --docker-hardened over `hardened = false`.
+        docker_unhardened: if args.docker_hardened {
+            false
+        } else {
+            args.docker_unhardened || docker.hardened == Some(false)
+        },
         export_json: args.export_json,
         export_markdown: args.export_markdown,
         probes_dir: args.probes.probes_dir,
         suite: args.suite,
         lambda: args.lambda.settings(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn resolved(suite: &str, flags: &[&str]) -> Resolved {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("suite.toml");
+        std::fs::write(&path, suite).unwrap();
+        let mut argv = vec!["coldstart", "run", "--suite", path.to_str().unwrap()];
+        argv.extend_from_slice(flags);
+        match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Run(args) => resolve(args).unwrap(),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn hardening_flags_win_over_the_suite_in_both_directions() {
+        let soft = "[docker]\nhardened = false\n";
+        let hard = "[docker]\nhardened = true\n";
+        assert!(resolved(soft, &[]).docker_unhardened);
+        assert!(!resolved(soft, &["--docker-hardened"]).docker_unhardened);
+        assert!(!resolved(hard, &[]).docker_unhardened);
+        assert!(resolved(hard, &["--docker-unhardened"]).docker_unhardened);
+        let both = crate::cli::Cli::try_parse_from([
+            "coldstart",
+            "run",
+            "--docker-hardened",
+            "--docker-unhardened",
+        ]);
+        assert!(both.is_err(), "the two flags contradict each other");
+    }
 }

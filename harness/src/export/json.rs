@@ -1,6 +1,8 @@
 //! The result JSON, written atomically: to a temporary file in the same directory,
 //! flushed, then renamed over the target, so a reader (or a crash) never sees half
-//! a file. The run rewrites it at every checkpoint.
+//! a file. The run rewrites it at every checkpoint. A target that exists and is not a
+//! regular file (`/dev/null`, a FIFO, a terminal) is written into, never replaced: a
+//! rename over `/dev/null` as root would replace the device with a file.
 
 use crate::results::ResultFile;
 use anyhow::Context as _;
@@ -12,8 +14,20 @@ pub fn write(path: &Path, results: &ResultFile) -> anyhow::Result<()> {
     write_atomic(path, to_string(results).as_bytes())
 }
 
-/// Writes `contents` to `path` atomically (any export, not only JSON).
+/// Writes `contents` to `path` atomically (any export, not only JSON); into it, as
+/// it is, when it exists and is not a regular file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() && !meta.is_dir() {
+            let mut target = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            return target
+                .write_all(contents)
+                .with_context(|| format!("cannot write to {}", path.display()));
+        }
+    }
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),

@@ -113,3 +113,33 @@ fn an_empty_block_is_refused() {
         .code(2)
         .stderr(predicate::str::contains("--block-size 0"));
 }
+
+#[test]
+fn a_docker_memory_limit_outside_what_docker_takes_is_refused() {
+    // 0 once shifted into "no limit" silently; a limit beyond the host's limits nothing.
+    for mib in ["0", "5", "99999999"] {
+        coldstart()
+            .args(["run", "--runtime", "process", "--docker-memory-mib", mib])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--docker-memory-mib"));
+    }
+}
+
+#[test]
+fn an_export_to_a_device_writes_into_it_and_never_replaces_it() {
+    use std::os::unix::fs::FileTypeExt;
+    // As root, renaming a temporary file over /dev/null would replace the device.
+    coldstart()
+        .args(["run", "--runtime", "wasm:pre", "--cold", "2", "--warm", "2"])
+        .args([
+            "--export-json",
+            "/dev/null",
+            "--export-markdown",
+            "/dev/null",
+        ])
+        .assert()
+        .success();
+    let meta = std::fs::metadata("/dev/null").unwrap();
+    assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
+}
