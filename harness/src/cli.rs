@@ -316,7 +316,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub export_markdown: Option<PathBuf>,
 
-    /// Memory limit of each Docker container, MiB, from 6 (Docker's minimum) to the host's memory [default: 256]
+    /// Memory limit of each Docker container, MiB, at most the host's memory (Docker refuses under 6) [default: 256]
     #[arg(long, value_name = "MIB", allow_negative_numbers = true)]
     pub docker_memory_mib: Option<u64>,
 

@@ -31,12 +31,12 @@ fn validate(args: &suite::Resolved) -> Result<(), UsageError> {
                 .into(),
         ));
     }
-    // Docker refuses limits under 6 MiB; 0 would shift to "no limit" unnoticed, and
-    // a limit above the host's memory limits nothing.
+    // 0 would shift to "no limit" unnoticed, and a limit above the host's memory
+    // limits nothing; below 6 MiB the daemon itself refuses, with its reason.
     let host_mib = host::Host::detect().memory_bytes >> 20;
-    if args.docker_memory_mib < 6 || (host_mib > 0 && args.docker_memory_mib > host_mib) {
+    if args.docker_memory_mib == 0 || (host_mib > 0 && args.docker_memory_mib > host_mib) {
         return Err(UsageError(format!(
-            "--docker-memory-mib {} is outside what a container can be given here: 6 to {host_mib} MiB (e.g. 256)",
+            "--docker-memory-mib {} is outside what a container can be given here: 1 to {host_mib} MiB (e.g. 256)",
             args.docker_memory_mib
         )));
     }
@@ -191,16 +191,13 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
             Err(reason) if explicit => {
                 return Err(UsageError(format!("runtime {kind} cannot run here: {reason}")).into())
             }
-            Err(reason) => {
-                eprintln!("skipping {kind}: {reason}");
-                variants
-                    .iter()
-                    .map(|variant| runner::Built::Skipped {
-                        variant,
-                        reason: reason.clone(),
-                    })
-                    .collect()
-            }
+            Err(reason) => variants
+                .iter()
+                .map(|variant| runner::Built::Skipped {
+                    variant,
+                    reason: reason.clone(),
+                })
+                .collect(),
         };
         // `--runtime docker` or `--runtime lambda` with none of its variants able to run
         // is bad input, as a named variant that cannot run is.
@@ -255,12 +252,21 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
                         ))
                         .into());
                     }
-                    eprintln!("skipping {kind}:{variant}: {reason}");
                     results
                         .runtimes
                         .push(RuntimeResult::skipped(kind.name(), variant, reason));
                 }
             }
+        }
+        // Before the (long) measurement: each reason once, with the variants it skips.
+        let skipped: Vec<RuntimeResult> = results
+            .runtimes
+            .iter()
+            .filter(|r| r.runtime == kind.name() && r.skipped_reason.is_some())
+            .cloned()
+            .collect();
+        for (names, reason) in export::skipped_groups(&skipped) {
+            eprintln!("skipping {names}: {reason}");
         }
     }
     if runners.is_empty() {

@@ -72,15 +72,8 @@ pub fn render(results: &ResultFile) -> String {
     );
     let _ = writeln!(out, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for r in &results.runtimes {
-        if let Some(reason) = &r.skipped_reason {
-            let _ = writeln!(
-                out,
-                "| {} | {} | — | — | — | — | skipped: {} | | | | | |",
-                r.runtime,
-                r.variant,
-                reason.replace('|', "\\|")
-            );
-            continue;
+        if r.skipped_reason.is_some() {
+            continue; // one row per runtime and reason, below
         }
         for mode in [Mode::Cold, Mode::Warm] {
             let m = r.modes.get(mode);
@@ -123,6 +116,15 @@ pub fn render(results: &ResultFile) -> String {
                 }
             }
         }
+    }
+    for (names, reason) in super::skipped_groups(&results.runtimes) {
+        let (runtime, variants) = names.split_once(':').unwrap_or((&names, ""));
+        let _ = writeln!(
+            out,
+            "| {runtime} | {} | — | — | — | — | skipped: {} | | | | | |",
+            variants.trim_matches(['{', '}']),
+            reason.replace('|', "\\|")
+        );
     }
     let _ = writeln!(out, "\n## Cold start phases (p50)\n");
     for r in results.runtimes.iter().filter(|r| r.available) {

@@ -41,6 +41,35 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
+/// The skipped variants, one entry per runtime and distinct reason, in the order
+/// they come: `(runtime:{a, b}, reason)`, so a reason shared by twelve variants is
+/// said once.
+pub fn skipped_groups(runtimes: &[crate::results::RuntimeResult]) -> Vec<(String, String)> {
+    let mut groups: Vec<(&str, Vec<&str>, &str)> = Vec::new();
+    for r in runtimes {
+        let Some(reason) = r.skipped_reason.as_deref() else {
+            continue;
+        };
+        match groups
+            .iter_mut()
+            .find(|(rt, _, why)| *rt == r.runtime && *why == reason)
+        {
+            Some((_, variants, _)) => variants.push(&r.variant),
+            None => groups.push((&r.runtime, vec![&r.variant], reason)),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(runtime, variants, reason)| {
+            let names = match variants.as_slice() {
+                [one] => format!("{runtime}:{one}"),
+                many => format!("{runtime}:{{{}}}", many.join(", ")),
+            };
+            (names, reason.to_string())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +84,33 @@ mod tests {
         assert_eq!(format_bytes(512), "512 B");
         assert_eq!(format_bytes(49_357), "48.2 KiB");
         assert_eq!(format_bytes(24 << 30), "24.0 GiB");
+    }
+
+    #[test]
+    fn a_reason_shared_by_many_variants_is_said_once() {
+        let skipped = |rt: &str, v: &str, why: &str| {
+            crate::results::RuntimeResult::skipped(rt, v, why.into())
+        };
+        let runtimes = [
+            skipped("docker", "crun-none", "hybrid cgroups"),
+            skipped("docker", "crun-bridge", "hybrid cgroups"),
+            skipped("lambda", "x86_64-128mb", "no credentials"),
+            skipped("lambda", "arm64-512mb", "no credentials"),
+            skipped("lambda", "arm64-1024mb", "no function"),
+        ];
+        assert_eq!(
+            skipped_groups(&runtimes),
+            [
+                (
+                    "docker:{crun-none, crun-bridge}".into(),
+                    "hybrid cgroups".into()
+                ),
+                (
+                    "lambda:{x86_64-128mb, arm64-512mb}".into(),
+                    "no credentials".into()
+                ),
+                ("lambda:arm64-1024mb".into(), "no function".into()),
+            ]
+        );
     }
 }

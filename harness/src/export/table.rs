@@ -20,9 +20,8 @@ pub fn render(results: &ResultFile) -> String {
     let mut skipped = Vec::new();
     for r in &results.runtimes {
         let name = format!("{}:{}", r.runtime, r.variant);
-        if let Some(reason) = &r.skipped_reason {
-            skipped.push(format!("{name} skipped: {reason}"));
-            continue;
+        if r.skipped_reason.is_some() {
+            continue; // said once per reason, below
         }
         if let Some(reason) = &r.abandoned {
             let n = r.modes.cold.skipped + r.modes.warm.skipped;
@@ -76,6 +75,9 @@ pub fn render(results: &ResultFile) -> String {
             })
             .collect();
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    for (names, reason) in super::skipped_groups(&results.runtimes) {
+        let _ = writeln!(out, "{names} skipped: {reason}");
     }
     for line in skipped {
         let _ = writeln!(out, "{line}");

@@ -117,7 +117,8 @@ fn an_empty_block_is_refused() {
 #[test]
 fn a_docker_memory_limit_outside_what_docker_takes_is_refused() {
     // 0 once shifted into "no limit" silently; a limit beyond the host's limits nothing.
-    for mib in ["0", "5", "99999999"] {
+    // (1 to 5 MiB reach the daemon, which refuses them with its reason: a docker test.)
+    for mib in ["0", "99999999"] {
         coldstart()
             .args(["run", "--runtime", "process", "--docker-memory-mib", mib])
             .assert()

@@ -8,10 +8,11 @@ use crate::common::{
 use serde_json::Value;
 use std::collections::HashSet;
 
-fn small_run(dir: &std::path::Path, seed: &str, extra: &[&str]) -> Value {
+/// A small run of the default suite: its results and what it printed (both streams).
+fn small_run(dir: &std::path::Path, seed: &str, extra: &[&str]) -> (Value, String) {
     let json = dir.join("results.json");
     let md = dir.join("results.md");
-    coldstart()
+    let out = coldstart()
         .args([
             "run", "--cold", "5", "--warm", "20", "--warmup", "1", "--seed", seed,
         ])
@@ -21,18 +22,31 @@ fn small_run(dir: &std::path::Path, seed: &str, extra: &[&str]) -> Value {
         .arg("--export-markdown")
         .arg(&md)
         .assert()
-        .success();
+        .success()
+        .get_output()
+        .clone();
     let md = std::fs::read_to_string(md).unwrap();
     assert!(md.contains("| wasm | pre | cold | 5 | 0 | 0 |"), "{md}");
-    read_json(&json)
+    let printed =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (read_json(&json), printed)
 }
 
 #[test]
 fn default_suite_measures_every_runtime_and_validates() {
     let _docker = docker_lock();
     let dir = tempfile::tempdir().unwrap();
-    let doc = small_run(dir.path(), "11", &[]);
+    let (doc, printed) = small_run(dir.path(), "11", &[]);
     assert_valid_results(&doc);
+    // The six AWS variants share one reason: said once before measuring and once
+    // under the table, naming them all, not twelve times.
+    assert_eq!(printed.matches("no credentials").count(), 2, "{printed}");
+    assert!(
+        printed.contains("lambda:{x86_64-128mb, x86_64-512mb, x86_64-1024mb, arm64-128mb, arm64-512mb, arm64-1024mb}"),
+        "{printed}"
+    );
+    let md = std::fs::read_to_string(dir.path().join("results.md")).unwrap();
+    assert_eq!(md.matches("no credentials").count(), 1, "{md}");
     assert_eq!(doc["schema_version"], 2);
     assert_eq!(doc["parameters"]["order"], "blocks");
     let host = &doc["host"];
