@@ -13,6 +13,9 @@
 #     cold <= 1.5, warm <= 2).
 #  3. Scaling. wasm:pre with 10,000 and 100,000 warm samples: wall time ratio
 #     (target <= 11: the checkpoints run off the measuring thread).
+# PIN=1 runs step 1 with both tools pinned to one CPU (taskset -c 1): on a VM whose
+# vCPUs are costly to cross, hyperfine's child landing on the other vCPU makes
+# hyperfine itself slower, so the unpinned ratio flatters coldstart.
 # Needs hyperfine (apt-get install hyperfine) and, for 2, a Docker daemon.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,10 +24,12 @@ rounds=${ROUNDS:-5}
 runs=${RUNS:-200}
 build_for_bench
 probe="$repo/probes/out/coldstart-probe"
+pin=()
+[ -n "${PIN:-}" ] && pin=(taskset -c 1)
 
 for round in $(seq 1 "$rounds"); do
-  hyperfine -N --warmup 20 --runs "$runs" --export-json "$out/hyperfine-$round.json" "$probe once" >/dev/null
-  "$bin" run --runtime process --cold "$runs" --warm 0 --warmup 20 --seed "$round" \
+  "${pin[@]}" hyperfine -N --warmup 20 --runs "$runs" --export-json "$out/hyperfine-$round.json" "$probe once" >/dev/null
+  "${pin[@]}" "$bin" run --runtime process --cold "$runs" --warm 0 --warmup 20 --seed "$round" \
     --export-json "$out/process-$round.json" >/dev/null
 done
 
@@ -41,9 +46,9 @@ timed() { # wall seconds of a command
 w10k=$(timed "$bin" run --runtime wasm:pre --cold 0 --warm 10000 --warmup 3 --seed 1 --export-json "$out/warm-10k.json")
 w100k=$(timed "$bin" run --runtime wasm:pre --cold 0 --warm 100000 --warmup 3 --seed 1 --export-json "$out/warm-100k.json")
 
-python3 - "$out" "$rounds" "$w10k" "$w100k" <<'PY'
+python3 - "$out" "$rounds" "$w10k" "$w100k" "${PIN:-}" <<'PY'
 import json, statistics, sys
-out, rounds, w10k, w100k = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+out, rounds, w10k, w100k, pinned = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), bool(sys.argv[5])
 med = statistics.median
 def rt(doc, runtime, variant):
     return next(r for r in doc["runtimes"] if r["runtime"] == runtime and r["variant"] == variant)
@@ -56,7 +61,7 @@ for i in range(1, rounds + 1):
     cold.append(med([s["total_ns"] for s in samples]))
     cold_td.append(med([s["total_ns"] + s["teardown_ns"] for s in samples]))
 hf = med(hf_median)
-print(f"1. harness tax ({rounds} alternating rounds of {len(samples)} samples; medians of per-round medians)")
+print(f"1. harness tax ({rounds} alternating rounds of {len(samples)} samples; medians of per-round medians{'; both pinned to CPU 1' if pinned else ''})")
 print(f"   hyperfine -N 'coldstart-probe once': median {us(hf)} (mean {us(med(hf_mean))})  rounds {[us(x) for x in hf_median]}")
 print(f"   coldstart process cold total:         {us(med(cold))}  rounds {[us(x) for x in cold]}")
 print(f"   coldstart process cold + teardown:    {us(med(cold_td))}  rounds {[us(x) for x in cold_td]}")

@@ -190,13 +190,15 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-/// Mean of the logs of the per-run medians: the log of their geometric mean.
-fn log_center(runs: &[Vec<f64>]) -> f64 {
-    let logs: f64 = runs
-        .iter()
+/// The log of each run's median.
+fn log_medians(runs: &[Vec<f64>]) -> Vec<f64> {
+    runs.iter()
         .map(|r| median(&mut r.clone()).max(1.0).ln())
-        .sum();
-    logs / runs.len() as f64
+        .collect()
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
 }
 
 /// One hierarchical resample: runs with replacement, then samples within each.
@@ -211,9 +213,21 @@ fn resampled_center(rng: &mut impl Rng, runs: &[Vec<f64>], scratch: &mut Vec<f64
     logs / runs.len() as f64
 }
 
-/// Ratio, 95% CI and two-sided p of candidate vs baseline.
-fn estimate(base: &[Vec<f64>], cand: &[Vec<f64>], rng: &mut impl Rng) -> (f64, f64, f64, f64) {
-    let observed = log_center(cand) - log_center(base);
+/// What one group's runs say, side against side.
+struct Estimate {
+    /// Geometric means of the per-run medians, ns.
+    base_center: f64,
+    cand_center: f64,
+    ratio: f64,
+    ci_low: f64,
+    ci_high: f64,
+    p: f64,
+}
+
+/// Ratio of the geometric means of the per-run medians, its 95% CI and a
+/// two-sided p, from the hierarchical bootstrap.
+fn estimate(base: &[Vec<f64>], cand: &[Vec<f64>], rng: &mut impl Rng) -> Estimate {
+    let (b, c) = (mean(&log_medians(base)), mean(&log_medians(cand)));
     let mut scratch = Vec::new();
     let mut diffs: Vec<f64> = (0..BOOTSTRAP)
         .map(|_| {
@@ -221,12 +235,16 @@ fn estimate(base: &[Vec<f64>], cand: &[Vec<f64>], rng: &mut impl Rng) -> (f64, f
         })
         .collect();
     diffs.sort_by(f64::total_cmp);
-    let ci_low = diffs[BOOTSTRAP * 25 / 1000].exp();
-    let ci_high = diffs[BOOTSTRAP * 975 / 1000 - 1].exp();
     let below = diffs.iter().filter(|d| **d <= 0.0).count();
     let above = diffs.iter().filter(|d| **d >= 0.0).count();
-    let p = (2.0 * (below.min(above) + 1) as f64 / (BOOTSTRAP + 1) as f64).min(1.0);
-    (observed.exp(), ci_low, ci_high, p)
+    Estimate {
+        base_center: b.exp(),
+        cand_center: c.exp(),
+        ratio: (c - b).exp(),
+        ci_low: diffs[BOOTSTRAP * 25 / 1000].exp(),
+        ci_high: diffs[BOOTSTRAP * 975 / 1000 - 1].exp(),
+        p: (2.0 * (below.min(above) + 1) as f64 / (BOOTSTRAP + 1) as f64).min(1.0),
+    }
 }
 
 /// Holm's step-down adjustment of `p` (in any order); returns them in that order.
@@ -253,12 +271,9 @@ pub fn noise_floors(history: &[ResultFile]) -> BTreeMap<Group, f64> {
         if runs.len() < MIN_HISTORY {
             continue;
         }
-        let logs: Vec<f64> = runs
-            .iter()
-            .map(|r| median(&mut r.clone()).max(1.0).ln())
-            .collect();
-        let mean = logs.iter().sum::<f64>() / logs.len() as f64;
-        let var = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (logs.len() - 1) as f64;
+        let logs = log_medians(&runs);
+        let center = mean(&logs);
+        let var = logs.iter().map(|l| (l - center).powi(2)).sum::<f64>() / (logs.len() - 1) as f64;
         floors.insert(g, (2.0 * var.sqrt()).exp() - 1.0);
     }
     floors
@@ -275,7 +290,7 @@ pub fn compare(baseline: &[ResultFile], candidate: &[ResultFile], settings: &Set
         if b.is_empty() || c.is_empty() {
             continue;
         }
-        let (ratio, ci_low, ci_high, p_value) = estimate(&b, &c, &mut rng);
+        let e = estimate(&b, &c, &mut rng);
         let noise_floor = floors.as_ref().and_then(|f| f.get(g).copied());
         compared.push(Comparison {
             group: g.clone(),
@@ -283,12 +298,12 @@ pub fn compare(baseline: &[ResultFile], candidate: &[ResultFile], settings: &Set
             candidate_runs: c.len(),
             baseline_n: b.iter().map(Vec::len).sum(),
             candidate_n: c.iter().map(Vec::len).sum(),
-            baseline_median_ns: log_center(&b).exp(),
-            candidate_median_ns: log_center(&c).exp(),
-            ratio,
-            ci_low,
-            ci_high,
-            p_value,
+            baseline_median_ns: e.base_center,
+            candidate_median_ns: e.cand_center,
+            ratio: e.ratio,
+            ci_low: e.ci_low,
+            ci_high: e.ci_high,
+            p_value: e.p,
             p_corrected: None,
             threshold: settings.threshold.max(noise_floor.unwrap_or(0.0)),
             noise_floor,
@@ -503,13 +518,23 @@ mod tests {
     #[test]
     fn within_one_run_a_real_shift_is_significant_and_noise_is_not() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let (ratio, lo, hi, p) =
-            estimate(&[noisy(100.0, 200, 1)], &[noisy(150.0, 200, 2)], &mut rng);
+        let Estimate {
+            ratio,
+            ci_low: lo,
+            ci_high: hi,
+            p,
+            ..
+        } = estimate(&[noisy(100.0, 200, 1)], &[noisy(150.0, 200, 2)], &mut rng);
         assert!((ratio - 1.5).abs() < 0.05, "{ratio}");
         assert!(lo < ratio && ratio < hi && lo > 1.3, "{lo} {hi}");
         assert!(p < 0.01, "{p}");
-        let (ratio, lo, hi, p) =
-            estimate(&[noisy(100.0, 200, 3)], &[noisy(100.0, 200, 4)], &mut rng);
+        let Estimate {
+            ratio,
+            ci_low: lo,
+            ci_high: hi,
+            p,
+            ..
+        } = estimate(&[noisy(100.0, 200, 3)], &[noisy(100.0, 200, 4)], &mut rng);
         assert!(
             (ratio - 1.0).abs() < 0.05 && lo < 1.0 && hi > 1.0,
             "{ratio} {lo} {hi}"
@@ -535,9 +560,20 @@ mod tests {
             .map(|(i, c)| noisy(*c, 200, 10 + i as u64))
             .collect();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
-        let (_, lo, hi, p) = estimate(&base[..1], &cand[..1], &mut rng);
+        let Estimate {
+            ci_low: lo,
+            ci_high: hi,
+            p,
+            ..
+        } = estimate(&base[..1], &cand[..1], &mut rng);
         assert!(p < 0.01 && lo > 1.3, "one run a side: {lo} {hi} {p}");
-        let (ratio, lo, hi, p) = estimate(&base, &cand, &mut rng);
+        let Estimate {
+            ratio,
+            ci_low: lo,
+            ci_high: hi,
+            p,
+            ..
+        } = estimate(&base, &cand, &mut rng);
         assert!(lo < 1.0 && hi > 1.0 && p > 0.05, "{ratio} {lo} {hi} {p}");
         assert!(hi / lo > 1.3, "the spread between runs shows: {lo} {hi}");
     }

@@ -30,9 +30,10 @@
 //!    result file from its own copy; statistics are derived once, at the end.
 
 use crate::phase::nanos;
+use crate::phase::PhaseTimes;
 use crate::results::{hex, Mode, Order, Outcome, ResultFile, RuntimeResult, Sample};
-use crate::runner::{Instance, Request, Response, Runner, SampleError};
-use crate::verify::Verifier;
+use crate::runner::{ColdStart, Instance, Request, Response, Runner, SampleError};
+use crate::verify::{Expected, Verifier};
 use indicatif::ProgressBar;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -128,6 +129,26 @@ struct Live {
     last_index: u64,
 }
 
+/// A verified or not yet judged answer: the response, its times, what it had to be.
+type Answered = (Response, PhaseTimes, Expected);
+
+/// Why a warm round trip gave no sample to count as valid.
+enum WarmError {
+    /// No answer (crash, timeout, runtime error).
+    Failed(String),
+    /// An answer that did not verify (kept raw in the sample).
+    Invalid(String),
+}
+
+impl std::fmt::Display for WarmError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WarmError::Failed(e) => f.write_str(e),
+            WarmError::Invalid(e) => write!(f, "invalid: {e}"),
+        }
+    }
+}
+
 /// Per variant: its live instance and its circuit breaker.
 #[derive(Default)]
 struct VariantState {
@@ -186,6 +207,7 @@ pub async fn measure(
             // Unpredictable to the probe: drawn from the OS, not from the order's seed.
             nonces: rand_chacha::ChaCha8Rng::from_os_rng(),
         },
+        runtimes_changed: false,
         cx,
     };
     let complete = run.all().await;
@@ -200,6 +222,9 @@ struct Loop<'a, 'c> {
     results: &'a mut ResultFile,
     states: Vec<VariantState>,
     requests: Requests,
+    /// Set when a runtime's entry changed beyond its samples (a teardown error, an
+    /// abandonment): the writer is sent the runtimes once the item is done.
+    runtimes_changed: bool,
     cx: Context<'c>,
 }
 
@@ -232,37 +257,23 @@ impl Loop<'_, '_> {
                 complete = false;
                 break;
             }
-            let state = &self.states[item.runner];
-            if state.abandoned {
-                let entry = self.entry(item.runner);
-                match item.mode {
-                    Mode::Cold => entry.modes.cold.skipped += 1,
-                    Mode::Warm => entry.modes.warm.skipped += 1,
-                }
-                self.cx.progress.inc(1);
-                continue;
-            }
-            let changed = self.runtime_changed(item.runner);
-            if item.block_start {
+            if item.block_start && !self.states[item.runner].abandoned {
                 if after_cold && !self.cx.plan.settle.is_zero() {
                     tokio::time::sleep(self.cx.plan.settle).await;
                 }
                 after_cold = item.mode == Mode::Cold;
                 self.unrecorded(item.runner, item.mode).await;
             }
-            if !self.states[item.runner].abandoned {
+            // Abandoned before or by the block's unrecorded first item: not attempted.
+            if self.states[item.runner].abandoned {
+                self.entry(item.runner).modes.get_mut(item.mode).skipped += 1;
+            } else {
                 let sample = self.sample(position as u64, item).await;
                 self.cx.sink.sample(&sample);
                 self.results.samples.push(sample);
-            } else {
-                let entry = self.entry(item.runner);
-                match item.mode {
-                    Mode::Cold => entry.modes.cold.skipped += 1,
-                    Mode::Warm => entry.modes.warm.skipped += 1,
-                }
             }
             self.cx.progress.inc(1);
-            if self.runtime_changed(item.runner) != changed {
+            if std::mem::take(&mut self.runtimes_changed) {
                 self.cx.sink.runtimes(&self.results.runtimes);
             }
         }
@@ -272,12 +283,6 @@ impl Loop<'_, '_> {
             }
         }
         complete
-    }
-
-    /// A cheap fingerprint of what a runtime's entry holds beyond its samples.
-    fn runtime_changed(&self, runner: usize) -> (usize, bool) {
-        let entry = &self.results.runtimes[self.slots[runner]];
-        (entry.teardown_errors.len(), entry.abandoned.is_some())
     }
 
     /// Warm-up, baseline and the live instance of one variant, all unrecorded.
@@ -332,6 +337,7 @@ impl Loop<'_, '_> {
                     );
                     eprintln!("warning: {}: {reason}", self.runners[i].key());
                     self.entry(i).abandoned = Some(reason);
+                    self.runtimes_changed = true;
                 }
             }
         }
@@ -340,6 +346,7 @@ impl Loop<'_, '_> {
     fn teardown_failed(&mut self, i: usize, what: &str, e: &SampleError) {
         let note = format!("{what}: {e}");
         self.entry(i).teardown_errors.push(note);
+        self.runtimes_changed = true;
     }
 
     /// Tears down an instance that will take no more samples, untimed.
@@ -371,25 +378,38 @@ impl Loop<'_, '_> {
                 return Err(e);
             }
         };
-        let verdict = self
-            .cx
-            .verifier
-            .cold(&start.response, &request)
-            .and(start.not_cold.map_or(Ok(()), Err));
-        match verdict {
-            Ok(()) => {
-                self.breaker(i, Ok(()));
-                Ok((start.instance, start.response))
-            }
+        match self.cold_verdict(i, &start, &request).1 {
+            Ok(()) => Ok((start.instance, start.response)),
             Err(e) => {
                 let e = format!("invalid: {e}");
-                self.breaker(i, Err(&e));
                 if let Err(te) = start.instance.teardown().await {
                     self.teardown_failed(i, "an invalid unrecorded instance", &te);
                 }
                 Err(e)
             }
         }
+    }
+
+    /// Verifies a cold start's first response against its request (and the
+    /// runtime's own word that it was cold) and counts it for the breaker.
+    fn cold_verdict(
+        &mut self,
+        i: usize,
+        start: &ColdStart,
+        request: &Request,
+    ) -> (Expected, Result<(), String>) {
+        let expected = self.cx.verifier.expect(request);
+        let verdict = self
+            .cx
+            .verifier
+            .cold(&start.response, &expected)
+            .and(start.not_cold.clone().map_or(Ok(()), Err));
+        let counted = match &verdict {
+            Ok(()) => Ok(()),
+            Err(e) => Err(format!("invalid: {e}")),
+        };
+        self.breaker(i, counted.as_ref().map(|_| ()).map_err(String::as_str));
+        (expected, verdict)
     }
 
     async fn unrecorded_cold(&mut self, i: usize) -> Result<(), String> {
@@ -427,46 +447,48 @@ impl Loop<'_, '_> {
         });
         for _ in 0..self.cx.plan.warmup {
             let request = self.requests.next();
-            if let Err(e) = self.warm_round_trip(i, request).await {
+            if let Err((e, _)) = self.warm_round_trip(i, request).await {
                 return Err(format!("warm-up invocation: {e}"));
             }
         }
         Ok(())
     }
 
-    /// One round trip on the live instance, verified; an answer that fails or does
-    /// not verify retires the instance (the next warm item starts a fresh one).
-    /// Returns the answer and its times for recording, with the verdict.
+    /// One round trip on the live instance, verified against what a correct
+    /// instance answers (computed after the answer came); an answer that fails or
+    /// does not verify retires the instance (the next warm item starts a fresh one).
     async fn warm_round_trip(
         &mut self,
         i: usize,
         request: Request,
-    ) -> Result<(Response, crate::phase::PhaseTimes), String> {
+    ) -> Result<Answered, (WarmError, Option<Answered>)> {
         let state = &mut self.states[i];
         let live = state.live.as_mut().expect("a live instance");
-        match live.instance.invoke(request).await {
+        let answer = live.instance.invoke(request).await;
+        let (response, times) = match answer {
+            Ok(answer) => answer,
             Err(e) => {
                 let dead = state.live.take().expect("live");
                 self.retire(i, dead, "a warm instance that failed").await;
-                Err(e.to_string())
+                return Err((WarmError::Failed(e.to_string()), None));
             }
-            Ok((response, times)) => {
-                match self
-                    .cx
-                    .verifier
-                    .warm(&response, &request, live.id, live.last_index)
-                {
-                    Ok(()) => {
-                        live.last_index = response.index;
-                        Ok((response, times))
-                    }
-                    Err(e) => {
-                        let dead = state.live.take().expect("live");
-                        self.retire(i, dead, "a warm instance that answered wrongly")
-                            .await;
-                        Err(format!("invalid: {e}"))
-                    }
-                }
+        };
+        let expected = self.cx.verifier.expect(&request);
+        let live = self.states[i].live.as_mut().expect("live");
+        match self
+            .cx
+            .verifier
+            .warm(&response, &expected, live.id, live.last_index)
+        {
+            Ok(()) => {
+                live.last_index = response.index;
+                Ok((response, times, expected))
+            }
+            Err(e) => {
+                let dead = self.states[i].live.take().expect("live");
+                self.retire(i, dead, "a warm instance that answered wrongly")
+                    .await;
+                Err((WarmError::Invalid(e), Some((response, times, expected))))
             }
         }
     }
@@ -484,7 +506,8 @@ impl Loop<'_, '_> {
             invocation_index: None,
             checksum: None,
             nonce: Some(hex(request.nonce)),
-            expected_checksum: Some(hex(self.cx.verifier.expected(&request))),
+            // Set once the answer came: nothing is computed in front of the call.
+            expected_checksum: None,
             block: item.block,
             total_ns: None,
             phases_ns: Default::default(),
@@ -522,12 +545,8 @@ impl Loop<'_, '_> {
             .iter()
             .map(|(name, ns)| (name.to_string(), *ns))
             .collect();
-        let verdict = self
-            .cx
-            .verifier
-            .cold(&start.response, &request)
-            .and(start.not_cold.map_or(Ok(()), Err));
-        self.breaker(i, verdict.as_ref().map(|_| ()).map_err(String::as_str));
+        let (expected, verdict) = self.cold_verdict(i, &start, &request);
+        sample.expected_checksum = Some(hex(expected.checksum));
         record_verdict(sample, verdict);
         match start.instance.teardown().await {
             Ok(took) => sample.teardown_ns = took.map(nanos),
@@ -547,17 +566,20 @@ impl Loop<'_, '_> {
             }
         }
         match self.warm_round_trip(i, request).await {
-            Ok((response, times)) => {
+            Ok((response, times, expected)) => {
                 record_response(sample, &response);
                 record_times(sample, &times);
+                sample.expected_checksum = Some(hex(expected.checksum));
                 record_verdict(sample, Ok(()));
             }
-            Err(e) if e.starts_with("invalid: ") => {
+            Err((WarmError::Invalid(e), Some((response, times, expected)))) => {
                 // The answer came and is kept raw; the instance was retired.
-                sample.outcome = Outcome::Invalid;
-                sample.error = Some(e["invalid: ".len()..].to_string());
+                record_response(sample, &response);
+                record_times(sample, &times);
+                sample.expected_checksum = Some(hex(expected.checksum));
+                record_verdict(sample, Err(e));
             }
-            Err(e) => sample.error = Some(e),
+            Err((e, _)) => sample.error = Some(e.to_string()),
         }
     }
 }
@@ -568,7 +590,7 @@ fn record_response(sample: &mut Sample, response: &Response) {
     sample.checksum = Some(hex(response.checksum));
 }
 
-fn record_times(sample: &mut Sample, times: &crate::phase::PhaseTimes) {
+fn record_times(sample: &mut Sample, times: &PhaseTimes) {
     sample.total_ns = Some(times.total_ns);
     sample.reported = times
         .reported

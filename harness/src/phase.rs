@@ -39,21 +39,6 @@ impl PhaseTimes {
         }
     }
 
-    /// The same times with the span after the listed phases named `name` (a runner
-    /// whose last phase is a round trip measured on its own): phases then add up to
-    /// `total` again.
-    pub fn with_last_phase(mut self, name: &'static str) -> PhaseTimes {
-        let before: u64 = self.phases.iter().map(|(_, ns)| ns).sum();
-        self.phases.push((name, self.total_ns - before));
-        self
-    }
-
-    /// The same times with `total` as the one phase `name`.
-    pub fn with_single_phase(mut self, name: &'static str) -> PhaseTimes {
-        self.phases = vec![(name, self.total_ns)];
-        self
-    }
-
     /// The time of one named phase, if the sample has it.
     pub fn get(&self, phase: &str) -> Option<u64> {
         if phase == TOTAL {

@@ -306,6 +306,13 @@ impl Modes {
             Mode::Warm => &self.warm,
         }
     }
+
+    pub fn get_mut(&mut self, mode: Mode) -> &mut ModeResult {
+        match mode {
+            Mode::Cold => &mut self.cold,
+            Mode::Warm => &mut self.warm,
+        }
+    }
 }
 
 /// The counts and statistics of one mode.
@@ -407,10 +414,7 @@ impl ResultFile {
                         reported.insert(name.to_string(), summary);
                     }
                 }
-                let previous = match mode {
-                    Mode::Cold => &mut runtime.modes.cold,
-                    Mode::Warm => &mut runtime.modes.warm,
-                };
+                let previous = runtime.modes.get_mut(mode);
                 *previous = ModeResult {
                     ok: count(Outcome::Ok),
                     invalid: count(Outcome::Invalid),

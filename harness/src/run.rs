@@ -24,7 +24,8 @@ const MAX_INIT_KIB: u64 = 512 * 1024;
 /// Timed round trips of a runtime's network baseline (Lambda's DryRun invokes).
 const BASELINE_SAMPLES: u64 = 20;
 
-fn validate(args: &suite::Resolved) -> Result<(), UsageError> {
+/// Checks the resolved settings against each other and against this `host`.
+fn validate(args: &suite::Resolved, host: &host::Host) -> Result<(), UsageError> {
     if args.cold == 0 && args.warm == 0 {
         return Err(UsageError(
             "--cold and --warm are both 0: nothing to measure; give at least one of them a count"
@@ -33,7 +34,7 @@ fn validate(args: &suite::Resolved) -> Result<(), UsageError> {
     }
     // 0 would shift to "no limit" unnoticed, and a limit above the host's memory
     // limits nothing; below 6 MiB the daemon itself refuses, with its reason.
-    let host_mib = host::Host::detect().memory_bytes >> 20;
+    let host_mib = host.memory_bytes >> 20;
     if args.docker_memory_mib == 0 || (host_mib > 0 && args.docker_memory_mib > host_mib) {
         return Err(UsageError(format!(
             "--docker-memory-mib {} is outside what a container can be given here: 1 to {host_mib} MiB (e.g. 256)",
@@ -94,7 +95,9 @@ fn now_rfc3339() -> String {
 /// `coldstart run`: measures, writes the exports, prints the summary.
 pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
     let args = suite::resolve(args)?;
-    validate(&args)?;
+    // Read once: it is validated against, and recorded with the results.
+    let host = host::Host::detect();
+    validate(&args, &host)?;
     let probes = ProbeArtifacts::locate(args.probes_dir.as_deref()).map_err(UsageError)?;
     let params = InitParams {
         init_kib: args.init_kib,
@@ -125,7 +128,7 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
         finished_at: None,
         status: RunStatus::Running,
         wall_time_ns: 0,
-        host: host::Host::detect(),
+        host,
         parameters: Parameters {
             cold_samples: args.cold,
             warm_samples: args.warm,
@@ -259,13 +262,8 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
             }
         }
         // Before the (long) measurement: each reason once, with the variants it skips.
-        let skipped: Vec<RuntimeResult> = results
-            .runtimes
-            .iter()
-            .filter(|r| r.runtime == kind.name() && r.skipped_reason.is_some())
-            .cloned()
-            .collect();
-        for (names, reason) in export::skipped_groups(&skipped) {
+        let of_kind = results.runtimes.iter().filter(|r| r.runtime == kind.name());
+        for (names, reason) in export::skipped_groups(of_kind) {
             eprintln!("skipping {names}: {reason}");
         }
     }

@@ -36,21 +36,30 @@ impl Verifier {
         self.reference.checksum(request.iters, request.nonce)
     }
 
-    fn checksum(&self, response: &Response, request: &Request) -> Result<(), String> {
-        let expected = self.expected(request);
-        if response.checksum == expected {
+    fn checksum(response: &Response, expected: &Expected) -> Result<(), String> {
+        if response.checksum == expected.checksum {
             Ok(())
         } else {
             Err(format!(
-                "checksum {:016x}, expected {expected:016x} for nonce {:016x}",
-                response.checksum, request.nonce
+                "checksum {:016x}, expected {:016x} for nonce {:016x}",
+                response.checksum, expected.checksum, expected.nonce
             ))
+        }
+    }
+
+    /// What a correct instance answers to `request`: computed once per request,
+    /// after its answer came (never in front of a timed call), and both checked
+    /// against and recorded.
+    pub fn expect(&self, request: &Request) -> Expected {
+        Expected {
+            nonce: request.nonce,
+            checksum: self.expected(request),
         }
     }
 
     /// A cold start's first response: a new instance, index 0, right checksum.
     /// The instance id is remembered either way, so it can never count as new again.
-    pub fn cold(&mut self, response: &Response, request: &Request) -> Result<(), String> {
+    pub fn cold(&mut self, response: &Response, expected: &Expected) -> Result<(), String> {
         if !self.seen.insert(response.instance_id) {
             return Err(format!(
                 "instance {:016x} was seen before: not a new instance",
@@ -63,15 +72,15 @@ impl Verifier {
                 response.index
             ));
         }
-        self.checksum(response, request)
+        Self::checksum(response, expected)
     }
 
-    /// A warm response to `request` from the live instance `live_id`, whose
-    /// previous answer had index `previous_index`.
+    /// A warm response from the live instance `live_id`, whose previous answer had
+    /// index `previous_index`.
     pub fn warm(
         &self,
         response: &Response,
-        request: &Request,
+        expected: &Expected,
         live_id: u64,
         previous_index: u64,
     ) -> Result<(), String> {
@@ -88,8 +97,15 @@ impl Verifier {
                 previous_index + 1
             ));
         }
-        self.checksum(response, request)
+        Self::checksum(response, expected)
     }
+}
+
+/// The checksum one request must be answered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    pub nonce: u64,
+    pub checksum: u64,
 }
 
 #[cfg(test)]
@@ -118,33 +134,36 @@ mod tests {
     fn cold_needs_a_new_instance_at_index_zero() {
         let mut v = Verifier::new(PARAMS);
         let r = request(11);
-        assert_eq!(v.cold(&answer(1, 0, &r), &r), Ok(()));
+        assert_eq!(v.cold(&answer(1, 0, &r), &v.expect(&r)), Ok(()));
         assert!(v
-            .cold(&answer(1, 0, &r), &r)
+            .cold(&answer(1, 0, &r), &v.expect(&r))
             .unwrap_err()
             .contains("seen before"));
         assert!(v
-            .cold(&answer(2, 1, &r), &r)
+            .cold(&answer(2, 1, &r), &v.expect(&r))
             .unwrap_err()
             .contains("index 1"));
         let mut wrong = answer(3, 0, &r);
         wrong.checksum ^= 1;
-        assert!(v.cold(&wrong, &r).unwrap_err().contains("checksum"));
+        assert!(v
+            .cold(&wrong, &v.expect(&r))
+            .unwrap_err()
+            .contains("checksum"));
         // An id first seen in an invalid sample is still not new later.
-        assert!(v.cold(&answer(3, 0, &r), &r).is_err());
+        assert!(v.cold(&answer(3, 0, &r), &v.expect(&r)).is_err());
     }
 
     #[test]
     fn warm_needs_the_live_instance_and_the_next_index() {
         let v = Verifier::new(PARAMS);
         let r = request(12);
-        assert_eq!(v.warm(&answer(5, 3, &r), &r, 5, 2), Ok(()));
+        assert_eq!(v.warm(&answer(5, 3, &r), &v.expect(&r), 5, 2), Ok(()));
         assert!(v
-            .warm(&answer(6, 3, &r), &r, 5, 2)
+            .warm(&answer(6, 3, &r), &v.expect(&r), 5, 2)
             .unwrap_err()
             .contains("live instance"));
         assert!(v
-            .warm(&answer(5, 0, &r), &r, 5, 2)
+            .warm(&answer(5, 0, &r), &v.expect(&r), 5, 2)
             .unwrap_err()
             .contains("index 0"));
     }
@@ -156,10 +175,15 @@ mod tests {
         let second = request(2);
         // Right instance, right index, but the checksum of the previous request.
         let replay = answer(5, 3, &first);
-        let err = v.warm(&replay, &second, 5, 2).unwrap_err();
+        let err = v.warm(&replay, &v.expect(&second), 5, 2).unwrap_err();
         assert!(err.contains("checksum") && err.contains("nonce"), "{err}");
-        assert_eq!(v.warm(&answer(5, 3, &second), &second, 5, 2), Ok(()));
-        let err = v.cold(&answer(9, 0, &first), &second).unwrap_err();
+        assert_eq!(
+            v.warm(&answer(5, 3, &second), &v.expect(&second), 5, 2),
+            Ok(())
+        );
+        let err = v
+            .cold(&answer(9, 0, &first), &v.expect(&second))
+            .unwrap_err();
         assert!(err.contains("checksum"), "{err}");
     }
 }

@@ -44,7 +44,9 @@ pub fn format_bytes(bytes: u64) -> String {
 /// The skipped variants, one entry per runtime and distinct reason, in the order
 /// they come: `(runtime:{a, b}, reason)`, so a reason shared by twelve variants is
 /// said once.
-pub fn skipped_groups(runtimes: &[crate::results::RuntimeResult]) -> Vec<(String, String)> {
+pub fn skipped_groups<'a>(
+    runtimes: impl IntoIterator<Item = &'a crate::results::RuntimeResult>,
+) -> Vec<(String, String)> {
     let mut groups: Vec<(&str, Vec<&str>, &str)> = Vec::new();
     for r in runtimes {
         let Some(reason) = r.skipped_reason.as_deref() else {

@@ -77,12 +77,13 @@ pub async fn sweep_run(docker: &Docker, run_id: &str) -> Vec<String> {
         Ok(left) => {
             for container in left {
                 let id = container.id.unwrap_or_default();
-                let names = container.names.unwrap_or_default().join(",");
-                let name = format!(
-                    "{} ({})",
-                    &id[..id.len().min(12)],
-                    names.trim_start_matches('/')
-                );
+                let names: Vec<&str> = container
+                    .names
+                    .iter()
+                    .flatten()
+                    .map(|n| n.trim_start_matches('/'))
+                    .collect();
+                let name = format!("{} ({})", &id[..id.len().min(12)], names.join(", "));
                 match remove_container(docker, &id).await {
                     Ok(()) => notes.push(format!(
                         "container {name} was left behind by this run and removed by the final sweep"

@@ -358,7 +358,7 @@ impl AwsRunner {
         Ok(ColdStart {
             response: invoked.response,
             // Our stopwatch: the round trip is the one phase; REPORT stays apart.
-            times: invoked.times(Vec::new()).with_single_phase("invoke"),
+            times: invoked.times(Vec::new(), Some("invoke")),
             not_cold,
             instance: Box::new(AwsInstance {
                 client: self.invoke.clone(),
@@ -464,7 +464,7 @@ impl Instance for AwsInstance {
             self.timeout,
         )
         .await?;
-        let times = invoked.times(Vec::new());
+        let times = invoked.times(Vec::new(), None);
         Ok((invoked.response, times))
     }
 

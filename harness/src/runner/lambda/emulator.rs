@@ -12,7 +12,7 @@
 //! round trip adds to the process runner, not what AWS costs.
 
 use super::invoke::{self, Invoked};
-use crate::phase::{PhaseTimes, Stopwatch};
+use crate::phase::PhaseTimes;
 use crate::runner::{
     line, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo, RunnerKey,
     RuntimeKind, SampleError,
@@ -291,7 +291,7 @@ impl Runner for EmulatedRunner {
             slots: self.slots.clone(),
             clean: false,
         };
-        let sw = Stopwatch::start();
+        let spawned = Instant::now();
         let child = Command::new(&self.bootstrap)
             .env_clear()
             .envs(&self.env)
@@ -306,7 +306,7 @@ impl Runner for EmulatedRunner {
             .map_err(|e| {
                 SampleError::Runtime(format!("cannot start {}: {e}", self.bootstrap.display()))
             })?;
-        let spawn = crate::phase::nanos(sw.elapsed());
+        let spawn = crate::phase::nanos(spawned.elapsed());
         let mut instance = Emulated {
             child,
             slot,
@@ -316,9 +316,7 @@ impl Runner for EmulatedRunner {
         let invoked = instance.invoke_watching(request).await?;
         // `first_response` is the answering attempt's round trip: were a call
         // throttled, the clock restarts with the next attempt (attempts recorded).
-        let times = invoked
-            .times(vec![("spawn", spawn)])
-            .with_last_phase("first_response");
+        let times = invoked.times(vec![("spawn", spawn)], Some("first_response"));
         Ok(ColdStart {
             instance: Box::new(instance),
             response: invoked.response,
@@ -375,7 +373,7 @@ impl Emulated {
 impl Instance for Emulated {
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
         let invoked = self.invoke_watching(request).await?;
-        Ok((invoked.response, invoked.times(Vec::new())))
+        Ok((invoked.response, invoked.times(Vec::new(), None)))
     }
 
     async fn teardown(mut self: Box<Self>) -> Result<Option<Duration>, SampleError> {

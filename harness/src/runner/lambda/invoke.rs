@@ -77,13 +77,21 @@ impl Invoked {
         })
     }
 
-    /// The sample's times: our stopwatch's round trip as `total` (with `phases`
-    /// before it where the runner has any), the REPORT's figures apart.
-    pub fn times(&self, phases: Vec<(&'static str, u64)>) -> crate::phase::PhaseTimes {
-        let before: u64 = phases.iter().map(|(_, ns)| ns).sum();
+    /// The sample's times on our stopwatch: the `before` phases (e.g. `spawn`), then
+    /// this call's round trip, as a phase named `round_trip` when given (else the
+    /// round trip only counts into `total`). The REPORT's figures stay apart.
+    pub fn times(
+        &self,
+        before: Vec<(&'static str, u64)>,
+        round_trip: Option<&'static str>,
+    ) -> crate::phase::PhaseTimes {
+        let call = crate::phase::nanos(self.total);
+        let mut phases = before;
+        let total_ns = phases.iter().map(|(_, ns)| ns).sum::<u64>() + call;
+        phases.extend(round_trip.map(|name| (name, call)));
         crate::phase::PhaseTimes {
-            total_ns: before + crate::phase::nanos(self.total),
             phases,
+            total_ns,
             reported: self.reported(),
             attempts: Some(self.attempts()),
             notes: self.clock_note().into_iter().collect(),
