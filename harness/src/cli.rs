@@ -14,6 +14,7 @@ Examples:
   coldstart run --suite fixtures/suite-default.toml --cold 10   a suite file, one setting overridden
   coldstart run --runtime process,lambda:local-emulator   Lambda's Runtime API, locally
   coldstart run --runtime lambda:x86_64-512mb --cold 20 --warm 100   AWS (after `coldstart lambda deploy`)
+  coldstart run --runtime process,vm:minimal-tcg,vm:full-tcg   VMs under QEMU (full: scripts/build-vm-image.sh)
   coldstart runtimes                               what can run on this host, and why not";
 
 /// Measures the real startup overhead of compute models, side by side, on one probe workload.
@@ -251,15 +252,15 @@ pub struct RunArgs {
     #[arg(long, short, value_delimiter = ',', value_name = "LIST")]
     pub runtime: Vec<Selector>,
 
-    /// Recorded cold starts per runtime variant [default: 100]
+    /// Recorded cold starts per runtime variant [default: 100; VMs: their own, see README]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub cold: Option<u64>,
 
-    /// Recorded warm invocations per runtime variant [default: 1000]
+    /// Recorded warm invocations per runtime variant [default: 1000; VMs: their own]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub warm: Option<u64>,
 
-    /// Unrecorded cold starts and warm invocations per variant before measuring [default: 3]
+    /// Unrecorded cold starts and warm invocations per variant before measuring [default: 3; VMs: 0]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub warmup: Option<u64>,
 
@@ -279,7 +280,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub invoke_iters: Option<u64>,
 
-    /// Per-sample timeout: a probe that takes longer is a failed sample (e.g. 10s, 500ms) [default: 10s]
+    /// Per-sample timeout: a probe that takes longer is a failed sample (e.g. 10s, 500ms)
+    /// [default: 10s; VMs: 60s minimal, 180s full under TCG]
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
 
@@ -316,7 +318,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub export_markdown: Option<PathBuf>,
 
-    /// Memory limit of each Docker container, MiB, at most the host's memory (Docker refuses under 6) [default: 256]
+    /// Memory limit of each container (Docker and Podman), MiB, at most the host's memory (Docker refuses under 6) [default: 256]
     #[arg(long, value_name = "MIB", allow_negative_numbers = true)]
     pub docker_memory_mib: Option<u64>,
 
@@ -330,17 +332,74 @@ pub struct RunArgs {
     #[arg(long)]
     pub docker_hardened: bool,
 
+    /// Podman's service endpoint [default: unix:///run/podman/podman.sock, the rootful
+    /// socket of `podman system service`]
+    #[arg(long, env = "CONTAINER_HOST", value_name = "URL")]
+    pub podman_host: Option<String>,
+
     #[command(flatten)]
     pub lambda: LambdaArgs,
+
+    #[command(flatten)]
+    pub vm: VmArgs,
 
     #[command(flatten)]
     pub probes: ProbesArgs,
 }
 
+/// How the `vm` runtime boots its guests.
+#[derive(Debug, Clone, Args)]
+pub struct VmArgs {
+    /// Guest kernel [default: the newest /boot/vmlinuz-*, e.g. Debian's linux-image-cloud-amd64]
+    #[arg(long, value_name = "PATH")]
+    pub vm_kernel: Option<PathBuf>,
+    /// Initramfs of the vm:full guests [default: the kernel's /boot/initrd.img-*]
+    #[arg(long, value_name = "PATH")]
+    pub vm_initrd: Option<PathBuf>,
+    /// Disk image of the vm:full guests [default: <probes dir>/vm-full.img, made by scripts/build-vm-image.sh]
+    #[arg(long, value_name = "PATH")]
+    pub vm_image: Option<PathBuf>,
+    /// Guest memory, MiB [default: 256]
+    #[arg(long, value_name = "MIB", allow_negative_numbers = true)]
+    pub vm_memory_mib: Option<u64>,
+    /// Guest vCPUs [default: 1]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub vm_cpus: Option<u64>,
+    /// Accelerators: auto (KVM variants where a preflight guest answers, TCG always),
+    /// kvm or tcg [default: auto]
+    #[arg(long, value_enum, value_name = "ACCEL")]
+    pub vm_accel: Option<crate::runner::vm::AccelChoice>,
+}
+
+impl VmArgs {
+    /// The settings, with the suite's `[vm]` values under the flags.
+    pub fn settings(&self, suite: &crate::suite::VmSuite) -> crate::runner::vm::Settings {
+        let defaults = crate::runner::vm::Settings::default();
+        crate::runner::vm::Settings {
+            kernel: self.vm_kernel.clone().or(suite.kernel.clone()),
+            initrd: self.vm_initrd.clone(),
+            image: self.vm_image.clone(),
+            memory_mib: self
+                .vm_memory_mib
+                .or(suite.memory_mib)
+                .unwrap_or(defaults.memory_mib),
+            cpus: self.vm_cpus.or(suite.cpus).unwrap_or(defaults.cpus),
+            accel: self.vm_accel.or(suite.accel).unwrap_or(defaults.accel),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RuntimesArgs {
+    /// Podman's service endpoint [default: unix:///run/podman/podman.sock]
+    #[arg(long, env = "CONTAINER_HOST", value_name = "URL")]
+    pub podman_host: Option<String>,
+
     #[command(flatten)]
     pub lambda: LambdaArgs,
+
+    #[command(flatten)]
+    pub vm: VmArgs,
 
     #[command(flatten)]
     pub probes: ProbesArgs,

@@ -6,8 +6,8 @@
 //! [`runner`] (how each compute model is started), [`measure`] (the one loop that
 //! samples them), [`verify`] (what makes a sample valid), [`stats`] (histograms and
 //! summaries derived from raw samples), [`results`] (the published file),
-//! [`export`] (JSON, markdown, terminal table, the checkpoint writer) and [`run`]
-//! (the `run` command that ties them together).
+//! [`export`] (JSON, markdown, terminal table, the checkpoint writer), [`run`]
+//! (the `run` command that ties them together) and [`runtimes`] (what can run here).
 
 pub mod cli;
 pub mod compare;
@@ -22,13 +22,12 @@ pub mod report;
 pub mod results;
 pub mod run;
 pub mod runner;
+pub mod runtimes;
 pub mod stats;
 pub mod suite;
 pub mod verify;
 
-use cli::{Cli, Command, RuntimesArgs};
-use probes::ProbeArtifacts;
-use runner::RuntimeKind;
+use cli::{Cli, Command};
 use std::path::Path;
 
 /// Bad input: a flag, a file, a runtime that cannot run. Exit code 2.
@@ -50,7 +49,7 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => run::run_suite(args).await,
-        Command::Runtimes(args) => list_runtimes(args).await,
+        Command::Runtimes(args) => runtimes::list(args).await,
         Command::Report(args) => report(args),
         Command::Compare(args) => compare(args),
         Command::Merge(args) => merge(args),
@@ -179,27 +178,5 @@ fn merge(args: cli::MergeArgs) -> anyhow::Result<i32> {
         merged.samples.len(),
         args.output.display()
     );
-    Ok(EXIT_OK)
-}
-
-async fn list_runtimes(args: RuntimesArgs) -> anyhow::Result<i32> {
-    let probes = ProbeArtifacts::locate(args.probes.probes_dir.as_deref());
-    for kind in RuntimeKind::ALL {
-        let a = runner::detect(kind, &probes, &args.lambda.settings()).await;
-        let versions: Vec<String> = a.versions.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        match &a.unavailable {
-            Some(reason) => {
-                println!("{:<8}  no   {reason}", kind.name());
-                continue;
-            }
-            None => println!("{:<8}  yes  {}", kind.name(), versions.join(", ")),
-        }
-        for variant in a.variants {
-            match a.unavailable_variants.iter().find(|(v, _)| v == variant) {
-                None => println!("  {kind}:{variant}"),
-                Some((_, reason)) => println!("  {kind}:{variant}  not available: {reason}"),
-            }
-        }
-    }
     Ok(EXIT_OK)
 }

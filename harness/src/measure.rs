@@ -32,7 +32,7 @@
 use crate::phase::nanos;
 use crate::phase::PhaseTimes;
 use crate::results::{hex, Mode, Order, Outcome, ResultFile, RuntimeResult, Sample};
-use crate::runner::{ColdStart, Instance, Request, Response, Runner, SampleError};
+use crate::runner::{ColdStart, Counts, Instance, Request, Response, Runner, SampleError};
 use crate::verify::{Expected, Verifier};
 use indicatif::ProgressBar;
 use rand::seq::SliceRandom;
@@ -46,6 +46,9 @@ pub struct Plan {
     pub cold: u64,
     pub warm: u64,
     pub warmup: u64,
+    /// Per runner: counts of its own (a slow runtime's) instead of the three above.
+    /// Empty, or one entry per runner.
+    pub own_counts: Vec<Option<Counts>>,
     pub invoke_iters: u64,
     pub seed: u64,
     pub order: Order,
@@ -57,6 +60,17 @@ pub struct Plan {
     pub max_consecutive_failures: u64,
     /// Untimed-connection-then-timed round trips of a runtime's network baseline.
     pub baseline: u64,
+}
+
+impl Plan {
+    /// The counts runner `i` takes.
+    pub fn counts(&self, i: usize) -> Counts {
+        self.own_counts.get(i).copied().flatten().unwrap_or(Counts {
+            cold: self.cold,
+            warm: self.warm,
+            warmup: self.warmup,
+        })
+    }
 }
 
 /// One unit of work: a cold start or a warm invocation of runner `runner`.
@@ -76,8 +90,13 @@ pub fn work_order(plan: &Plan, warm: &[bool]) -> Vec<Item> {
     // (runner, mode, items) runs, each later one block or single items.
     let mut runs: Vec<(usize, Mode, u64)> = Vec::new();
     for (runner, takes_warm) in warm.iter().enumerate() {
-        runs.push((runner, Mode::Cold, plan.cold));
-        runs.push((runner, Mode::Warm, if *takes_warm { plan.warm } else { 0 }));
+        let counts = plan.counts(runner);
+        runs.push((runner, Mode::Cold, counts.cold));
+        runs.push((
+            runner,
+            Mode::Warm,
+            if *takes_warm { counts.warm } else { 0 },
+        ));
     }
     runs.retain(|(_, _, n)| *n > 0);
     let blocks: Vec<(usize, Mode, u64)> = match plan.order {
@@ -288,7 +307,7 @@ impl Loop<'_, '_> {
     /// Warm-up, baseline and the live instance of one variant, all unrecorded.
     async fn prepare(&mut self, i: usize) {
         let mut notes = Vec::new();
-        for _ in 0..self.cx.plan.warmup {
+        for _ in 0..self.cx.plan.counts(i).warmup {
             if let Err(e) = self.unrecorded_cold(i).await {
                 notes.push(format!("warm-up cold start: {e}"));
             }
@@ -307,7 +326,7 @@ impl Loop<'_, '_> {
                 Some(Err(e)) => notes.push(format!("network baseline: {e}")),
             }
         }
-        let wants_live = self.runners[i].supports_warm() && self.cx.plan.warm > 0;
+        let wants_live = self.runners[i].supports_warm() && self.cx.plan.counts(i).warm > 0;
         if wants_live && !self.states[i].abandoned && !self.interrupted() {
             if let Err(e) = self.start_live(i).await {
                 notes.push(format!("starting the warm instance: {e}"));
@@ -445,7 +464,7 @@ impl Loop<'_, '_> {
             id: response.instance_id,
             last_index: response.index,
         });
-        for _ in 0..self.cx.plan.warmup {
+        for _ in 0..self.cx.plan.counts(i).warmup {
             let request = self.requests.next();
             if let Err((e, _)) = self.warm_round_trip(i, request).await {
                 return Err(format!("warm-up invocation: {e}"));
@@ -623,6 +642,7 @@ mod tests {
             cold: 25,
             warm: 40,
             warmup: 0,
+            own_counts: Vec::new(),
             invoke_iters: 1,
             seed,
             order,
@@ -657,6 +677,23 @@ mod tests {
                 assert_ne!(a, work_order(&plan(order, 43), &[true, true, false]));
             }
         }
+    }
+
+    #[test]
+    fn a_runners_own_counts_replace_the_plans() {
+        let mut plan = plan(Order::Blocks, 5);
+        plan.own_counts = vec![
+            None,
+            Some(Counts {
+                cold: 3,
+                warm: 7,
+                warmup: 0,
+            }),
+        ];
+        let items = work_order(&plan, &[true, true]);
+        assert_eq!(counts(&items, 2), [(25, 40), (3, 7)]);
+        assert_eq!(plan.counts(1).warmup, 0);
+        assert_eq!(plan.counts(0).warmup, plan.warmup);
     }
 
     #[test]

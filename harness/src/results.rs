@@ -127,6 +127,10 @@ pub struct Parameters {
     /// (0: never; schema 1 files had no such limit).
     #[serde(default)]
     pub max_consecutive_failures: u64,
+    /// Variants that took counts of their own instead of `cold_samples`,
+    /// `warm_samples` and `warmup` (slow runtimes, VMs), keyed `runtime:variant`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variant_counts: BTreeMap<String, crate::runner::Counts>,
     /// The runtimes asked for (`runtime` or `runtime:variant`).
     pub runtimes: Vec<String>,
     /// The suite file the run read, if any.

@@ -51,6 +51,20 @@ fn validate(args: &suite::Resolved, host: &host::Host) -> Result<(), UsageError>
             "--timeout must be longer than 0 (e.g. 10s)".into(),
         ));
     }
+    let host_cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    if args.vm.cpus == 0 || args.vm.cpus > host_cpus.max(1) * 4 {
+        return Err(UsageError(format!(
+            "--vm-cpus {} is outside 1 to {} (four per host CPU)",
+            args.vm.cpus,
+            host_cpus.max(1) * 4
+        )));
+    }
+    if args.vm.memory_mib < 64 || (host_mib > 0 && args.vm.memory_mib > host_mib) {
+        return Err(UsageError(format!(
+            "--vm-memory-mib {} is outside what a guest can be given here: 64 to {host_mib} MiB (e.g. 256)",
+            args.vm.memory_mib
+        )));
+    }
     if args.init_kib > MAX_INIT_KIB {
         return Err(UsageError(format!(
             "--init-kib {} is more than the {MAX_INIT_KIB} KiB a Wasm instance may grow to",
@@ -108,12 +122,15 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
         probes: probes.clone(),
         params,
         timeout: args.timeout,
+        timeout_given: args.timeout_given,
         run_id: run_id.clone(),
-        docker: runner::docker::Settings {
+        engine: runner::engine::Settings {
             memory_bytes: args.docker_memory_mib << 20,
             hardened: !args.docker_unhardened,
+            podman_host: args.podman_host.clone(),
         },
         lambda: args.lambda.clone(),
+        vm: args.vm.clone(),
         test_sleep: std::env::var(probe_core::test_sleep::VAR).ok(),
     };
     let seed = args.seed.unwrap_or_else(|| rand::random::<u32>() as u64);
@@ -138,6 +155,7 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
             invoke_iters: args.invoke_iters,
             timeout_ns: phase::nanos(args.timeout),
             expected_checksum: None,
+            variant_counts: Default::default(),
             order: args.order,
             block_size: (args.order == Order::Blocks).then_some(args.block_size),
             settle_ns: phase::nanos(args.settle),
@@ -182,7 +200,8 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
     let mut runners = Vec::new();
     let mut slots = Vec::new();
     for (kind, variants) in selection(&args) {
-        let available = runner::detect(kind, &Ok(probes.clone()), &ctx.lambda).await;
+        let available =
+            runner::detect(kind, &Ok(probes.clone()), &ctx.lambda, &ctx.engine, &ctx.vm).await;
         let built = match available.unavailable {
             Some(reason) => Err(reason),
             None => runner::build(kind, &variants, &ctx)
@@ -285,10 +304,31 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
         ))
     })?;
 
+    // A runtime's own counts (VMs) fill in what the command line does not give.
+    let (cli_cold, cli_warm, cli_warmup) = args.cli_counts;
+    let own: Vec<Option<runner::Counts>> = runners
+        .iter()
+        .map(|r| {
+            r.own_counts().map(|own| runner::Counts {
+                cold: cli_cold.unwrap_or(own.cold),
+                warm: cli_warm.unwrap_or(own.warm),
+                warmup: cli_warmup.unwrap_or(own.warmup),
+            })
+        })
+        .collect();
+    for (r, counts) in runners.iter().zip(&own) {
+        if let Some(counts) = counts {
+            results
+                .parameters
+                .variant_counts
+                .insert(r.key().to_string(), *counts);
+        }
+    }
     let plan = measure::Plan {
         cold: args.cold,
         warm: args.warm,
         warmup: args.warmup,
+        own_counts: own,
         invoke_iters: args.invoke_iters,
         seed,
         order: args.order,
@@ -297,7 +337,17 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
         max_consecutive_failures: args.max_consecutive_failures,
         baseline: BASELINE_SAMPLES,
     };
-    let total = runners.len() as u64 * (args.cold + args.warm);
+    let total: u64 = (0..runners.len())
+        .map(|i| {
+            let c = plan.counts(i);
+            c.cold
+                + if runners[i].supports_warm() {
+                    c.warm
+                } else {
+                    0
+                }
+        })
+        .sum();
     let progress = if std::io::stdout().is_terminal() && !exports.json_to_stdout() {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(

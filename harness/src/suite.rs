@@ -19,7 +19,15 @@
 //! [docker]
 //! memory_mib = 256
 //! hardened = true
+//! [vm]
+//! memory_mib = 256
+//! cpus = 1
+//! accel = "auto"            # auto, kvm or tcg
 //! ```
+//!
+//! `cold`, `warm` and `warmup` of a suite apply to every runtime without counts of its
+//! own; VMs have their own counts and timeouts (see `runner::vm`), which only
+//! command-line flags override.
 
 use crate::cli::RunArgs;
 use crate::results::Order;
@@ -56,6 +64,16 @@ pub struct Suite {
     pub init_iters: Option<u64>,
     pub invoke_iters: Option<u64>,
     pub docker: Option<DockerSuite>,
+    pub vm: Option<VmSuite>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VmSuite {
+    pub kernel: Option<PathBuf>,
+    pub memory_mib: Option<u64>,
+    pub cpus: Option<u64>,
+    pub accel: Option<crate::runner::vm::AccelChoice>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,11 +101,18 @@ pub struct Resolved {
     pub max_consecutive_failures: u64,
     pub docker_memory_mib: u64,
     pub docker_unhardened: bool,
+    pub podman_host: Option<String>,
     pub export_json: Option<PathBuf>,
     pub export_markdown: Option<PathBuf>,
     pub probes_dir: Option<PathBuf>,
     pub suite: Option<PathBuf>,
     pub lambda: crate::runner::lambda::Settings,
+    pub vm: crate::runner::vm::Settings,
+    /// Whether `--timeout` was given on the command line (a runtime with its own
+    /// timeout, a VM, uses it only then).
+    pub timeout_given: bool,
+    /// Counts given on the command line: they override a runtime's own counts.
+    pub cli_counts: (Option<u64>, Option<u64>, Option<u64>),
 }
 
 /// A suite file, checked: its runtimes parsed, its durations read.
@@ -145,6 +170,9 @@ pub fn resolve(args: RunArgs) -> Result<Resolved, UsageError> {
         None => Default::default(),
     };
     let docker = suite.docker.unwrap_or_default();
+    let vm = args.vm.settings(&suite.vm.clone().unwrap_or_default());
+    let timeout_given = args.timeout.is_some();
+    let cli_counts = (args.cold, args.warm, args.warmup);
     let defaults = probe_core::InitParams::DEFAULT;
     Ok(Resolved {
         runtime: if args.runtime.is_empty() {
@@ -189,11 +217,15 @@ pub fn resolve(args: RunArgs) -> Result<Resolved, UsageError> {
         } else {
             args.docker_unhardened || docker.hardened == Some(false)
         },
+        podman_host: args.podman_host,
         export_json: args.export_json,
         export_markdown: args.export_markdown,
         probes_dir: args.probes.probes_dir,
         suite: args.suite,
         lambda: args.lambda.settings(),
+        vm,
+        timeout_given,
+        cli_counts,
     })
 }
 

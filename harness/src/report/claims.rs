@@ -6,6 +6,12 @@
 //! otherwise faster/slower (sizes: smaller/larger; ratios: lower/higher) than
 //! claimed. A claim whose runtime was not run, was skipped, or has no valid sample
 //! is `not measured`, with the reason: never guessed.
+//!
+//! A variant measured under CPU emulation (`details.accel = "tcg"`: QEMU without
+//! hardware virtualization) gives only an upper bound of a time: "faster than
+//! claimed" still follows from it, anything else is `inconclusive` until a KVM row
+//! decides; and it never judges an overhead claim, which is about hardware
+//! virtualization.
 
 use crate::export::{format_bytes, format_ns};
 use crate::results::{Mode, ResultFile, RuntimeResult};
@@ -46,6 +52,15 @@ pub enum Measure {
     SizeRatio {
         numerator: SizeTarget,
         denominator: SizeTarget,
+    },
+    /// `inside / outside - 1` of two p50s of the same run: the cost of a layer
+    /// (a hypervisor), judged only on hardware-virtualized rows and only when the
+    /// invocation is CPU-bound enough (`min_invoke_iters`) that the transport's round
+    /// trip does not dominate.
+    Overhead {
+        inside: Target,
+        outside: Target,
+        min_invoke_iters: u64,
     },
     Unmeasured {
         what: String,
@@ -92,17 +107,50 @@ pub enum Outcome {
     Holds,
     Below,
     Above,
+    /// The figure cannot decide (an upper bound inside or above the range).
+    Inconclusive(String),
     NotMeasured(String),
 }
 
 /// The figure a verdict was read from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Figure {
-    Latency { p50_ns: u64, p99_ns: u64 },
-    Ratio { p50: f64, p99: f64 },
+    Latency {
+        p50_ns: u64,
+        p99_ns: u64,
+    },
+    Ratio {
+        p50: f64,
+        p99: f64,
+    },
     Bytes(u64),
     SizeRatio(f64),
+    /// Warm p50 inside and outside the layer, and `inside / outside - 1`.
+    Overhead {
+        inside_ns: u64,
+        outside_ns: u64,
+        overhead: f64,
+    },
 }
+
+/// Whether an entry ran under CPU emulation (QEMU's TCG), not hardware virtualization.
+fn emulated(r: &RuntimeResult) -> bool {
+    r.details.get("accel").and_then(|v| v.as_str()) == Some("tcg")
+}
+
+/// A sandboxed container (gVisor): judged by the container claims, but another tier.
+fn sandboxed(r: &RuntimeResult) -> Option<String> {
+    r.details.get("sandbox").and_then(|v| v.as_str()).map(|s| {
+        format!(
+            "sandboxed ({s}: system calls served in user space), a different isolation tier \
+                 than a plain container"
+        )
+    })
+}
+
+/// What an emulated entry's time means for a verdict.
+const UPPER_BOUND: &str =
+    "measured under CPU emulation (TCG): an upper bound of a hardware-virtualized boot";
 
 /// One row of the report: a claim judged on one runtime variant (or pair).
 #[derive(Debug, Clone)]
@@ -112,6 +160,8 @@ pub struct Verdict {
     pub on: String,
     pub figure: Option<Figure>,
     pub outcome: Outcome,
+    /// What qualifies the figure (an upper bound under emulation).
+    pub caveat: Option<String>,
 }
 
 impl Verdict {
@@ -123,10 +173,18 @@ impl Verdict {
             _ => ("lower than claimed", "higher than claimed"),
         };
         match &self.outcome {
-            Outcome::Holds => "holds".into(),
-            Outcome::Below => below.into(),
-            Outcome::Above => above.into(),
-            Outcome::NotMeasured(why) => format!("not measured: {why}"),
+            Outcome::Inconclusive(why) => return format!("inconclusive: {why}"),
+            Outcome::NotMeasured(why) => return format!("not measured: {why}"),
+            _ => {}
+        }
+        let base = match self.outcome {
+            Outcome::Holds => "holds",
+            Outcome::Below => below,
+            _ => above,
+        };
+        match &self.caveat {
+            Some(caveat) => format!("{base} ({caveat})"),
+            None => base.into(),
         }
     }
 
@@ -142,6 +200,16 @@ impl Verdict {
             Some(Figure::Ratio { p50, p99 }) => format!("p50 {} · p99 {}", ratio(p50), ratio(p99)),
             Some(Figure::Bytes(b)) => format_bytes(b),
             Some(Figure::SizeRatio(r)) => ratio(r),
+            Some(Figure::Overhead {
+                inside_ns,
+                outside_ns,
+                overhead,
+            }) => format!(
+                "{:+.1}% (p50 {} inside, {} outside)",
+                overhead * 100.0,
+                format_ns(inside_ns as f64),
+                format_ns(outside_ns as f64)
+            ),
         }
     }
 
@@ -150,7 +218,9 @@ impl Verdict {
         let fmt = |v: f64| match self.claim.measure {
             Measure::Latency(_) => format_ns(v),
             Measure::Size(_) => format_bytes(v as u64),
-            Measure::Unmeasured { .. } if v < 1.0 => format!("{:.0}%", v * 100.0),
+            Measure::Unmeasured { .. } | Measure::Overhead { .. } if v < 1.0 => {
+                format!("{:.0}%", v * 100.0)
+            }
             _ => ratio(v),
         };
         match (self.claim.range.min, self.claim.range.max) {
@@ -211,7 +281,7 @@ fn matching<'a>(
     };
     if named.is_empty() && !all.is_empty() {
         return Err(format!(
-            "{which} was run only as {} (not judged: local figures are not the cloud's)",
+            "{which} was run only as {}, which this claim excludes (see its note)",
             all.iter().map(|r| name(r)).collect::<Vec<_>>().join(", ")
         ));
     }
@@ -285,13 +355,31 @@ pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
                 on,
                 figure: Some(figure),
                 outcome: judge(claim.range, value),
+                caveat: None,
             },
             Err(why) => Verdict {
                 claim: claim.clone(),
                 on,
                 figure: None,
                 outcome: Outcome::NotMeasured(why),
+                caveat: None,
             },
+        };
+        // A time measured under emulation bounds the real one from above; a sandboxed
+        // container's is another tier's.
+        let bounded = |r: &RuntimeResult, mut verdict: Verdict| {
+            if verdict.figure.is_some() {
+                verdict.caveat = sandboxed(r);
+            }
+            if emulated(r) && verdict.figure.is_some() {
+                verdict.caveat = Some(UPPER_BOUND.into());
+                if matches!(verdict.outcome, Outcome::Holds | Outcome::Above) {
+                    verdict.outcome = Outcome::Inconclusive(format!(
+                        "{UPPER_BOUND}; hardware may be faster, so only a KVM row can decide"
+                    ));
+                }
+            }
+            verdict
         };
         let missing = |why: String| row(String::new(), Err(why));
         match &claim.measure {
@@ -300,13 +388,72 @@ pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
             }
             Measure::Latency(t) => match entries(results, t) {
                 Err(why) => verdicts.push(missing(why)),
-                Ok(found) => verdicts.extend(found.into_iter().map(|r| {
-                    let figure = latency(r, t).map(|(p50_ns, p99_ns)| {
-                        (Figure::Latency { p50_ns, p99_ns }, p50_ns as f64)
-                    });
-                    row(name(r), figure)
-                })),
+                Ok(mut found) => verdicts.extend(
+                    {
+                        // Sandboxed rows are listed apart, after the plain ones.
+                        found.sort_by_key(|r| sandboxed(r).is_some());
+                        found
+                    }
+                    .into_iter()
+                    .map(|r| {
+                        let figure = latency(r, t).map(|(p50_ns, p99_ns)| {
+                            (Figure::Latency { p50_ns, p99_ns }, p50_ns as f64)
+                        });
+                        bounded(r, row(name(r), figure))
+                    }),
+                ),
             },
+            Measure::Overhead {
+                inside,
+                outside,
+                min_invoke_iters,
+            } => {
+                let iters = results.parameters.invoke_iters;
+                let sides = entries(results, inside)
+                    .and_then(|i| entries(results, outside).map(|o| (i, o)))
+                    .and_then(|sides| {
+                        if iters < *min_invoke_iters {
+                            Err(format!(
+                                "needs a CPU-bound invocation, so the transport's round trip \
+                                 does not dominate: run with --invoke-iters {min_invoke_iters} \
+                                 or more (this run: {iters})"
+                            ))
+                        } else {
+                            Ok(sides)
+                        }
+                    });
+                match sides {
+                    Err(why) => verdicts.push(missing(why)),
+                    Ok((ins, outs)) => {
+                        for i in &ins {
+                            for o in &outs {
+                                let on = format!("{} / {}", name(i), name(o));
+                                if emulated(i) {
+                                    verdicts.push(row(
+                                        on,
+                                        Err("emulated CPU (TCG), not hardware virtualization"
+                                            .into()),
+                                    ));
+                                    continue;
+                                }
+                                let figure = latency(i, inside).and_then(|(i50, _)| {
+                                    let (o50, _) = latency(o, outside)?;
+                                    let overhead = i50 as f64 / o50.max(1) as f64 - 1.0;
+                                    Ok((
+                                        Figure::Overhead {
+                                            inside_ns: i50,
+                                            outside_ns: o50,
+                                            overhead,
+                                        },
+                                        overhead,
+                                    ))
+                                });
+                                verdicts.push(row(on, figure));
+                            }
+                        }
+                    }
+                }
+            }
             Measure::Size(t) => match sized(results, t) {
                 Err(why) => verdicts.push(missing(why)),
                 Ok(found) => verdicts.extend(
@@ -404,5 +551,143 @@ mod tests {
             max: None,
         };
         assert_eq!(judge(open, 1e12), Outcome::Holds);
+    }
+
+    /// A real run's file with its runtimes replaced by `rows`: (runtime, variant,
+    /// accel, cold p50, warm p50), each summary made of 30 equal samples.
+    fn results(rows: &[(&str, &str, Option<&str>, u64, u64)], invoke_iters: u64) -> ResultFile {
+        let text = include_str!("../../../fixtures/compare/aa-a/run-01.json");
+        let mut file = crate::report::load::parse(text).unwrap();
+        file.parameters.invoke_iters = invoke_iters;
+        file.runtimes = rows
+            .iter()
+            .map(|(runtime, variant, accel, cold, warm)| {
+                let mut r = RuntimeResult::skipped(runtime, variant, String::new());
+                r.available = true;
+                r.skipped_reason = None;
+                if let Some(accel) = accel {
+                    r.details.insert("accel".into(), (*accel).into());
+                }
+                for (mode, ns) in [(Mode::Cold, cold), (Mode::Warm, warm)] {
+                    let summary = crate::stats::summarize(&crate::stats::record(vec![*ns; 30]));
+                    r.modes.get_mut(mode).ok = 30;
+                    r.modes
+                        .get_mut(mode)
+                        .phases
+                        .insert("total".into(), summary.unwrap());
+                }
+                r
+            })
+            .collect();
+        file
+    }
+
+    fn verdicts_of<'a>(verdicts: &'a [Verdict], id: &str) -> Vec<&'a Verdict> {
+        verdicts.iter().filter(|v| v.claim.id == id).collect()
+    }
+
+    #[test]
+    fn an_emulated_boot_is_an_upper_bound() {
+        let claims = parse(BUILTIN).unwrap();
+        // 16 s under TCG: faster than 30 s even so. 45 s under TCG: inside the claimed
+        // range, but hardware may be faster: inconclusive. 45 s under KVM: holds.
+        let file = results(
+            &[
+                ("vm", "full-tcg", Some("tcg"), 16_000_000_000, 800_000),
+                ("vm", "full-kvm", Some("kvm"), 45_000_000_000, 800_000),
+                ("vm", "minimal-tcg", Some("tcg"), 45_000_000_000, 800_000),
+            ],
+            50,
+        );
+        let verdicts = evaluate(&claims, &file);
+        let boot = verdicts_of(&verdicts, "vm-boot");
+        assert_eq!(boot.len(), 2, "minimal guests are not a full OS boot");
+        assert_eq!(boot[0].on, "vm:full-tcg");
+        assert_eq!(boot[0].outcome, Outcome::Below);
+        assert!(
+            boot[0].words().contains("upper bound"),
+            "{}",
+            boot[0].words()
+        );
+        let mut slow = file.clone();
+        slow.runtimes[0].modes.get_mut(Mode::Cold).phases.insert(
+            "total".into(),
+            crate::stats::summarize(&crate::stats::record(vec![45_000_000_000; 30])).unwrap(),
+        );
+        let verdicts = evaluate(&claims, &slow);
+        let boot = verdicts_of(&verdicts, "vm-boot");
+        assert!(
+            matches!(boot[0].outcome, Outcome::Inconclusive(_)),
+            "{:?}",
+            boot[0].outcome
+        );
+        assert_eq!(boot[1].on, "vm:full-kvm");
+        assert_eq!(boot[1].outcome, Outcome::Holds);
+    }
+
+    #[test]
+    fn hypervisor_overhead_is_judged_only_on_kvm_rows_with_cpu_bound_work() {
+        let claims = parse(BUILTIN).unwrap();
+        let rows = [
+            ("process", "native", None, 1_000_000, 100_000_000),
+            ("vm", "minimal-kvm", Some("kvm"), 500_000_000, 107_000_000),
+            ("vm", "minimal-tcg", Some("tcg"), 2_000_000_000, 900_000_000),
+        ];
+        // Light invocations: the serial line's round trip would be what is compared.
+        let light = evaluate(&claims, &results(&rows, 50));
+        let light = verdicts_of(&light, "hypervisor-overhead");
+        assert_eq!(light.len(), 1);
+        assert!(
+            light[0].words().contains("--invoke-iters"),
+            "{}",
+            light[0].words()
+        );
+
+        let heavy = evaluate(&claims, &results(&rows, 2_000_000));
+        let heavy = verdicts_of(&heavy, "hypervisor-overhead");
+        assert_eq!(heavy.len(), 2);
+        assert_eq!(heavy[0].on, "vm:minimal-kvm / process:native");
+        assert_eq!(heavy[0].outcome, Outcome::Holds, "7% is inside 5-10%");
+        assert!(
+            heavy[0].measured().starts_with("+7.0%"),
+            "{}",
+            heavy[0].measured()
+        );
+        assert_eq!(heavy[1].on, "vm:minimal-tcg / process:native");
+        assert_eq!(
+            heavy[1].words(),
+            "not measured: emulated CPU (TCG), not hardware virtualization"
+        );
+    }
+
+    #[test]
+    fn sandboxed_containers_are_judged_but_listed_apart_with_a_note() {
+        let claims = parse(BUILTIN).unwrap();
+        let mut file = results(
+            &[
+                ("docker", "runsc-none", None, 360_000_000, 400_000),
+                ("docker", "runc-none", None, 180_000_000, 200_000),
+                ("podman", "runc-none", None, 90_000_000, 200_000),
+            ],
+            50,
+        );
+        file.runtimes[0]
+            .details
+            .insert("sandbox".into(), "gvisor".into());
+        let verdicts = evaluate(&claims, &file);
+        let docker = verdicts_of(&verdicts, "container-startup");
+        let on: Vec<&str> = docker.iter().map(|v| v.on.as_str()).collect();
+        assert_eq!(on, ["docker:runc-none", "docker:runsc-none"]);
+        assert_eq!(docker[0].words(), "faster than claimed");
+        assert!(
+            docker[1]
+                .words()
+                .starts_with("faster than claimed (sandboxed (gvisor"),
+            "{}",
+            docker[1].words()
+        );
+        let podman = verdicts_of(&verdicts, "container-startup-podman");
+        assert_eq!(podman.len(), 1);
+        assert_eq!(podman[0].on, "podman:runc-none");
     }
 }

@@ -29,17 +29,19 @@ pub async fn round_trip(
     expect_done(stream.read(deadline).await?, request)
 }
 
-/// The end of every line-speaking cold start: `ready` (READY read) and
-/// `first_response` (INVOKE written, DONE read, from the same instance).
+/// The end of every line-speaking cold start: `ready_phase` (until READY is read:
+/// `ready` for a process or container, `boot` for a VM) and `first_response` (INVOKE
+/// written, DONE read, from the same instance).
 pub async fn ready_and_first_response(
     stream: &mut impl LineStream,
     sw: &mut Stopwatch,
+    ready_phase: &'static str,
     request: Request,
     deadline: Instant,
 ) -> Result<Response, SampleError> {
     let result = async {
         let ready = expect_ready(stream.read(deadline).await?)?;
-        sw.lap("ready");
+        sw.lap(ready_phase);
         let response = round_trip(stream, request, deadline).await?;
         sw.lap("first_response");
         check_same_instance(ready, &response)?;

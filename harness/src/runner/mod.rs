@@ -12,11 +12,12 @@
 //! by [`crate::verify`] for all of them alike. A new compute model is one new file
 //! here plus a line in [`RuntimeKind`].
 
-pub mod docker;
+pub mod engine;
 pub mod lambda;
 pub mod line;
 pub mod mock;
 pub mod process;
+pub mod vm;
 pub mod wasm;
 
 use crate::phase::PhaseTimes;
@@ -34,19 +35,26 @@ pub enum RuntimeKind {
     Process,
     /// The probe as a Wasm module in wasmtime, embedded in the harness.
     Wasm,
-    /// The probe in a FROM-scratch container image, through the Docker Engine API.
+    /// The probe in a FROM-scratch container image, through Docker's Engine API.
     Docker,
+    /// The same image and runner, through Podman's Docker-compatible service.
+    Podman,
     /// The probe as an AWS Lambda function (or under a local Runtime API emulator).
     Lambda,
+    /// The probe in a QEMU virtual machine: as a minimal kernel's init, or as a
+    /// systemd service of a full Debian guest.
+    Vm,
 }
 
 impl RuntimeKind {
     /// Every runtime this build knows, in report order.
-    pub const ALL: [RuntimeKind; 4] = [
+    pub const ALL: [RuntimeKind; 6] = [
         RuntimeKind::Process,
         RuntimeKind::Wasm,
         RuntimeKind::Docker,
+        RuntimeKind::Podman,
         RuntimeKind::Lambda,
+        RuntimeKind::Vm,
     ];
 
     /// The name used on the command line and in results.
@@ -55,7 +63,9 @@ impl RuntimeKind {
             RuntimeKind::Process => "process",
             RuntimeKind::Wasm => "wasm",
             RuntimeKind::Docker => "docker",
+            RuntimeKind::Podman => "podman",
             RuntimeKind::Lambda => "lambda",
+            RuntimeKind::Vm => "vm",
         }
     }
 
@@ -64,8 +74,10 @@ impl RuntimeKind {
         match self {
             RuntimeKind::Process => process::VARIANTS,
             RuntimeKind::Wasm => wasm::VARIANTS,
-            RuntimeKind::Docker => docker::VARIANTS,
+            RuntimeKind::Docker => engine::DOCKER_VARIANTS,
+            RuntimeKind::Podman => engine::PODMAN_VARIANTS,
             RuntimeKind::Lambda => lambda::VARIANTS,
+            RuntimeKind::Vm => vm::VARIANTS,
         }
     }
 
@@ -168,10 +180,15 @@ pub struct RunContext {
     pub probes: ProbeArtifacts,
     pub params: InitParams,
     pub timeout: Duration,
+    /// Whether `timeout` was asked for (flag or suite); runtimes with their own
+    /// default timeout (slow VMs) use it only then.
+    pub timeout_given: bool,
     /// The run's id: labels whatever the run creates outside this process.
     pub run_id: String,
-    pub docker: docker::Settings,
+    /// Settings of the container engines (Docker and Podman alike).
+    pub engine: engine::Settings,
     pub lambda: lambda::Settings,
+    pub vm: vm::Settings,
     /// `COLDSTART_TEST_SLEEP` of the harness's environment, passed on to every probe
     /// (tests only: see `probe_core::test_sleep`); `None` in any normal run.
     pub test_sleep: Option<String>,
@@ -221,6 +238,14 @@ pub enum SampleError {
     Runtime(String),
 }
 
+/// Sample counts of one variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
+    pub cold: u64,
+    pub warm: u64,
+    pub warmup: u64,
+}
+
 /// A cold start that produced its first response.
 pub struct ColdStart {
     /// The live instance, for teardown (or for warm invocations).
@@ -254,6 +279,12 @@ pub trait Runner {
     /// (Lambda's configuration updates) starts it where they cannot reach it.
     async fn start_live(&mut self, request: Request) -> Result<ColdStart, SampleError> {
         self.cold_start(request).await
+    }
+
+    /// Sample counts of its own, for a runtime too slow for the run's (VMs): used
+    /// for each count not given on the command line.
+    fn own_counts(&self) -> Option<Counts> {
+        None
     }
 
     /// Whether this variant takes warm samples (one that measures only a kind of
@@ -318,12 +349,16 @@ pub async fn detect(
     kind: RuntimeKind,
     probes: &Result<ProbeArtifacts, String>,
     settings: &lambda::Settings,
+    engine: &engine::Settings,
+    vm_settings: &vm::Settings,
 ) -> Availability {
     match kind {
         RuntimeKind::Process => process::detect(probes),
         RuntimeKind::Wasm => wasm::detect(probes),
-        RuntimeKind::Docker => docker::detect(probes).await,
+        RuntimeKind::Docker => engine::detect(engine::Engine::Docker, probes, engine).await,
+        RuntimeKind::Podman => engine::detect(engine::Engine::Podman, probes, engine).await,
         RuntimeKind::Lambda => lambda::detect(probes, settings).await,
+        RuntimeKind::Vm => vm::detect(probes, vm_settings),
     }
 }
 
@@ -348,8 +383,10 @@ pub async fn build(
     match kind {
         RuntimeKind::Process => process::build(variants, ctx).map(ready),
         RuntimeKind::Wasm => wasm::build(variants, ctx).map(ready),
-        RuntimeKind::Docker => docker::build(variants, ctx).await,
+        RuntimeKind::Docker => engine::build(engine::Engine::Docker, variants, ctx).await,
+        RuntimeKind::Podman => engine::build(engine::Engine::Podman, variants, ctx).await,
         RuntimeKind::Lambda => lambda::build(variants, ctx).await,
+        RuntimeKind::Vm => vm::build(variants, ctx).await,
     }
 }
 
@@ -364,9 +401,12 @@ mod tests {
         assert_eq!(all.variant, None);
         let pre: Selector = "wasm:pre".parse().unwrap();
         assert_eq!(pre.variant, Some("pre"));
-        let err = "vm".parse::<Selector>().unwrap_err().to_string();
-        assert!(err.contains("unknown runtime \"vm\""), "{err}");
-        assert!(err.contains("process, wasm, docker, lambda"), "{err}");
+        let err = "kvm".parse::<Selector>().unwrap_err().to_string();
+        assert!(err.contains("unknown runtime \"kvm\""), "{err}");
+        assert!(
+            err.contains("process, wasm, docker, podman, lambda, vm"),
+            "{err}"
+        );
         let err = "wasm:nope".parse::<Selector>().unwrap_err().to_string();
         assert!(err.contains("jit, aot, pre"), "{err}");
     }

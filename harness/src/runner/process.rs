@@ -119,7 +119,7 @@ impl Runner for ProcessRunner {
         sw.lap("spawn");
         let mut probe = LineProbe::new(child, self.timeout);
         let response =
-            line::ready_and_first_response(&mut probe, &mut sw, request, deadline).await?;
+            line::ready_and_first_response(&mut probe, &mut sw, "ready", request, deadline).await?;
         Ok(ColdStart {
             instance: Box::new(probe),
             response,

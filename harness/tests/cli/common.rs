@@ -210,6 +210,12 @@ pub fn command_to_json(mut cmd: Command, args: &[&str]) -> Finished {
         .arg(&json)
         .output()
         .unwrap();
+    assert!(
+        json.exists(),
+        "the run wrote no results (exit {:?}): {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc = read_json(&json);
     assert_valid_results(&doc);
     Finished {

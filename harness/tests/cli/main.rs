@@ -3,6 +3,7 @@
 
 mod common;
 mod docker;
+mod engines;
 mod errors;
 mod faults;
 mod lambda;
@@ -12,3 +13,4 @@ mod reports;
 mod runs;
 mod scheduled;
 mod stopwatch;
+mod vm;

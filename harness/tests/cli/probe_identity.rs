@@ -135,9 +135,11 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
             probes: probes.clone(),
             params: c.params,
             timeout: Duration::from_secs(30),
+            timeout_given: true,
             run_id: "test".into(),
-            docker: Default::default(),
+            engine: Default::default(),
             lambda: Default::default(),
+            vm: Default::default(),
             test_sleep: None,
         };
         let built = runner::build(RuntimeKind::Wasm, &["jit", "pre"], &ctx)

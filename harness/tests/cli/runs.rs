@@ -121,6 +121,26 @@ fn default_suite_measures_every_runtime_and_validates() {
         Some("48")
     );
 
+    // The second container engine and the VMs are in the default suite too (.ci/run
+    // starts Podman's service and installs QEMU); KVM rows are preflighted, so they
+    // run or are skipped with a reason, never silently.
+    for (rt, variant) in [
+        ("podman", "runc-none"),
+        ("vm", "minimal-tcg"),
+        ("vm", "full-tcg"),
+    ] {
+        let r = runtime(&doc, rt, variant);
+        assert_eq!(r["available"], true, "{r}");
+        assert_eq!(r["modes"]["cold"]["ok"], 5, "{rt}:{variant}");
+        assert_eq!(r["modes"]["warm"]["ok"], 20, "{rt}:{variant}");
+    }
+    for variant in ["minimal-kvm", "full-kvm"] {
+        let r = runtime(&doc, "vm", variant);
+        if r["available"] == false {
+            assert!(r["skipped_reason"].as_str().unwrap().contains("KVM"), "{r}");
+        }
+    }
+
     // Lambda: the local emulator is measured; AWS is skipped with the reason (the
     // tests run without credentials).
     let local = runtime(&doc, "lambda", "local-emulator");

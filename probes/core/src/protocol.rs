@@ -2,6 +2,7 @@
 //! container image built from it) and the harness, so both sides parse the same text.
 //!
 //! ```text
+//! probe:   BOOTTIME <at_start_ns> <at_ready_ns>          in a VM only, before READY
 //! probe:   READY <instance_id:016x>                      once init is done
 //! harness: INVOKE <seq> <nonce:016x> <iters>
 //! probe:   DONE <seq> <instance_id:016x> <index> <checksum:016x>
@@ -11,12 +12,18 @@
 //!
 //! The nonce is a fresh random value per request; the checksum depends on it (see
 //! [`crate::Probe::checksum`]), so an answer can only verify for its own request.
+//!
+//! `BOOTTIME` is the guest's own clock (`CLOCK_BOOTTIME`, time since the guest kernel
+//! started) when the probe started and when it was ready: a VM's probe sends it so
+//! the harness can tell the VMM's and firmware's time from the guest's boot.
 
 use std::fmt;
 
 /// A line the probe writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProbeLine {
+    /// The guest's `CLOCK_BOOTTIME` at the probe's start and at READY (VMs only).
+    Boottime { at_start_ns: u64, at_ready_ns: u64 },
     /// Init is done; the instance takes requests.
     Ready { instance_id: u64 },
     /// The answer to `INVOKE seq`.
@@ -54,6 +61,10 @@ impl std::error::Error for ParseError {}
 impl fmt::Display for ProbeLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            ProbeLine::Boottime {
+                at_start_ns,
+                at_ready_ns,
+            } => write!(f, "BOOTTIME {at_start_ns} {at_ready_ns}"),
             ProbeLine::Ready { instance_id } => write!(f, "READY {instance_id:016x}"),
             ProbeLine::Done {
                 seq,
@@ -100,6 +111,10 @@ impl std::str::FromStr for ProbeLine {
         }
         let mut words = line.split(' ');
         let parsed = match words.next() {
+            Some("BOOTTIME") => ProbeLine::Boottime {
+                at_start_ns: dec(words.next()).ok_or_else(bad)?,
+                at_ready_ns: dec(words.next()).ok_or_else(bad)?,
+            },
             Some("READY") => ProbeLine::Ready {
                 instance_id: hex(words.next()).ok_or_else(bad)?,
             },
@@ -158,6 +173,10 @@ mod tests {
                 checksum: 1,
             },
             ProbeLine::Err("bad request".into()),
+            ProbeLine::Boottime {
+                at_start_ns: 812_000_000,
+                at_ready_ns: 812_400_000,
+            },
         ];
         for line in lines {
             assert_eq!(line.to_string().parse::<ProbeLine>().unwrap(), line);
@@ -182,6 +201,8 @@ mod tests {
             "DONE 1 0000000000000001 0",
             "DONE 1 0000000000000001 0 0000000000000002 extra",
             "HELLO",
+            "BOOTTIME 1",
+            "BOOTTIME 1 x",
         ] {
             assert!(line.parse::<ProbeLine>().is_err(), "{line:?} parsed");
         }

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! coldstart-probe [serve|once] [--init-kib N] [--init-iters N] [--invoke-iters N] [--nonce HEX]
+//!                 [--tty PATH] [--vm] [--cmdline]
 //! ```
 //!
 //! * `serve` (the default): init, print `READY <id>`, then answer `INVOKE` lines until
@@ -10,6 +11,17 @@
 //! * `once`: init, run one invocation of `--invoke-iters` with `--nonce` (16 hex
 //!   digits, default 0), print its `DONE` line and exit: the whole life of an
 //!   instance in one command, for `hyperfine`.
+//!
+//! In a virtual machine (the `vm` runner) the same binary is the guest's probe:
+//!
+//! * `--tty PATH` speaks the protocol on a serial port instead of stdin/stdout;
+//! * `--vm` sends `BOOTTIME` (the guest's `CLOCK_BOOTTIME` at the probe's start and at
+//!   READY) before READY;
+//! * `--cmdline` takes `coldstart.init_kib=`, `coldstart.init_iters=` and
+//!   `coldstart.test_sleep=` from the guest kernel's command line (a systemd service
+//!   has no other way to be given them per boot);
+//! * with `--vm` as PID 1 (the `/init` of an initramfs) it powers the guest off when
+//!   it is done, since init must never exit (a container's PID 1 just exits).
 //!
 //! Parameters also come from `COLDSTART_INIT_KIB`, `COLDSTART_INIT_ITERS` and
 //! `COLDSTART_INVOKE_ITERS` (flags win), which is how containers and functions are
@@ -24,7 +36,7 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: coldstart-probe [serve|once] [--init-kib N] [--init-iters N] \
-                     [--invoke-iters N] [--nonce HEX]";
+                     [--invoke-iters N] [--nonce HEX] [--tty PATH] [--vm] [--cmdline]";
 
 struct Args {
     once: bool,
@@ -32,6 +44,8 @@ struct Args {
     invoke_iters: u64,
     nonce: u64,
     sleep: TestSleep,
+    tty: Option<String>,
+    vm: bool,
 }
 
 fn env_u64(name: &str) -> Result<Option<u64>, String> {
@@ -54,8 +68,16 @@ fn parse_args() -> Result<Args, String> {
         invoke_iters: env_u64("COLDSTART_INVOKE_ITERS")?.unwrap_or(DEFAULT_INVOKE_ITERS),
         nonce: 0,
         sleep: TestSleep::from_env()?,
+        tty: None,
+        vm: false,
     };
-    let mut argv = std::env::args().skip(1);
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if all.iter().any(|a| a == "--cmdline") {
+        let text = std::fs::read_to_string("/proc/cmdline")
+            .map_err(|e| format!("--cmdline: cannot read /proc/cmdline: {e}"))?;
+        from_kernel_cmdline(&text, &mut args)?;
+    }
+    let mut argv = all.into_iter();
     while let Some(arg) = argv.next() {
         let mut value = |flag: &str| -> Result<u64, String> {
             let value = argv.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -74,6 +96,9 @@ fn parse_args() -> Result<Args, String> {
                 args.nonce = u64::from_str_radix(&text, 16)
                     .map_err(|_| format!("--nonce {text:?} is not a hexadecimal u64"))?;
             }
+            "--tty" => args.tty = Some(argv.next().ok_or("--tty needs a path")?),
+            "--vm" => args.vm = true,
+            "--cmdline" => {}
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -81,14 +106,77 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// Applies `coldstart.<name>=<value>` words of a kernel command line.
+fn from_kernel_cmdline(text: &str, args: &mut Args) -> Result<(), String> {
+    for word in text.split_whitespace() {
+        let Some((name, value)) = word
+            .strip_prefix("coldstart.")
+            .and_then(|w| w.split_once('='))
+        else {
+            continue;
+        };
+        let number = || {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("kernel command line: {word:?} is not a non-negative integer"))
+        };
+        match name {
+            "init_kib" => args.params.init_kib = number()?,
+            "init_iters" => args.params.init_iters = number()?,
+            "test_sleep" => args.sleep = TestSleep::parse(value)?,
+            _ => return Err(format!("kernel command line: unknown {word:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// The guest's `CLOCK_BOOTTIME`: nanoseconds since its kernel started, suspend included.
+fn boottime_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// As a VM guest's init: flush and power the machine off. Returns only if that
+/// failed; init then exits, the kernel panics, and the VMM (`-no-reboot`) stops.
+fn power_off() {
+    // SAFETY: plain system calls; reboot only returns on failure.
+    unsafe {
+        libc::sync();
+        libc::reboot(libc::RB_POWER_OFF);
+    }
+    eprintln!(
+        "coldstart-probe: power off failed: {}",
+        std::io::Error::last_os_error()
+    );
+}
+
 fn instance_id() -> u64 {
     // A probe that cannot draw an id must not answer with a made-up one.
     getrandom::u64().expect("the OS random source is unavailable")
 }
 
-fn serve(mut probe: Probe, sleep: TestSleep) -> std::io::Result<ExitCode> {
-    let stdin = std::io::stdin();
-    let mut stdout = std::io::stdout().lock();
+fn serve(
+    mut probe: Probe,
+    sleep: TestSleep,
+    mut input: impl BufRead,
+    mut stdout: impl Write,
+    boottime_at_start: Option<u64>,
+) -> std::io::Result<ExitCode> {
+    if let Some(at_start_ns) = boottime_at_start {
+        writeln!(
+            stdout,
+            "{}",
+            ProbeLine::Boottime {
+                at_start_ns,
+                at_ready_ns: boottime_ns(),
+            }
+        )?;
+    }
     writeln!(
         stdout,
         "{}",
@@ -98,7 +186,6 @@ fn serve(mut probe: Probe, sleep: TestSleep) -> std::io::Result<ExitCode> {
     )?;
     stdout.flush()?;
     let mut line = String::new();
-    let mut input = stdin.lock();
     loop {
         line.clear();
         if input.read_line(&mut line)? == 0 {
@@ -124,6 +211,18 @@ fn serve(mut probe: Probe, sleep: TestSleep) -> std::io::Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
+    let at_start = boottime_ns();
+    // A VM's init (not a container's PID 1, which has no machine to power off).
+    // SAFETY: getpid has no preconditions.
+    let vm_init = unsafe { libc::getpid() } == 1 && std::env::args().any(|a| a == "--vm");
+    let code = run(at_start);
+    if vm_init {
+        power_off();
+    }
+    code
+}
+
+fn run(at_start: u64) -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
         Err(message) => {
@@ -150,7 +249,37 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    match serve(probe, args.sleep) {
+    let boottime = args.vm.then_some(at_start);
+    let served = match &args.tty {
+        None => serve(
+            probe,
+            args.sleep,
+            std::io::stdin().lock(),
+            std::io::stdout().lock(),
+            boottime,
+        ),
+        Some(path) => match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+        {
+            Ok(tty) => match tty.try_clone() {
+                Ok(out) => serve(
+                    probe,
+                    args.sleep,
+                    std::io::BufReader::new(tty),
+                    std::io::LineWriter::new(out),
+                    boottime,
+                ),
+                Err(e) => Err(e),
+            },
+            Err(e) => {
+                eprintln!("coldstart-probe: cannot open --tty {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    match served {
         Ok(code) => code,
         // The harness closed the pipe: nothing left to answer.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

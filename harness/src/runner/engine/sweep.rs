@@ -4,27 +4,84 @@
 //! leftover; at start, containers of earlier runs whose harness is gone are removed
 //! and reported. Untimed.
 
-use super::{is_not_found, HOST_LABEL, PID_LABEL, RUN_LABEL};
+use super::{is_not_found, At, HOST_LABEL, PID_LABEL, RUN_LABEL};
 use anyhow::Context as _;
-use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
+use bollard::query_parameters::RemoveContainerOptionsBuilder;
 use bollard::Docker;
 use std::collections::HashMap;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// A container as the list endpoint shows it: only what the sweep needs.
+#[derive(Debug, serde::Deserialize)]
+struct Listed {
+    #[serde(rename = "Id")]
+    id: String,
+    #[serde(rename = "Names", default)]
+    names: Vec<String>,
+    #[serde(rename = "Labels", default)]
+    labels: Option<HashMap<String, String>>,
+}
+
+/// Containers (running or not) with `label`, read with a plain HTTP request rather
+/// than bollard's typed list: Podman reports states Docker's API does not know
+/// (`stopped`), and one such container would make the whole typed list fail.
+async fn list_labelled(at: &At, label: &str) -> anyhow::Result<Vec<Listed>> {
+    let filters = serde_json::json!({ "label": [label] }).to_string();
+    let encoded: String = filters
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    let request =
+        format!("GET /containers/json?all=1&filters={encoded} HTTP/1.0\r\nHost: engine\r\n\r\n");
+    let response = match at.endpoint.strip_prefix("unix://") {
+        Some(path) => exchange(tokio::net::UnixStream::connect(path).await?, &request).await?,
+        None => {
+            let host = at
+                .endpoint
+                .trim_start_matches("tcp://")
+                .trim_start_matches("http://")
+                .trim_end_matches('/');
+            exchange(tokio::net::TcpStream::connect(host).await?, &request).await?
+        }
+    };
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| anyhow::anyhow!("{at} sent no HTTP response"))?;
+    let status = head.split_whitespace().nth(1).unwrap_or("?");
+    if status != "200" {
+        anyhow::bail!(
+            "{at} answered the container list with HTTP {status}: {}",
+            body.trim()
+        );
+    }
+    serde_json::from_str(body)
+        .with_context(|| format!("{at} sent a container list that is not JSON"))
+}
+
+async fn exchange(
+    mut stream: impl AsyncRead + AsyncWrite + Unpin,
+    request: &str,
+) -> std::io::Result<Vec<u8>> {
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    Ok(response)
+}
 
 /// Removes containers labelled by runs whose harness process is gone; returns notes.
-pub async fn remove_stale(docker: &Docker) -> anyhow::Result<Vec<String>> {
-    let filters = HashMap::from([("label", vec![RUN_LABEL])]);
-    let options = ListContainersOptionsBuilder::new()
-        .all(true)
-        .filters(&filters)
-        .build();
-    let containers = docker
-        .list_containers(Some(options))
+pub async fn remove_stale(docker: &Docker, at: &At) -> anyhow::Result<Vec<String>> {
+    let containers = list_labelled(at, RUN_LABEL)
         .await
         .context("listing containers left by earlier runs")?;
     let me = hostname();
     let mut notes = Vec::new();
     for container in containers {
         let labels = container.labels.unwrap_or_default();
+        let id = container.id;
         if labels.get(HOST_LABEL) != Some(&me) {
             continue; // another machine's run on a shared daemon
         }
@@ -35,7 +92,6 @@ pub async fn remove_stale(docker: &Docker) -> anyhow::Result<Vec<String>> {
         if owner_alive {
             continue;
         }
-        let id = container.id.unwrap_or_default();
         remove_container(docker, &id).await.ok();
         notes.push(format!(
             "removed container {} left by run {}",
@@ -65,22 +121,16 @@ pub async fn remove_container(docker: &Docker, id: &str) -> Result<(), bollard::
 
 /// Removes every container that still carries the run's label; returns one note per
 /// container, naming it (each one is a teardown that did not happen).
-pub async fn sweep_run(docker: &Docker, run_id: &str) -> Vec<String> {
+pub async fn sweep_run(docker: &Docker, at: &At, run_id: &str) -> Vec<String> {
     let mut notes = Vec::new();
     let label = format!("{RUN_LABEL}={run_id}");
-    let filters = HashMap::from([("label", vec![label.as_str()])]);
-    let options = ListContainersOptionsBuilder::new()
-        .all(true)
-        .filters(&filters)
-        .build();
-    match docker.list_containers(Some(options)).await {
+    match list_labelled(at, &label).await {
         Ok(left) => {
             for container in left {
-                let id = container.id.unwrap_or_default();
+                let id = container.id;
                 let names: Vec<&str> = container
                     .names
                     .iter()
-                    .flatten()
                     .map(|n| n.trim_start_matches('/'))
                     .collect();
                 let name = format!("{} ({})", &id[..id.len().min(12)], names.join(", "));

@@ -1,6 +1,10 @@
-//! The `docker` runner: the static probe as the only file of a FROM-scratch image,
-//! started as containers through the Docker Engine API (bollard), with the API
-//! version negotiated so Engine 20.10 (API 1.41) and newer engines all work.
+//! The container runner, one for two engines: the static probe as the only file of a
+//! FROM-scratch image, started as containers through the Docker Engine API (bollard),
+//! spoken by Docker's daemon and by Podman's service (`podman system service`, its
+//! Docker-compatible API). The API version is negotiated, so Engine 20.10 (API 1.41),
+//! Podman 4 and newer all work. Which engine answers is read from `/version` (Podman
+//! names itself `Podman Engine` among the components) and recorded; an endpoint of
+//! the other engine is refused with the flag that measures it for what it is.
 //!
 //! * **cold**: from the create request until the first invocation's verified
 //!   response. Phases: `create` (create returned), `attach` (stdin/stdout attached,
@@ -16,10 +20,12 @@
 //!   probe), so the load really extracts it rather than finding it in place. It
 //!   takes no warm samples: those are the same as `runc-none`'s.
 //!
-//! Variants are `<oci runtime>-<network>`: runc or crun (when the daemon has it
-//! registered), network `none` or `bridge` (real services get a network, and it
-//! costs time). Containers run with a read-only root filesystem, all capabilities
-//! dropped, no-new-privileges and a memory limit, unless `--docker-unhardened`.
+//! Variants are `<oci runtime>-<network>`: runc, crun, or runsc (gVisor, a sandbox
+//! that intercepts the container's system calls in user space; Docker only, when
+//! registered with the daemon), network `none` or `bridge` (real services get a
+//! network, and it costs time). Containers run with a read-only root filesystem, all
+//! capabilities dropped, no-new-privileges and a memory limit, unless
+//! `--docker-unhardened`: the same settings on both engines.
 //!
 //! Every container is labelled `coldstart.run=<run id>` with the harness's pid and
 //! host. It is removed after its sample; `close` removes whatever is left with the
@@ -46,11 +52,25 @@ use futures_util::{Stream, StreamExt, TryStreamExt};
 use probe_core::protocol::{HarnessLine, ProbeLine};
 use std::collections::{BTreeMap, HashMap};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-/// `<oci runtime>-<network>`, and the image-load variant.
-pub const VARIANTS: &[&str] = &[
+/// Docker's variants: `<oci runtime>-<network>`, and the image-load variant.
+pub const DOCKER_VARIANTS: &[&str] = &[
+    "runc-none",
+    "runc-bridge",
+    "crun-none",
+    "crun-bridge",
+    "runsc-none",
+    "runsc-bridge",
+    "runc-none-image",
+];
+
+/// Podman's: as Docker's, without gVisor. Its Docker-compatible API runs every
+/// container with its default OCI runtime (containers.conf `[engine] runtime`),
+/// whatever the request names, so only the variants of that runtime run.
+pub const PODMAN_VARIANTS: &[&str] = &[
     "runc-none",
     "runc-bridge",
     "crun-none",
@@ -69,6 +89,81 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Timeout of the preflight container, whatever the run's `--timeout`.
 const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Podman's rootful service socket, where `--podman-host` and `CONTAINER_HOST` are unset.
+pub const PODMAN_DEFAULT_HOST: &str = "unix:///run/podman/podman.sock";
+
+/// The two engines that speak the Engine API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Docker,
+    Podman,
+}
+
+impl Engine {
+    pub fn kind(self) -> RuntimeKind {
+        match self {
+            Engine::Docker => RuntimeKind::Docker,
+            Engine::Podman => RuntimeKind::Podman,
+        }
+    }
+
+    /// As it names itself.
+    pub fn title(self) -> &'static str {
+        match self {
+            Engine::Docker => "Docker",
+            Engine::Podman => "Podman",
+        }
+    }
+
+    pub fn variants(self) -> &'static [&'static str] {
+        match self {
+            Engine::Docker => DOCKER_VARIANTS,
+            Engine::Podman => PODMAN_VARIANTS,
+        }
+    }
+
+    /// Where the engine is: `DOCKER_HOST` or Docker's socket; `--podman-host`,
+    /// `CONTAINER_HOST` or Podman's rootful socket.
+    pub fn endpoint(self, settings: &Settings) -> String {
+        match self {
+            Engine::Docker => std::env::var("DOCKER_HOST")
+                .unwrap_or_else(|_| "unix:///var/run/docker.sock".into()),
+            Engine::Podman => settings
+                .podman_host
+                .clone()
+                .unwrap_or_else(|| PODMAN_DEFAULT_HOST.into()),
+        }
+    }
+
+    /// What to do when nothing answers.
+    fn start_hint(self) -> &'static str {
+        match self {
+            Engine::Docker => "start dockerd (or set DOCKER_HOST)",
+            Engine::Podman => {
+                "start Podman's service, e.g. `podman system service --time=0 \
+                 unix:///run/podman/podman.sock &` (or pass --podman-host / set CONTAINER_HOST)"
+            }
+        }
+    }
+
+    /// How to make an OCI runtime available to the engine.
+    fn register_hint(self, oci: &str) -> String {
+        match (self, oci) {
+            (Engine::Docker, "runsc") => "register it in /etc/docker/daemon.json \
+                 (\"runtimes\": {\"runsc\": {\"path\": \"/usr/bin/runsc\", \"runtimeArgs\": \
+                 [\"--network=none\"]}}; Debian's package `runsc`) and reload dockerd (SIGHUP)"
+                .into(),
+            (Engine::Docker, _) => format!(
+                "register it in /etc/docker/daemon.json (\"runtimes\": {{\"{oci}\": {{\"path\": \
+                 \"/usr/bin/{oci}\"}}}}) and reload dockerd (SIGHUP)"
+            ),
+            (Engine::Podman, _) => format!(
+                "install {oci} where Podman looks for it (containers.conf [engine.runtimes])"
+            ),
+        }
+    }
+}
+
 /// Container settings from the command line.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -76,6 +171,8 @@ pub struct Settings {
     pub memory_bytes: u64,
     /// Read-only root filesystem, all capabilities dropped, no-new-privileges.
     pub hardened: bool,
+    /// Podman's service endpoint (`--podman-host`, `CONTAINER_HOST`).
+    pub podman_host: Option<String>,
 }
 
 impl Default for Settings {
@@ -83,6 +180,7 @@ impl Default for Settings {
         Settings {
             memory_bytes: 256 << 20,
             hardened: true,
+            podman_host: None,
         }
     }
 }
@@ -103,68 +201,141 @@ impl Variant {
             *options
                 .iter()
                 .find(|o| **o == value)
-                .unwrap_or_else(|| unreachable!("docker variant {name:?} is not in VARIANTS"))
+                .unwrap_or_else(|| unreachable!("container variant {name:?} is not known"))
         };
         Variant {
-            oci: pick(&["runc", "crun"], oci),
+            oci: pick(&["runc", "crun", "runsc"], oci),
             network: pick(&["none", "bridge"], network),
             image_load,
         }
     }
 }
 
-/// Where the daemon is, as DOCKER_HOST or the default socket says.
-pub fn endpoint() -> String {
-    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+/// An engine at an endpoint: what errors name.
+#[derive(Debug, Clone)]
+pub struct At {
+    pub engine: Engine,
+    pub endpoint: String,
 }
 
-fn no_daemon(what: impl std::fmt::Display) -> String {
-    format!(
-        "no Docker daemon at {}: {what}: start dockerd (or set DOCKER_HOST), or pass --runtime process,wasm",
-        endpoint()
-    )
+impl std::fmt::Display for At {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at {}", self.engine.title(), self.endpoint)
+    }
 }
 
-/// Connects and negotiates the API version with the daemon.
-pub async fn connect() -> Result<Docker, String> {
-    let docker = Docker::connect_with_defaults()
-        .map_err(no_daemon)?
+impl At {
+    fn no_daemon(&self, what: impl std::fmt::Display) -> String {
+        let service = match self.engine {
+            Engine::Docker => "Docker daemon",
+            Engine::Podman => "Podman service",
+        };
+        format!(
+            "no {service} at {}: {what}: {}, or pass --runtime process,wasm",
+            self.endpoint,
+            self.engine.start_hint()
+        )
+    }
+}
+
+/// Connects to an engine and negotiates the API version.
+pub async fn connect(engine: Engine, settings: &Settings) -> Result<(Docker, At), String> {
+    let at = At {
+        engine,
+        endpoint: engine.endpoint(settings),
+    };
+    let client = match engine {
+        Engine::Docker => Docker::connect_with_defaults(),
+        Engine::Podman => match at.endpoint.strip_prefix("unix://") {
+            Some(path) => Docker::connect_with_unix(path, 120, bollard::API_DEFAULT_VERSION),
+            None => Docker::connect_with_http(&at.endpoint, 120, bollard::API_DEFAULT_VERSION),
+        },
+    };
+    let docker = client
+        .map_err(|e| at.no_daemon(e))?
         .with_timeout(Duration::from_secs(120));
     match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
-        Ok(Ok(docker)) => Ok(docker),
-        Ok(Err(e)) => Err(no_daemon(e)),
-        Err(_) => Err(no_daemon(format!(
+        Ok(Ok(docker)) => Ok((docker, at)),
+        Ok(Err(e)) => Err(at.no_daemon(e)),
+        Err(_) => Err(at.no_daemon(format!(
             "no answer within {}",
             humantime::format_duration(CONNECT_TIMEOUT)
         ))),
     }
 }
 
-/// What the daemon is and which OCI runtimes it has.
+/// What the engine is and which OCI runtimes it has.
 struct Daemon {
     versions: BTreeMap<String, String>,
-    runtimes: Vec<String>,
+    /// OCI runtime name -> its path and arguments, as the engine reports them.
+    runtimes: BTreeMap<String, (Option<String>, Vec<String>)>,
+    /// The runtime a container gets when it names none.
+    default_runtime: Option<String>,
     /// Storage driver, cgroup driver and version: noise sources worth recording.
     setup: BTreeMap<String, serde_json::Value>,
 }
 
-async fn inspect_daemon(docker: &Docker) -> Result<Daemon, String> {
-    let version = docker.version().await.map_err(no_daemon)?;
-    let info = docker.info().await.map_err(no_daemon)?;
+async fn inspect_daemon(docker: &Docker, at: &At) -> Result<Daemon, String> {
+    let version = docker.version().await.map_err(|e| at.no_daemon(e))?;
+    let info = docker.info().await.map_err(|e| at.no_daemon(e))?;
+    // Podman lists itself among the components; Docker does not.
+    let podman = version
+        .components
+        .iter()
+        .flatten()
+        .find(|c| c.name.contains("Podman"));
+    let actual = if podman.is_some() {
+        Engine::Podman
+    } else {
+        Engine::Docker
+    };
+    if actual != at.engine {
+        let (what, flag) = match actual {
+            Engine::Podman => (
+                format!(
+                    "Podman Engine {}",
+                    podman.map(|c| c.version.as_str()).unwrap_or("?")
+                ),
+                format!("--runtime podman --podman-host {}", at.endpoint),
+            ),
+            Engine::Docker => (
+                format!(
+                    "Docker Engine {}",
+                    version.version.as_deref().unwrap_or("?")
+                ),
+                format!("--runtime docker with DOCKER_HOST={}", at.endpoint),
+            ),
+        };
+        return Err(format!(
+            "the endpoint {} is {what}, not {}: measure it as what it is ({flag})",
+            at.endpoint,
+            at.engine.title()
+        ));
+    }
     let mut versions = BTreeMap::new();
-    versions.insert(
-        "docker_engine".to_string(),
-        version.version.unwrap_or_else(|| "unknown".into()),
-    );
+    let prefix = match actual {
+        Engine::Docker => "docker",
+        Engine::Podman => "podman",
+    };
+    let engine_version = podman
+        .map(|c| c.version.clone())
+        .or(version.version)
+        .unwrap_or_else(|| "unknown".into());
+    versions.insert(format!("{prefix}_engine"), engine_version);
     let api = docker.client_version();
     versions.insert(
-        "docker_api".to_string(),
+        format!("{prefix}_api"),
         format!("{}.{}", api.major_version, api.minor_version),
     );
-    if let Some(runc) = info.runc_commit.and_then(|c| c.id) {
+    if let Some(runc) = info
+        .runc_commit
+        .and_then(|c| c.id)
+        .filter(|c| !c.is_empty())
+    {
         versions.insert("runc_commit".to_string(), runc);
     }
     let mut setup = BTreeMap::new();
+    setup.insert("engine".to_string(), prefix.into());
     if let Some(driver) = info.driver {
         setup.insert("storage_driver".to_string(), driver.into());
     }
@@ -174,38 +345,99 @@ async fn inspect_daemon(docker: &Docker) -> Result<Daemon, String> {
     if let Some(version) = info.cgroup_version {
         setup.insert("cgroup_version".to_string(), version.to_string().into());
     }
+    let default_runtime = info.default_runtime.clone();
     let runtimes = info
         .runtimes
-        .map(|r| r.into_keys().collect())
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, r)| (name, (r.path, r.runtime_args.unwrap_or_default())))
+        .collect();
     Ok(Daemon {
         versions,
         runtimes,
+        default_runtime,
         setup,
     })
 }
 
-fn missing_oci(oci: &str) -> String {
-    format!(
-        "the daemon has no OCI runtime {oci:?}: register it in /etc/docker/daemon.json \
-         (\"runtimes\": {{\"{oci}\": {{\"path\": \"/usr/bin/{oci}\"}}}}) and restart dockerd"
-    )
-}
-
-fn unavailable_variants(runtimes: &[String]) -> Vec<(&'static str, String)> {
-    VARIANTS
+fn unavailable_variants(engine: Engine, daemon: &Daemon) -> Vec<(&'static str, String)> {
+    engine
+        .variants()
         .iter()
         .filter_map(|name| {
-            let oci = Variant::parse(name).oci;
-            (!runtimes.iter().any(|r| r == oci)).then(|| (*name, missing_oci(oci)))
+            let variant = Variant::parse(name);
+            let oci = variant.oci;
+            let reason = match engine {
+                Engine::Podman => {
+                    let default = daemon.default_runtime.as_deref().unwrap_or("unknown");
+                    (default != oci).then(|| {
+                        format!(
+                            "Podman's Docker-compatible API runs every container with its default \
+                             OCI runtime ({default} here), whatever the request names: set \
+                             `[engine] runtime = \"{oci}\"` in containers.conf and restart the \
+                             service to measure podman:{oci}-*"
+                        )
+                    })
+                }
+                Engine::Docker => match daemon.runtimes.get(oci) {
+                    None => Some(format!(
+                        "Docker has no OCI runtime {oci:?}: {}",
+                        engine.register_hint(oci)
+                    )),
+                    Some((_, args))
+                        if oci == "runsc"
+                            && variant.network == "bridge"
+                            && args.iter().any(|a| a == "--network=none") =>
+                    {
+                        Some(
+                            "runsc is registered with --network=none (gVisor's own network \
+                             off), so the sandbox cannot use a bridge network: register runsc \
+                             without it to measure runsc-bridge (where gVisor networking works; \
+                             on hosts like this one it fails with \"cannot run with network \
+                             enabled in root network namespace\")"
+                                .to_string(),
+                        )
+                    }
+                    Some(_) => None,
+                },
+            };
+            reason.map(|r| (*name, r))
         })
         .collect()
 }
 
-pub async fn detect(probes: &Result<ProbeArtifacts, String>) -> Availability {
+/// gVisor's version and platform (ptrace, systrap, kvm), as the engine runs it.
+fn gvisor_details(path: Option<&str>, args: &[String]) -> BTreeMap<String, serde_json::Value> {
+    let mut d = BTreeMap::new();
+    d.insert("sandbox".into(), "gvisor".into());
+    let path = path.unwrap_or("runsc");
+    if let Ok(out) = std::process::Command::new(path).arg("--version").output() {
+        let text = String::from_utf8_lossy(&out.stdout);
+        if let Some(v) = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("runsc version "))
+        {
+            d.insert("gvisor_version".into(), v.trim().into());
+        }
+    }
+    let platform = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--platform=").map(str::to_string))
+        .unwrap_or_else(|| "ptrace (runsc's default; no --platform in runtimeArgs)".into());
+    d.insert("gvisor_platform".into(), platform.into());
+    d.insert("runtime_args".into(), args.to_vec().into());
+    d
+}
+
+pub async fn detect(
+    engine: Engine,
+    probes: &Result<ProbeArtifacts, String>,
+    settings: &Settings,
+) -> Availability {
     let mut availability = Availability {
-        runtime: RuntimeKind::Docker,
-        variants: VARIANTS,
+        runtime: engine.kind(),
+        variants: engine.variants(),
         versions: BTreeMap::new(),
         unavailable: None,
         unavailable_variants: Vec::new(),
@@ -214,28 +446,27 @@ pub async fn detect(probes: &Result<ProbeArtifacts, String>) -> Availability {
         availability.unavailable = Some(e.clone());
         return availability;
     }
-    let daemon = match connect().await {
-        Ok(docker) => inspect_daemon(&docker).await,
+    let daemon = match connect(engine, settings).await {
+        Ok((docker, at)) => inspect_daemon(&docker, &at).await,
         Err(e) => Err(e),
     };
     match daemon {
         Ok(daemon) => {
+            availability.unavailable_variants = unavailable_variants(engine, &daemon);
             availability.versions = daemon.versions;
-            availability.unavailable_variants = unavailable_variants(&daemon.runtimes);
         }
         Err(e) => availability.unavailable = Some(e),
     }
     availability
 }
 
-fn api_error(what: &str, e: bollard::errors::Error) -> SampleError {
+fn api_error(at: &At, what: &str, e: bollard::errors::Error) -> SampleError {
     use bollard::errors::Error;
     match e {
         // The daemon went away (stopped, crashed, socket gone) mid-run.
-        Error::HyperLegacyError { .. } | Error::IOError { .. } => SampleError::Runtime(format!(
-            "{what}: lost the Docker daemon at {}: {e}",
-            endpoint()
-        )),
+        Error::HyperLegacyError { .. } | Error::IOError { .. } => {
+            SampleError::Runtime(format!("{what}: lost {at}: {e}"))
+        }
         e => SampleError::Runtime(format!("{what}: {e}")),
     }
 }
@@ -250,19 +481,28 @@ pub(crate) fn is_not_found(e: &bollard::errors::Error) -> bool {
     )
 }
 
-pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<Built>> {
-    let docker = connect().await.map_err(anyhow::Error::msg)?;
-    let daemon = inspect_daemon(&docker).await.map_err(anyhow::Error::msg)?;
-    let stale = sweep::remove_stale(&docker).await?;
+pub async fn build(
+    engine: Engine,
+    variants: &[&'static str],
+    ctx: &RunContext,
+) -> anyhow::Result<Vec<Built>> {
+    let (docker, at) = connect(engine, &ctx.engine)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let daemon = inspect_daemon(&docker, &at)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let stale = sweep::remove_stale(&docker, &at).await?;
     for note in &stale {
-        eprintln!("docker: {note}");
+        eprintln!("{}: {note}", engine.kind());
     }
     let probe_path = ctx.probes.native();
     let probe = std::fs::read(&probe_path)
         .with_context(|| format!("cannot read the native probe {}", probe_path.display()))?;
     let image = image::ensure_probe_image(&docker, &probe).await?;
-    let missing = unavailable_variants(&daemon.runtimes);
+    let missing = unavailable_variants(engine, &daemon);
     let host = sweep::hostname();
+    let at = Arc::new(at);
 
     let mut built = Vec::new();
     for name in variants {
@@ -310,9 +550,13 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
         d.insert("image_built_this_run".into(), image.built_now.into());
         d.insert("oci_runtime".into(), variant.oci.into());
         d.insert("network".into(), variant.network.into());
-        d.insert("memory_limit_bytes".into(), ctx.docker.memory_bytes.into());
-        d.insert("hardened".into(), ctx.docker.hardened.into());
-        d.insert("endpoint".into(), endpoint().into());
+        d.insert("memory_limit_bytes".into(), ctx.engine.memory_bytes.into());
+        d.insert("hardened".into(), ctx.engine.hardened.into());
+        d.insert("endpoint".into(), at.endpoint.clone().into());
+        if variant.oci == "runsc" {
+            let (path, args) = daemon.runtimes.get("runsc").cloned().unwrap_or_default();
+            d.extend(gvisor_details(path.as_deref(), &args));
+        }
         if !stale.is_empty() {
             d.insert("stale_containers_removed".into(), stale.clone().into());
         }
@@ -322,9 +566,10 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
         ];
         env.extend(ctx.passed_env().iter().map(|(k, v)| format!("{k}={v}")));
         let runner = DockerRunner {
-            key: RunnerKey::new(RuntimeKind::Docker.name(), *name),
+            key: RunnerKey::new(engine.kind().name(), *name),
             docker: docker.clone(),
-            config: container_config(variant, &tag, env, &ctx.docker, &ctx.run_id, &host),
+            at: at.clone(),
+            config: container_config(variant, &tag, env, &ctx.engine, &ctx.run_id, &host),
             variant,
             tag,
             load,
@@ -350,6 +595,7 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
 struct DockerRunner {
     key: RunnerKey,
     docker: Docker,
+    at: Arc<At>,
     variant: Variant,
     tag: String,
     /// The saved image, for the image-load variant.
@@ -411,7 +657,7 @@ impl DockerRunner {
             .docker
             .import_image(options, bollard::body_full(tar), None);
         while let Some(step) = stream.next().await {
-            let step = step.map_err(|e| api_error("loading the image", e))?;
+            let step = step.map_err(|e| api_error(&self.at, "loading the image", e))?;
             if let Some(error) = step.error_detail.and_then(|d| d.message) {
                 return Err(SampleError::Runtime(format!("loading the image: {error}")));
             }
@@ -477,7 +723,7 @@ impl DockerRunner {
             self.docker
                 .create_container(None, body)
                 .await
-                .map_err(|e| api_error("creating the container", e))
+                .map_err(|e| api_error(&self.at, "creating the container", e))
         })
         .await?;
         *id = Some(created.id.clone());
@@ -486,7 +732,7 @@ impl DockerRunner {
             self.docker
                 .attach_container(&created.id, Some(attach))
                 .await
-                .map_err(|e| api_error("attaching to the container", e))
+                .map_err(|e| api_error(&self.at, "attaching to the container", e))
         })
         .await?;
         sw.lap("attach");
@@ -494,12 +740,13 @@ impl DockerRunner {
             self.docker
                 .start_container(&created.id, None)
                 .await
-                .map_err(|e| api_error("starting the container", e))
+                .map_err(|e| api_error(&self.at, "starting the container", e))
         })
         .await?;
         sw.lap("start");
         let mut instance = Container {
             docker: self.docker.clone(),
+            at: self.at.clone(),
             id: created.id.clone(),
             input: attached.input,
             output: attached.output,
@@ -508,7 +755,8 @@ impl DockerRunner {
             timeout,
         };
         let response =
-            line::ready_and_first_response(&mut instance, &mut sw, request, deadline).await?;
+            line::ready_and_first_response(&mut instance, &mut sw, "ready", request, deadline)
+                .await?;
         Ok((Box::new(instance), response, sw.finish()))
     }
 }
@@ -600,7 +848,7 @@ impl Runner for DockerRunner {
     }
 
     async fn close(&mut self) -> Vec<String> {
-        let mut notes = sweep::sweep_run(&self.docker, &self.run_id).await;
+        let mut notes = sweep::sweep_run(&self.docker, &self.at, &self.run_id).await;
         if self.load.is_some() {
             if let Err(e) = image::remove_image(&self.docker, &self.tag).await {
                 notes.push(format!("{e:#}"));
@@ -615,6 +863,7 @@ type Output = Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error
 /// A live container, spoken to over its attached stdin/stdout.
 struct Container {
     docker: Docker,
+    at: Arc<At>,
     id: String,
     input: Pin<Box<dyn AsyncWrite + Send>>,
     output: Output,
@@ -640,7 +889,9 @@ impl line::LineStream for Container {
                         "the container closed its output".into(),
                     ))
                 }
-                Ok(Some(Err(e))) => return Err(api_error("reading the container's output", e)),
+                Ok(Some(Err(e))) => {
+                    return Err(api_error(&self.at, "reading the container's output", e))
+                }
                 Ok(Some(Ok(LogOutput::StdOut { message } | LogOutput::Console { message }))) => {
                     self.stdout.extend_from_slice(&message)
                 }
@@ -699,7 +950,7 @@ impl Instance for Container {
         let waited = tokio::time::timeout(self.timeout, wait.next()).await;
         let removed = sweep::remove_container(&self.docker, &self.id).await;
         let took = start.elapsed();
-        removed.map_err(|e| api_error("removing the container", e))?;
+        removed.map_err(|e| api_error(&self.at, "removing the container", e))?;
         match waited {
             Err(_) => Err(SampleError::Timeout(self.timeout)),
             _ => Ok(Some(took)),
@@ -713,7 +964,7 @@ mod tests {
 
     #[test]
     fn variants_parse() {
-        for name in VARIANTS {
+        for name in DOCKER_VARIANTS.iter().chain(PODMAN_VARIANTS) {
             let v = Variant::parse(name);
             assert_eq!(v.image_load, name.ends_with("-image"));
         }
@@ -729,9 +980,53 @@ mod tests {
 
     #[test]
     fn variants_need_their_oci_runtime() {
-        let missing = unavailable_variants(&["runc".into(), "io.containerd.runc.v2".into()]);
-        let names: Vec<&str> = missing.iter().map(|(v, _)| *v).collect();
-        assert_eq!(names, ["crun-none", "crun-bridge"]);
+        let daemon = |runtimes: &[(&str, &[&str])], default: &str| Daemon {
+            versions: BTreeMap::new(),
+            runtimes: runtimes
+                .iter()
+                .map(|(n, args)| {
+                    (
+                        n.to_string(),
+                        (None, args.iter().map(|a| a.to_string()).collect()),
+                    )
+                })
+                .collect(),
+            default_runtime: Some(default.into()),
+            setup: BTreeMap::new(),
+        };
+        let names = |missing: &[(&str, String)]| -> Vec<String> {
+            missing.iter().map(|(v, _)| v.to_string()).collect()
+        };
+        let plain = daemon(&[("runc", &[]), ("io.containerd.runc.v2", &[])], "runc");
+        let missing = unavailable_variants(Engine::Docker, &plain);
+        assert_eq!(
+            names(&missing),
+            ["crun-none", "crun-bridge", "runsc-none", "runsc-bridge"]
+        );
         assert!(missing[0].1.contains("/etc/docker/daemon.json"));
+        assert!(missing[2].1.contains("runtimeArgs"), "{}", missing[2].1);
+        // gVisor without its own network cannot use a bridge.
+        let gvisor = daemon(
+            &[("runc", &[]), ("crun", &[]), ("runsc", &["--network=none"])],
+            "runc",
+        );
+        let missing = unavailable_variants(Engine::Docker, &gvisor);
+        assert_eq!(names(&missing), ["runsc-bridge"]);
+        let networked = daemon(&[("runc", &[]), ("crun", &[]), ("runsc", &[])], "runc");
+        assert!(unavailable_variants(Engine::Docker, &networked).is_empty());
+        // Podman runs its default runtime whatever is asked: only that one's variants.
+        let podman = daemon(&[("runc", &[]), ("crun", &[]), ("runsc", &[])], "runc");
+        let missing = unavailable_variants(Engine::Podman, &podman);
+        assert_eq!(names(&missing), ["crun-none", "crun-bridge"]);
+        assert!(
+            missing[0].1.contains("[engine] runtime"),
+            "{}",
+            missing[0].1
+        );
+        let podman = daemon(&[("runc", &[]), ("crun", &[])], "crun");
+        assert_eq!(
+            names(&unavailable_variants(Engine::Podman, &podman)),
+            ["runc-none", "runc-bridge", "runc-none-image"]
+        );
     }
 }
