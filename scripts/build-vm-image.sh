@@ -13,7 +13,9 @@
 #
 # Needs root (the tarball's files belong to root and device nodes are made), mmdebstrap
 # and e2fsprogs (`apt-get install mmdebstrap e2fsprogs`), and Debian's package mirror.
-# VM_SUITE (default bookworm) picks the Debian release.
+# VM_SUITE (default bookworm) picks the Debian release; VM_IMAGE_DIR (default <target>/vm)
+# where images go, VM_ROOTFS_CACHE (default <target>/vm) where the tarball is cached,
+# VM_IMAGE_LINK (default probes/out/vm-full.img) the link to the current image.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require mmdebstrap "install it with: apt-get install mmdebstrap"
@@ -24,24 +26,26 @@ cd "$repo"
 
 suite=${VM_SUITE:-bookworm}
 packages=systemd-sysv,udev
-dir="$(target_dir)/vm"
-mkdir -p "$dir"
+dir="${VM_IMAGE_DIR:-$(target_dir)/vm}"
+rootfs_dir="${VM_ROOTFS_CACHE:-$(target_dir)/vm}"
+link_path="${VM_IMAGE_LINK:-probes/out/vm-full.img}"
+mkdir -p "$dir" "$rootfs_dir"
 probe_sha=$(sha256sum probes/out/coldstart-probe | cut -d' ' -f1)
 img="$dir/full-${probe_sha:0:16}.img"
 
 link() {
-  ln -sfn "$img" probes/out/vm-full.img
-  ln -sfn "$img.json" probes/out/vm-full.img.json
+  ln -sfn "$img" "$link_path"
+  ln -sfn "$img.json" "$link_path.json"
 }
 
 if [ -f "$img" ] && [ -f "$img.json" ]; then
   link
-  echo "build-vm-image: up to date: $img (probe ${probe_sha:0:16}), linked as probes/out/vm-full.img" >&2
+  echo "build-vm-image: up to date: $img (probe ${probe_sha:0:16}), linked as $link_path" >&2
   exit 0
 fi
 
 key=$(printf '%s %s' "$suite" "$packages" | sha256sum | cut -c1-12)
-rootfs="$dir/rootfs-$suite-$key.tar"
+rootfs="$rootfs_dir/rootfs-$suite-$key.tar"
 if [ ! -f "$rootfs" ]; then
   echo "build-vm-image: building the $suite root filesystem with mmdebstrap (about a minute)" >&2
   start=$(date +%s)
@@ -97,4 +101,4 @@ for old in "$dir"/full-*.img; do
   [ "$old" = "$img" ] || rm -f "$old" "$old.json"
 done
 link
-echo "build-vm-image: $img ($((bytes >> 20)) MiB, probe ${probe_sha:0:16}), linked as probes/out/vm-full.img" >&2
+echo "build-vm-image: $img ($((bytes >> 20)) MiB, probe ${probe_sha:0:16}), linked as $link_path" >&2

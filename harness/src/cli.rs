@@ -33,7 +33,7 @@ pub struct Cli {
 pub enum Command {
     /// Measure cold and warm starts and print a summary
     #[command(after_help = EXAMPLES)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the runtimes this build measures, whether each can run here, and why not
     Runtimes(RuntimesArgs),
     /// Judge the article's claims against a result file, with the run's tables and plots

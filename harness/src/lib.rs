@@ -48,7 +48,7 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 /// Runs one command; returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Run(args) => run::run_suite(args).await,
+        Command::Run(args) => run::run_suite(*args).await,
         Command::Runtimes(args) => runtimes::list(args).await,
         Command::Report(args) => report(args),
         Command::Compare(args) => compare(args),

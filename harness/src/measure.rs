@@ -133,6 +133,50 @@ pub fn work_order(plan: &Plan, warm: &[bool]) -> Vec<Item> {
     items
 }
 
+/// The time left, from what each (variant, mode) has taken per item so far: a VM's
+/// seconds-long cold starts and a process's microsecond round trips are not averaged
+/// into one rate, which would make the estimate wrong by orders of magnitude.
+struct Eta {
+    /// Per runner and mode (cold, warm): items left, time spent, items done.
+    left: Vec<[(u64, Duration, u64); 2]>,
+}
+
+impl Eta {
+    fn new(order: &[Item], runners: usize) -> Eta {
+        let mut left = vec![[(0, Duration::ZERO, 0); 2]; runners];
+        for item in order {
+            left[item.runner][item.mode as usize].0 += 1;
+        }
+        Eta { left }
+    }
+
+    fn done(&mut self, item: &Item, took: Duration) {
+        let slot = &mut self.left[item.runner][item.mode as usize];
+        slot.0 = slot.0.saturating_sub(1);
+        slot.1 += took;
+        slot.2 += 1;
+    }
+
+    /// "12s left", or "?" while a group with items left has none done yet.
+    fn remaining(&self) -> String {
+        let mut total = Duration::ZERO;
+        for slot in self.left.iter().flatten() {
+            let (left, spent, done) = *slot;
+            if left == 0 {
+                continue;
+            }
+            if done == 0 {
+                return "estimating time left".into();
+            }
+            total += spent / done as u32 * left as u32;
+        }
+        format!(
+            "{} left",
+            humantime::format_duration(Duration::from_secs(total.as_secs()))
+        )
+    }
+}
+
 /// Where each sample goes as soon as it is taken, and the runtimes' entries when
 /// something beyond their samples changes (a note, an abandonment): the checkpoint
 /// writer, off the measuring thread.
@@ -268,6 +312,7 @@ impl Loop<'_, '_> {
         let warm: Vec<bool> = self.runners.iter().map(|r| r.supports_warm()).collect();
         let order = work_order(self.cx.plan, &warm);
         let mut complete = true;
+        let mut eta = Eta::new(&order, self.runners.len());
         // Whether the last block started cold instances (whose teardowns dockerd and
         // the kernel may still be finishing): only then is a settle needed.
         let mut after_cold = false;
@@ -276,6 +321,7 @@ impl Loop<'_, '_> {
                 complete = false;
                 break;
             }
+            let started = Instant::now();
             if item.block_start && !self.states[item.runner].abandoned {
                 if after_cold && !self.cx.plan.settle.is_zero() {
                     tokio::time::sleep(self.cx.plan.settle).await;
@@ -292,6 +338,8 @@ impl Loop<'_, '_> {
                 self.results.samples.push(sample);
             }
             self.cx.progress.inc(1);
+            eta.done(item, started.elapsed());
+            self.cx.progress.set_message(eta.remaining());
             if std::mem::take(&mut self.runtimes_changed) {
                 self.cx.sink.runtimes(&self.results.runtimes);
             }

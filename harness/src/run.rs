@@ -352,11 +352,12 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:40}] {pos}/{len} samples ({eta} left)",
+                "{elapsed_precise} [{bar:40}] {pos}/{len} samples ({msg})",
             )
             .expect("valid template")
             .progress_chars("=> "),
         );
+        bar.set_message("estimating time left");
         bar
     } else {
         ProgressBar::hidden()

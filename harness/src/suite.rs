@@ -241,7 +241,7 @@ mod tests {
         let mut argv = vec!["coldstart", "run", "--suite", path.to_str().unwrap()];
         argv.extend_from_slice(flags);
         match crate::cli::Cli::try_parse_from(argv).unwrap().command {
-            crate::cli::Command::Run(args) => resolve(args).unwrap(),
+            crate::cli::Command::Run(args) => resolve(*args).unwrap(),
             _ => unreachable!(),
         }
     }

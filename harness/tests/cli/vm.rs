@@ -274,40 +274,49 @@ fn vm_variants_that_cannot_run_say_why() {
 
 /// The image script builds the vm:full image, reuses it on a second run, and the
 /// image boots: Debian with systemd, the probe a service on the second serial port.
+/// Built into a directory of the test's own (the root filesystem tarball is shared
+/// with the image scripts/test built, so mmdebstrap runs only once).
 #[test]
 fn full_image_is_built_then_reused_and_boots_under_tcg() {
     let script = repo_file("scripts/build-vm-image.sh");
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("vm-full.img");
     let build = || {
         let out = std::process::Command::new("bash")
             .arg(&script)
+            .env("VM_IMAGE_DIR", dir.path())
+            .env("VM_IMAGE_LINK", &link)
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(out.status.success(), "build-vm-image.sh: {stderr}");
         stderr
     };
-    build();
-    let image = std::fs::canonicalize(probes_dir().join("vm-full.img")).unwrap();
+    let first = build();
+    assert!(!first.contains("up to date"), "{first}");
+    let image = std::fs::canonicalize(&link).unwrap();
+    assert!(image.starts_with(std::fs::canonicalize(dir.path()).unwrap()));
     let built_at = std::fs::metadata(&image).unwrap().modified().unwrap();
     let again = build();
     assert!(again.contains("up to date"), "{again}");
-    assert_eq!(
-        std::fs::canonicalize(probes_dir().join("vm-full.img")).unwrap(),
-        image
-    );
+    assert_eq!(std::fs::canonicalize(&link).unwrap(), image);
     assert_eq!(
         std::fs::metadata(&image).unwrap().modified().unwrap(),
         built_at,
         "the second run rebuilt the image"
     );
-    let manifest = read_json(&probes_dir().join("vm-full.img.json"));
-    assert_eq!(
-        manifest["probe_sha256"].as_str().unwrap().len(),
-        64,
-        "{manifest}"
-    );
+    let manifest = read_json(&dir.path().join("vm-full.img.json"));
+    let probe_sha = coldstart::probes::file_sha256(&probes_dir().join("coldstart-probe")).unwrap();
+    assert_eq!(manifest["probe_sha256"], probe_sha.as_str(), "{manifest}");
 
-    let (_dir, kernel) = own_kernel();
+    let (_kdir, kernel) = own_kernel();
+    let release = kernel
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim_start_matches("vmlinuz-")
+        .to_string();
     let run = run_to_json(
         &probes_dir(),
         &[
@@ -320,15 +329,9 @@ fn full_image_is_built_then_reused_and_boots_under_tcg() {
             "--vm-kernel",
             kernel.to_str().unwrap(),
             "--vm-initrd",
-            &format!(
-                "/boot/initrd.img-{}",
-                kernel
-                    .file_name()
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .trim_start_matches("vmlinuz-")
-            ),
+            &format!("/boot/initrd.img-{release}"),
+            "--vm-image",
+            link.to_str().unwrap(),
         ],
     );
     assert_eq!(run.code, Some(0), "{}", run.stderr);

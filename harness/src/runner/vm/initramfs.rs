@@ -132,8 +132,11 @@ pub fn ensure(probe: &Path, dir: &Path) -> anyhow::Result<(PathBuf, String)> {
 mod tests {
     use super::*;
 
+    /// Name, mode, data and device numbers of one entry read back.
+    type ReadBack = (String, u32, Vec<u8>, (u32, u32));
+
     /// Reads the archive back as the kernel does: headers, names, padded data.
-    fn entries(bytes: &[u8]) -> Vec<(String, u32, Vec<u8>, (u32, u32))> {
+    fn entries(bytes: &[u8]) -> Vec<ReadBack> {
         let mut at = 0;
         let mut out = Vec::new();
         loop {
