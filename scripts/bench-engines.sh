@@ -32,7 +32,7 @@ for round in $(seq 1 "$rounds"); do
   "$bin" run --runtime "$list" --cold "$runs" --warm 100 --warmup 3 --seed "$round" \
     --export-json "$out/engines-$round.json" >/dev/null 2>"$out/engines-$round.err"
   image_of() {
-    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(r for r in d["runtimes"] if f"{r[\"runtime\"]}:{r[\"variant\"]}"==sys.argv[2])["details"]["image_id"])' \
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(r for r in d["runtimes"] if r["runtime"] + ":" + r["variant"] == sys.argv[2])["details"]["image_id"])' \
       "$out/engines-$round.json" "$1"
   }
   commands=()
