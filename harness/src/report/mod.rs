@@ -117,6 +117,11 @@ pub fn text(results: &ResultFile, verdicts: &[Verdict]) -> String {
                 "  {} (line {}): \"{}\"",
                 v.claim.id, v.claim.line, v.claim.quote
             );
+            // What was tested, where it is not the claim's own subject (local
+            // wasmtime for Workers, local figures kept out of FaaS claims).
+            if let Some(note) = &v.claim.note {
+                let _ = writeln!(out, "      note: {note}");
+            }
         }
     }
     let _ = writeln!(out, "\n{}", export::table::render(results));

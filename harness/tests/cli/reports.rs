@@ -27,6 +27,20 @@ fn text_and_markdown_reports_of_the_fixture() {
     let file = fixture().display().to_string();
     let text = stdout_of(&["report", &file]);
     insta::assert_snapshot!("report_text", text);
+    // The text report (the default format) says what stood in for a claim's subject,
+    // as markdown and HTML do: wasm:pre is local wasmtime, not Cloudflare Workers.
+    let workers = text
+        .split("workers-sub-millisecond (line")
+        .nth(1)
+        .expect("the Workers claim is quoted");
+    assert!(
+        workers
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains("note: tested on wasmtime"),
+        "{text}"
+    );
     let markdown = stdout_of(&["report", &file, "--format", "markdown"]);
     insta::assert_snapshot!("report_markdown", markdown);
     for needed in [
