@@ -136,9 +136,15 @@ pub fn docker_lock() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Ids of the containers (running or not) labelled with this run id.
+/// Ids of Docker's containers (running or not) labelled with this run id.
 pub fn containers_of_run(run_id: &str) -> Vec<String> {
-    let out = std::process::Command::new("docker")
+    labelled_containers("docker", run_id)
+}
+
+/// Ids of the containers (running or not) that the engine behind `cli` (docker,
+/// podman) has with this run id's label.
+pub fn labelled_containers(cli: &str, run_id: &str) -> Vec<String> {
+    let out = std::process::Command::new(cli)
         .args([
             "ps",
             "-aq",
@@ -146,10 +152,10 @@ pub fn containers_of_run(run_id: &str) -> Vec<String> {
             &format!("label=coldstart.run={run_id}"),
         ])
         .output()
-        .expect("the docker CLI runs");
+        .expect("the engine's CLI runs");
     assert!(
         out.status.success(),
-        "docker ps: {}",
+        "{cli} ps: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout)
@@ -157,6 +163,23 @@ pub fn containers_of_run(run_id: &str) -> Vec<String> {
         .split_whitespace()
         .map(String::from)
         .collect()
+}
+
+/// The run id of a run in the background, once its first write (before measuring)
+/// has named it.
+pub fn wait_for_run_id(json: &Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never wrote its results"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        if let Ok(text) = std::fs::read_to_string(json) {
+            let doc: Value = serde_json::from_str(&text).unwrap();
+            return doc["run_id"].as_str().unwrap().to_string();
+        }
+    }
 }
 
 /// Starts `coldstart run ARGS --export-json JSON` in the background, quiet.

@@ -3,7 +3,7 @@
 
 use crate::common::{
     assert_valid_results, coldstart, coldstart_with, containers_of_run, docker_lock, probes_dir,
-    read_json, run_to_json, runtime, sigint, spawn_run,
+    read_json, run_to_json, runtime, sigint, spawn_run, wait_for_run_id,
 };
 use predicates::prelude::*;
 use serde_json::Value;
@@ -177,15 +177,7 @@ fn sigint_mid_run_leaves_no_container() {
     ];
     let child = spawn_run(&probes_dir(), &args, &json);
     // The first write (before measuring) names the run; let containers come and go.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let run_id = loop {
-        assert!(Instant::now() < deadline, "the run never wrote its results");
-        std::thread::sleep(Duration::from_millis(200));
-        if let Ok(text) = std::fs::read_to_string(&json) {
-            let doc: Value = serde_json::from_str(&text).unwrap();
-            break doc["run_id"].as_str().unwrap().to_string();
-        }
-    };
+    let run_id = wait_for_run_id(&json);
     std::thread::sleep(Duration::from_secs(3));
     assert!(
         !containers_of_run(&run_id).is_empty(),

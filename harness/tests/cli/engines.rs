@@ -4,32 +4,9 @@
 
 use crate::common::*;
 use serde_json::Value;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PODMAN_SOCKET: &str = "unix:///run/podman/podman.sock";
-
-/// Ids of the containers `cli` (docker or podman) has with this run's label.
-fn labelled(cli: &str, run_id: &str) -> Vec<String> {
-    let out = std::process::Command::new(cli)
-        .args([
-            "ps",
-            "-aq",
-            "--filter",
-            &format!("label=coldstart.run={run_id}"),
-        ])
-        .output()
-        .expect("the engine's CLI runs");
-    assert!(
-        out.status.success(),
-        "{cli} ps: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .split_whitespace()
-        .map(String::from)
-        .collect()
-}
 
 fn all_ok(doc: &Value) {
     for s in doc["samples"].as_array().unwrap() {
@@ -82,8 +59,8 @@ fn podman_and_gvisor_give_verified_samples_and_leave_nothing() {
         assert!(podman["versions"].get("docker_engine").is_none());
     }
     let run_id = run.doc["run_id"].as_str().unwrap();
-    assert!(labelled("docker", run_id).is_empty());
-    assert!(labelled("podman", run_id).is_empty());
+    assert!(labelled_containers("docker", run_id).is_empty());
+    assert!(labelled_containers("podman", run_id).is_empty());
 }
 
 #[test]
@@ -108,23 +85,15 @@ fn podman_after_ctrl_c_leaves_no_container() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let run_id = loop {
-        assert!(Instant::now() < deadline, "the run never wrote its results");
-        std::thread::sleep(Duration::from_millis(200));
-        if let Ok(text) = std::fs::read_to_string(&json) {
-            let doc: Value = serde_json::from_str(&text).unwrap();
-            break doc["run_id"].as_str().unwrap().to_string();
-        }
-    };
+    let run_id = wait_for_run_id(&json);
     std::thread::sleep(Duration::from_secs(3));
     assert!(
-        !labelled("podman", &run_id).is_empty(),
+        !labelled_containers("podman", &run_id).is_empty(),
         "the run has its live container"
     );
     assert_eq!(sigint(child), Some(130));
     assert!(
-        labelled("podman", &run_id).is_empty(),
+        labelled_containers("podman", &run_id).is_empty(),
         "containers left after SIGINT"
     );
     assert_valid_results(&read_json(&json));

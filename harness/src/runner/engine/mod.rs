@@ -146,19 +146,17 @@ impl Engine {
         }
     }
 
-    /// How to make an OCI runtime available to the engine.
-    fn register_hint(self, oci: &str) -> String {
-        match (self, oci) {
-            (Engine::Docker, "runsc") => "register it in /etc/docker/daemon.json \
+    /// How to register an OCI runtime with dockerd (Podman's compatible API cannot
+    /// choose one per container: see `unavailable_variants`).
+    fn register_hint(oci: &str) -> String {
+        match oci {
+            "runsc" => "register it in /etc/docker/daemon.json \
                  (\"runtimes\": {\"runsc\": {\"path\": \"/usr/bin/runsc\", \"runtimeArgs\": \
                  [\"--network=none\"]}}; Debian's package `runsc`) and reload dockerd (SIGHUP)"
                 .into(),
-            (Engine::Docker, _) => format!(
+            _ => format!(
                 "register it in /etc/docker/daemon.json (\"runtimes\": {{\"{oci}\": {{\"path\": \
                  \"/usr/bin/{oci}\"}}}}) and reload dockerd (SIGHUP)"
-            ),
-            (Engine::Podman, _) => format!(
-                "install {oci} where Podman looks for it (containers.conf [engine.runtimes])"
             ),
         }
     }
@@ -382,7 +380,7 @@ fn unavailable_variants(engine: Engine, daemon: &Daemon) -> Vec<(&'static str, S
                 Engine::Docker => match daemon.runtimes.get(oci) {
                     None => Some(format!(
                         "Docker has no OCI runtime {oci:?}: {}",
-                        engine.register_hint(oci)
+                        Engine::register_hint(oci)
                     )),
                     Some((_, args))
                         if oci == "runsc"

@@ -278,8 +278,23 @@ fn kvm_device() -> Result<(), String> {
         .map_err(|e| format!("/dev/kvm cannot be opened ({e}): KVM is absent or not permitted"))
 }
 
+/// What `detect` found on this host, for `build` to use without looking again.
+struct Found {
+    qemu: PathBuf,
+    kernel: PathBuf,
+    /// The full guests' initrd and image, or why they cannot boot.
+    full: Result<(PathBuf, PathBuf), String>,
+}
+
 /// Available when QEMU and a guest kernel are; `full` needs its image, `kvm` /dev/kvm.
 pub fn detect(probes: &Result<ProbeArtifacts, String>, settings: &Settings) -> Availability {
+    inspect(probes, settings).0
+}
+
+fn inspect(
+    probes: &Result<ProbeArtifacts, String>,
+    settings: &Settings,
+) -> (Availability, Option<Found>) {
     let mut availability = Availability {
         runtime: RuntimeKind::Vm,
         variants: VARIANTS,
@@ -291,14 +306,14 @@ pub fn detect(probes: &Result<ProbeArtifacts, String>, settings: &Settings) -> A
         Ok(p) => p,
         Err(e) => {
             availability.unavailable = Some(e.clone());
-            return availability;
+            return (availability, None);
         }
     };
     let Some(qemu) = on_path(QEMU) else {
         availability.unavailable = Some(format!(
             "{QEMU} not found on PATH: install qemu-system-x86 (apt-get install qemu-system-x86)"
         ));
-        return availability;
+        return (availability, None);
     };
     if let Some(v) = qemu_version(&qemu) {
         availability.versions.insert("qemu".into(), v);
@@ -307,13 +322,14 @@ pub fn detect(probes: &Result<ProbeArtifacts, String>, settings: &Settings) -> A
         Ok(k) => k,
         Err(e) => {
             availability.unavailable = Some(e);
-            return availability;
+            return (availability, None);
         }
     };
     if let Some(release) = kernel_release(&kernel) {
         availability.versions.insert("guest_kernel".into(), release);
     }
-    let full = full_initrd(settings, &kernel).and_then(|_| full_image(settings, probes));
+    let full = full_initrd(settings, &kernel)
+        .and_then(|initrd| full_image(settings, probes).map(|(image, _)| (initrd, image)));
     let kvm = kvm_device();
     for variant in VARIANTS {
         let (guest, accel) = parse_variant(variant);
@@ -334,19 +350,18 @@ pub fn detect(probes: &Result<ProbeArtifacts, String>, settings: &Settings) -> A
             availability.unavailable_variants.push((variant, reason));
         }
     }
-    availability
+    let found = Found { qemu, kernel, full };
+    (availability, Some(found))
 }
 
 /// Builds the selected variants: writes the initramfs, checks the image, and boots
 /// one KVM guest when a KVM variant is selected (the preflight).
 pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<Built>> {
     let settings = &ctx.vm;
-    let availability = detect(&Ok(ctx.probes.clone()), settings);
-    if let Some(reason) = availability.unavailable {
-        anyhow::bail!(reason);
-    }
-    let qemu = on_path(QEMU).expect("detect found it");
-    let kernel = kernel(settings).map_err(anyhow::Error::msg)?;
+    let (availability, found) = inspect(&Ok(ctx.probes.clone()), settings);
+    let Some(Found { qemu, kernel, full }) = found else {
+        anyhow::bail!(availability.unavailable.unwrap_or_default());
+    };
     let work = std::sync::Arc::new(
         tempfile::Builder::new()
             .prefix("coldstart-vm-")
@@ -364,9 +379,7 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
         let (initrd, disk, append) = match guest {
             Guest::Minimal => (initramfs.clone(), None, minimal_cmdline(ctx)),
             Guest::Full => {
-                let initrd = full_initrd(settings, &kernel).expect("detect checked it");
-                let (image, _) =
-                    full_image(settings, &ctx.probes).expect("detect checked the image");
+                let (initrd, image) = full.clone().expect("only built when the image is there");
                 (initrd, Some(image), full_cmdline(ctx))
             }
         };
@@ -597,9 +610,16 @@ impl Runner for VmRunner {
             .consoles
             .path()
             .join(format!("console-{}.log", self.next_console));
+        let args = self.machine.args(&console);
         let deadline = Instant::now() + self.timeout;
         let mut sw = Stopwatch::start();
-        let mut guest = qemu::spawn(&self.machine, console, self.timeout, &self.alive)?;
+        let mut guest = qemu::spawn(
+            &self.machine.qemu,
+            &args,
+            console,
+            self.timeout,
+            &self.alive,
+        )?;
         sw.lap("spawn");
         let (at_start, at_ready) = guest.boottime(deadline).await?;
         let response =

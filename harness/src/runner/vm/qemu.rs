@@ -118,16 +118,18 @@ impl Machine {
 /// The QEMU processes alive now, so `close` can kill any a teardown missed.
 pub type Alive = Arc<Mutex<BTreeSet<u32>>>;
 
-/// Starts QEMU for `machine`; returns once the process exists.
+/// Starts QEMU with `args` (from [`Machine::args`], made before the clock starts);
+/// returns once the process exists.
 pub fn spawn(
-    machine: &Machine,
+    qemu: &Path,
+    args: &[OsString],
     console_log: PathBuf,
     timeout: Duration,
     alive: &Alive,
 ) -> Result<Guest, SampleError> {
-    let mut command = Command::new(&machine.qemu);
+    let mut command = Command::new(qemu);
     command
-        .args(machine.args(&console_log))
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -142,9 +144,9 @@ pub fn spawn(
             Ok(())
         });
     }
-    let mut child = command.spawn().map_err(|e| {
-        SampleError::Runtime(format!("cannot start {}: {e}", machine.qemu.display()))
-    })?;
+    let mut child = command
+        .spawn()
+        .map_err(|e| SampleError::Runtime(format!("cannot start {}: {e}", qemu.display())))?;
     let pid = child.id().unwrap_or(0);
     alive.lock().expect("not poisoned").insert(pid);
     let stdin = child.stdin.take();
@@ -205,7 +207,6 @@ impl Guest {
                 Err(SampleError::Timeout(self.timeout))
             }
         };
-        self.forget();
         result
     }
 
@@ -234,17 +235,12 @@ impl Guest {
         shown.extend_from_slice(last);
         format!("; guest console: {}", line::tail(&shown.join(" | "), 900))
     }
-
-    /// The process is gone (or being killed): no longer tracked, its log removed.
-    fn forget(&mut self) {
-        self.alive.lock().expect("not poisoned").remove(&self.pid);
-        let _ = std::fs::remove_file(&self.console_log);
-    }
 }
 
 impl Drop for Guest {
+    /// The one place a guest is forgotten: after a teardown, a failure or an
+    /// interruption alike (kill_on_drop kills a process still running).
     fn drop(&mut self) {
-        // kill_on_drop kills the process; its pid leaves the live set with it.
         self.alive.lock().expect("not poisoned").remove(&self.pid);
         let _ = std::fs::remove_file(&self.console_log);
     }
@@ -311,7 +307,6 @@ impl LineStream for Guest {
                 tokio::time::timeout(Duration::from_secs(1), err.read_to_end(&mut stderr)).await;
         }
         let console = self.console_tail();
-        self.forget();
         let qemu = String::from_utf8_lossy(&stderr);
         let qemu = match line::tail(&qemu, 300) {
             t if t.is_empty() => String::new(),
