@@ -15,7 +15,15 @@ Examples:
   coldstart run --runtime process,lambda:local-emulator   Lambda's Runtime API, locally
   coldstart run --runtime lambda:x86_64-512mb --cold 20 --warm 100   AWS (after `coldstart lambda deploy`)
   coldstart run --runtime process,vm:minimal-tcg,vm:full-tcg   VMs under QEMU (full: scripts/build-vm-image.sh)
-  coldstart runtimes                               what can run on this host, and why not";
+  coldstart runtimes                               what can run on this host, and why not
+
+Exit codes:
+  0    success: every sample valid (run), no regression flagged (compare)
+  1    the run has failed or invalid samples, a failed teardown or an abandoned
+       variant (all in the results), or compare flagged a regression
+  2    bad input: a flag, a file, a runtime named that cannot run; nothing measured
+  3    an internal or environment failure, e.g. the results could not be written
+  130  interrupted (Ctrl-C); the results hold what was measured";
 
 /// Measures the real startup overhead of compute models, side by side, on one probe workload.
 ///
@@ -184,6 +192,9 @@ pub struct ReportArgs {
     /// Claims to judge (default: the article's, fixtures/claims.toml)
     #[arg(long, value_name = "FILE")]
     pub claims: Option<PathBuf>,
+    /// Unit of the times in the run's tables [default: each time in the unit that suits it]
+    #[arg(long, value_enum, value_name = "UNIT")]
+    pub time_unit: Option<crate::export::TimeUnit>,
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +215,10 @@ pub struct CompareArgs {
     /// Earlier runs (a directory): each group's run-to-run noise becomes its minimum threshold
     #[arg(long, value_name = "DIR")]
     pub noise_from: Option<PathBuf>,
+    /// Compare even when the two sides ran different probe workloads (init memory,
+    /// init or invocation rounds); without it that is refused (exit 2)
+    #[arg(long)]
+    pub force: bool,
     #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
     pub format: CompareFormat,
 }
@@ -234,6 +249,10 @@ pub struct MergeArgs {
     /// Where to write the merged file
     #[arg(long, short, value_name = "PATH")]
     pub output: PathBuf,
+    /// Merge runs of different hosts (CPU, memory, kernel, OS) into one distribution;
+    /// without it that is refused (exit 2)
+    #[arg(long)]
+    pub allow_mixed_hosts: bool,
 }
 
 /// "10%" or "10" -> 0.10.
@@ -317,6 +336,16 @@ pub struct RunArgs {
     /// Write a markdown report here
     #[arg(long, value_name = "PATH")]
     pub export_markdown: Option<PathBuf>,
+
+    /// Write every raw sample here as CSV (seq, runtime, variant, mode, ok, outcome,
+    /// total_ns, each phase's ns, teardown_ns, error)
+    #[arg(long, value_name = "PATH")]
+    pub export_csv: Option<PathBuf>,
+
+    /// Unit of the times in the summary table and the markdown export [default: each
+    /// time in the unit that suits it]
+    #[arg(long, value_enum, value_name = "UNIT")]
+    pub time_unit: Option<crate::export::TimeUnit>,
 
     /// Memory limit of each container (Docker and Podman), MiB, at most the host's memory (Docker refuses under 6) [default: 256]
     #[arg(long, value_name = "MIB", allow_negative_numbers = true)]

@@ -32,13 +32,14 @@
 use crate::export::format_ns;
 use crate::report::group_values;
 use crate::results::{Mode, ResultFile};
+use crate::stats::median;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Bootstrap resamples for the interval and the p-value.
-const BOOTSTRAP: usize = 2000;
+use crate::stats::BOOTSTRAP;
 /// Largest sample set used per run (larger ones are thinned evenly, in order).
 const MAX_VALUES: usize = 2000;
 /// Runs of history needed before a group's noise floor is estimated.
@@ -176,20 +177,6 @@ fn run_values(runs: &[ResultFile], g: &Group) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Median of a slice (reorders it).
-fn median(v: &mut [f64]) -> f64 {
-    let n = v.len();
-    let mid = n / 2;
-    let (_, upper, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
-    let upper = *upper;
-    if n % 2 == 1 {
-        upper
-    } else {
-        let lower = v[..mid].iter().copied().fold(f64::MIN, f64::max);
-        (lower + upper) / 2.0
-    }
-}
-
 /// The log of each run's median.
 fn log_medians(runs: &[Vec<f64>]) -> Vec<f64> {
     runs.iter()
@@ -279,6 +266,95 @@ pub fn noise_floors(history: &[ResultFile]) -> BTreeMap<Group, f64> {
     floors
 }
 
+/// What differs between the runs of a comparison, beyond the build under test.
+#[derive(Debug, Default, PartialEq)]
+pub struct Differences {
+    /// Differences that make the figures of different workloads: a refusal unless
+    /// the user forces the comparison.
+    pub refuse: Vec<String>,
+    /// Differences a reader should know of (host, order, component versions).
+    pub warn: Vec<String>,
+}
+
+/// Checks that every run of both sides measured the same thing as the first
+/// baseline run: the same probe workload (else `refuse`), and the same order, host
+/// and component versions (else `warn`, each difference said once).
+pub fn differences(baseline: &[ResultFile], candidate: &[ResultFile]) -> Differences {
+    let mut d = Differences::default();
+    let Some(first) = baseline.first() else {
+        return d;
+    };
+    let add = |list: &mut Vec<String>, text: String| {
+        if !list.contains(&text) {
+            list.push(text);
+        }
+    };
+    let workload = |r: &ResultFile| {
+        let p = &r.parameters;
+        format!(
+            "init {} KiB + {} rounds, {} rounds per invocation",
+            p.init_kib, p.init_iters, p.invoke_iters
+        )
+    };
+    for (side, runs) in [("baseline", baseline), ("candidate", candidate)] {
+        for run in runs {
+            let id = format!("{side} run {}", run.run_id);
+            if workload(run) != workload(first) {
+                add(
+                    &mut d.refuse,
+                    format!(
+                        "probe parameters differ: {} vs {} ({id})",
+                        workload(first),
+                        workload(run)
+                    ),
+                );
+            }
+            if run.parameters.order != first.parameters.order {
+                add(
+                    &mut d.warn,
+                    format!(
+                        "order differs: {} vs {} ({id})",
+                        first.parameters.order.name(),
+                        run.parameters.order.name()
+                    ),
+                );
+            }
+            if run.host.identity() != first.host.identity() {
+                add(
+                    &mut d.warn,
+                    format!(
+                        "host differs: {} vs {} ({id})",
+                        first.host.identity(),
+                        run.host.identity()
+                    ),
+                );
+            }
+            for r in run.runtimes.iter().filter(|r| r.available) {
+                let Some(f) = first
+                    .runtimes
+                    .iter()
+                    .find(|f| f.available && f.runtime == r.runtime && f.variant == r.variant)
+                else {
+                    continue;
+                };
+                for (component, version) in &r.versions {
+                    match f.versions.get(component) {
+                        Some(v) if v != version => add(
+                            &mut d.warn,
+                            format!(
+                                "{}:{} {component} differs: {v} vs {version} ({id})",
+                                r.runtime, r.variant
+                            ),
+                        ),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    d
+}
+
 /// Compares every group both sides share.
 pub fn compare(baseline: &[ResultFile], candidate: &[ResultFile], settings: &Settings) -> Report {
     let (gb, gc) = (groups(baseline), groups(candidate));
@@ -339,6 +415,27 @@ pub fn compare(baseline: &[ResultFile], candidate: &[ResultFile], settings: &Set
              directories of several runs per side for a gate that does not cry wolf",
             baseline.len(),
             candidate.len()
+        ));
+    }
+    let thinned = |runs: &[ResultFile]| {
+        compared.iter().any(|c| {
+            runs.iter().any(|r| {
+                group_values(
+                    r,
+                    &c.group.runtime,
+                    &c.group.variant,
+                    c.group.mode,
+                    &c.group.phase,
+                )
+                .len()
+                    > MAX_VALUES
+            })
+        })
+    };
+    if thinned(baseline) || thinned(candidate) {
+        notes.push(format!(
+            "n is the samples used: a run with more than {MAX_VALUES} valid values in a group \
+             is thinned evenly to {MAX_VALUES} of them (its sorted values, every k-th)"
         ));
     }
     if settings.history.is_some() && floors.as_ref().is_some_and(BTreeMap::is_empty) {

@@ -43,6 +43,23 @@ pub struct Host {
     pub cgroup: Option<String>,
 }
 
+impl Host {
+    /// What makes two runs' hosts the same machine for comparing and merging their
+    /// figures: CPU model and count, memory, kernel, OS and architecture (not the
+    /// load, which every run has its own of).
+    pub fn identity(&self) -> String {
+        format!(
+            "{} × {} CPUs, {} MiB, {}, kernel {}, {}",
+            self.cpu_model,
+            self.logical_cpus,
+            self.memory_bytes >> 20,
+            self.os,
+            self.kernel,
+            self.arch
+        )
+    }
+}
+
 fn read(path: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }

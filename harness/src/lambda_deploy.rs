@@ -62,11 +62,25 @@ fn architectures(set: &FunctionSet) -> Result<Vec<Arch>, UsageError> {
         .collect()
 }
 
+/// The memory sizes asked for: only those `coldstart run` has a variant for (a
+/// function of another size could be deployed but never measured).
 fn memory_sizes(set: &FunctionSet) -> Result<Vec<i32>, UsageError> {
+    let measured: Vec<i32> = crate::runner::lambda::aws_variants()
+        .iter()
+        .filter_map(|v| crate::runner::lambda::parse_variant(v))
+        .map(|(_, mb)| mb)
+        .fold(Vec::new(), |mut sizes, mb| {
+            if !sizes.contains(&mb) {
+                sizes.push(mb);
+            }
+            sizes
+        });
     for m in &set.memory {
-        if !(128..=10240).contains(m) {
+        if !measured.contains(m) {
+            let list: Vec<String> = measured.iter().map(|mb| mb.to_string()).collect();
             return Err(UsageError(format!(
-                "--memory {m}: Lambda takes 128 to 10240 MB"
+                "--memory {m}: `coldstart run` measures {} MB only (its lambda:<arch>-<MB>mb variants); pick from those",
+                list.join(", ")
             )));
         }
     }

@@ -35,14 +35,20 @@ use std::path::Path;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// Exit code: everything measured and valid.
+/// Exit code: success (everything measured and valid; no regression flagged).
 pub const EXIT_OK: i32 = 0;
-/// Exit code: some samples failed or were invalid, a teardown failed or left
-/// something behind, or a variant was abandoned (all of it is in the results).
+/// Exit code: what was measured says something is wrong: some samples failed or
+/// were invalid, a teardown failed or left something behind, a variant was abandoned
+/// (all of it is in the results), or `compare` flagged a regression.
 pub const EXIT_SAMPLES_FAILED: i32 = 1;
-/// Exit code: bad input; nothing was measured.
+/// Exit code: bad input (a flag, a file, a runtime named that cannot run); nothing
+/// was measured.
 pub const EXIT_USAGE: i32 = 2;
-/// Exit code: interrupted; what was measured is in the results.
+/// Exit code: an internal or environment failure (the results could not be
+/// written, a resource of the system failed); what was measured is kept where it
+/// could be.
+pub const EXIT_ENVIRONMENT: i32 = 3;
+/// Exit code: interrupted (Ctrl-C, SIGTERM); what was measured is in the results.
 pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// Runs one command; returns the process exit code.
@@ -74,11 +80,10 @@ fn history(args: cli::HistoryArgs) -> anyhow::Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// Writes `text` to `path`, or to stdout.
+/// Writes `text` to `path`, or to stdout (a failed write is exit code 3).
 fn emit(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
     match path {
-        Some(path) => export::json::write_atomic(path, text.as_bytes())
-            .map_err(|e| UsageError(format!("{e:#}")).into()),
+        Some(path) => export::json::write_atomic(path, text.as_bytes()),
         None => {
             print!("{text}");
             Ok(())
@@ -102,8 +107,8 @@ fn report(args: cli::ReportArgs) -> anyhow::Result<i32> {
     })?;
     let verdicts = report::claims::evaluate(&claims, &results);
     let text = match args.format {
-        cli::ReportFormat::Text => report::text(&results, &verdicts),
-        cli::ReportFormat::Markdown => report::markdown(&results, &verdicts),
+        cli::ReportFormat::Text => report::text(&results, &verdicts, args.time_unit),
+        cli::ReportFormat::Markdown => report::markdown(&results, &verdicts, args.time_unit),
         cli::ReportFormat::Html => {
             report::html::render(&results, &verdicts).map_err(anyhow::Error::msg)?
         }
@@ -132,7 +137,21 @@ fn compare(args: cli::CompareArgs) -> anyhow::Result<i32> {
         phases: args.phases,
         history,
     };
-    let result = compare::compare(&baseline, &candidate, &settings);
+    let differences = compare::differences(&baseline, &candidate);
+    if !differences.refuse.is_empty() && !args.force {
+        return Err(UsageError(format!(
+            "{} and {} measured different workloads: {}; pass --force to compare them anyway",
+            args.baseline.display(),
+            args.candidate.display(),
+            differences.refuse.join("; ")
+        ))
+        .into());
+    }
+    let mut result = compare::compare(&baseline, &candidate, &settings);
+    for warning in differences.warn.into_iter().chain(differences.refuse) {
+        eprintln!("warning: {warning}");
+        result.notes.push(warning);
+    }
     let format = match args.format {
         cli::CompareFormat::Text => compare::Format::Text,
         cli::CompareFormat::Markdown => compare::Format::Markdown,
@@ -170,8 +189,8 @@ fn merge(args: cli::MergeArgs) -> anyhow::Result<i32> {
     for path in &args.files {
         files.push((path.clone(), report::load::load(path)?));
     }
-    let merged = merge::merge(&files)?;
-    export::json::write(&args.output, &merged).map_err(|e| UsageError(format!("{e:#}")))?;
+    let merged = merge::merge(&files, args.allow_mixed_hosts)?;
+    export::json::write(&args.output, &merged)?;
     eprintln!(
         "merged {} runs ({} samples) into {}",
         files.len(),

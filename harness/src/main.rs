@@ -1,7 +1,7 @@
 //! The `coldstart` binary: parse, build the runtime, call [`coldstart::run`].
 
 use clap::Parser;
-use coldstart::{cli::Cli, UsageError, EXIT_USAGE};
+use coldstart::{cli::Cli, UsageError, EXIT_ENVIRONMENT, EXIT_USAGE};
 
 fn main() {
     let cli = Cli::parse();
@@ -18,7 +18,7 @@ fn main() {
             if e.downcast_ref::<UsageError>().is_some() {
                 EXIT_USAGE
             } else {
-                1
+                EXIT_ENVIRONMENT
             }
         }
     };

@@ -5,9 +5,11 @@
 //! off the sums; counts of valid, invalid and failed samples are added; raw samples
 //! are concatenated. Files of another schema version are refused when loaded; runs
 //! of different probe parameters are refused here, since they measured different
-//! workloads.
+//! workloads, and runs of different hosts unless `--allow-mixed-hosts`. Each run's
+//! host, versions and details are kept in `merged_from`; a merged row keeps only
+//! the versions and details every run agrees on, and says where they differ.
 
-use crate::results::{hex, MergedRun, ModeResult, ResultFile, RunStatus, RuntimeResult};
+use crate::results::{hex, MergedRun, ModeResult, ResultFile, RunStatus, RuntimeResult, Setup};
 use crate::stats;
 use crate::UsageError;
 use std::path::PathBuf;
@@ -35,7 +37,8 @@ fn add_summaries(
             Some(existing) => {
                 let hist = add_histograms(&existing.histogram, &summary.histogram)
                     .map_err(|e| format!("adding {phase} histograms: {e}"))?;
-                stats::summarize(&hist).expect("a sum of non-empty histograms is not empty")
+                stats::summarize(&hist)
+                    .ok_or_else(|| format!("the {phase} histograms hold no sample"))?
             }
         };
         into.insert(phase.clone(), merged);
@@ -81,15 +84,32 @@ fn add_runtime(into: &mut RuntimeResult, from: &RuntimeResult) -> Result<(), Str
                 .insert(into.phase_order.len().saturating_sub(1), phase.clone());
         }
     }
-    // The newest run's setup describes the merged row.
-    into.versions = from.versions.clone();
-    into.artifact_bytes = from.artifact_bytes;
-    into.details = from.details.clone();
+    // Only what every run agrees on describes the merged row; each run's own setup
+    // is in `merged_from`.
+    for (k, v) in &from.versions {
+        if into.versions.get(k).is_some_and(|have| have != v) {
+            into.versions.insert(k.clone(), DIFFERS.into());
+        }
+    }
+    for (k, v) in &from.details {
+        if into.details.get(k).is_some_and(|have| have != v) {
+            into.details.insert(k.clone(), DIFFERS.into());
+        }
+    }
+    if into.artifact_bytes != from.artifact_bytes {
+        into.artifact_bytes = None;
+    }
     Ok(())
 }
 
+/// A merged row's version or detail where its runs disagree.
+const DIFFERS: &str = "differs between the merged runs: see merged_from[].setups";
+
 /// Merges loaded files, in the order given.
-pub fn merge(files: &[(PathBuf, ResultFile)]) -> Result<ResultFile, UsageError> {
+pub fn merge(
+    files: &[(PathBuf, ResultFile)],
+    allow_mixed_hosts: bool,
+) -> Result<ResultFile, UsageError> {
     let (first_path, first) = files
         .first()
         .ok_or_else(|| UsageError("merge needs at least one result file".into()))?;
@@ -110,6 +130,15 @@ pub fn merge(files: &[(PathBuf, ResultFile)]) -> Result<ResultFile, UsageError> 
                 "{} and {} were run with different probe parameters (init {} KiB + {} rounds, {} per invocation vs init {} KiB + {} rounds, {} per invocation): merging them would mix different workloads",
                 first_path.display(), path.display(),
                 a.init_kib, a.init_iters, a.invoke_iters, b.init_kib, b.init_iters, b.invoke_iters
+            )));
+        }
+        if !allow_mixed_hosts && file.host.identity() != first.host.identity() {
+            return Err(UsageError(format!(
+                "{} and {} ran on different hosts ({} vs {}): their figures are not one distribution; pass --allow-mixed-hosts to merge them anyway",
+                first_path.display(),
+                path.display(),
+                first.host.identity(),
+                file.host.identity()
             )));
         }
         for r in &file.runtimes {
@@ -140,6 +169,22 @@ pub fn merge(files: &[(PathBuf, ResultFile)]) -> Result<ResultFile, UsageError> 
                 run_id: file.run_id.clone(),
                 started_at: file.started_at.clone(),
                 source: path.display().to_string(),
+                host: Some(file.host.clone()),
+                setups: file
+                    .runtimes
+                    .iter()
+                    .filter(|r| r.available)
+                    .map(|r| {
+                        (
+                            format!("{}:{}", r.runtime, r.variant),
+                            Setup {
+                                versions: r.versions.clone(),
+                                details: r.details.clone(),
+                                artifact_bytes: r.artifact_bytes,
+                            },
+                        )
+                    })
+                    .collect(),
             });
     }
     merged.run_id = hex(rand::random());

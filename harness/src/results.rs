@@ -57,12 +57,27 @@ pub struct ResultFile {
 }
 
 /// One run inside a merged file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MergedRun {
     pub run_id: String,
     pub started_at: String,
     /// The file it was read from.
     pub source: String,
+    /// The host it ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<Host>,
+    /// Each measured variant's setup in this run (`runtime:variant`): the merged row
+    /// keeps only the versions and details every run agrees on.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub setups: BTreeMap<String, Setup>,
+}
+
+/// How one run had a variant set up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Setup {
+    pub versions: BTreeMap<String, String>,
+    pub details: BTreeMap<String, serde_json::Value>,
+    pub artifact_bytes: Option<u64>,
 }
 
 /// The program that wrote a result file.

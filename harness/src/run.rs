@@ -21,6 +21,17 @@ use std::time::SystemTime;
 /// The largest init memory accepted (the `pre` pool's memory limit is 1 GiB).
 const MAX_INIT_KIB: u64 = 512 * 1024;
 
+/// The most samples of one kind a variant may take: every sample is kept in memory
+/// and in the result file (10 million is about 5 GB of JSON).
+const MAX_COUNT: u64 = 10_000_000;
+
+/// The longest per-sample timeout and settle pause accepted.
+const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+const MAX_SETTLE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The most hash rounds of init or of an invocation (about a minute of work).
+const MAX_ITERS: u64 = 10_000_000_000;
+
 /// Timed round trips of a runtime's network baseline (Lambda's DryRun invokes).
 const BASELINE_SAMPLES: u64 = 20;
 
@@ -39,6 +50,40 @@ fn validate(args: &suite::Resolved, host: &host::Host) -> Result<(), UsageError>
         return Err(UsageError(format!(
             "--docker-memory-mib {} is outside what a container can be given here: 1 to {host_mib} MiB (e.g. 256)",
             args.docker_memory_mib
+        )));
+    }
+    for (flag, n) in [
+        ("--cold", args.cold),
+        ("--warm", args.warm),
+        ("--warmup", args.warmup),
+        ("--block-size", args.block_size),
+    ] {
+        if n > MAX_COUNT {
+            return Err(UsageError(format!(
+                "{flag} {n} is more than {MAX_COUNT}: every sample is kept in memory and in the results; split the run and `coldstart merge` the files"
+            )));
+        }
+    }
+    for (flag, n) in [
+        ("--init-iters", args.init_iters),
+        ("--invoke-iters", args.invoke_iters),
+    ] {
+        if n > MAX_ITERS {
+            return Err(UsageError(format!(
+                "{flag} {n} is more than {MAX_ITERS} hash rounds (about a minute of work each time)"
+            )));
+        }
+    }
+    if args.timeout > MAX_TIMEOUT {
+        return Err(UsageError(format!(
+            "--timeout {} is longer than an hour: a sample that takes that long has hung",
+            humantime::format_duration(args.timeout)
+        )));
+    }
+    if args.settle > MAX_SETTLE {
+        return Err(UsageError(format!(
+            "--settle {} is longer than a minute (e.g. 20ms)",
+            humantime::format_duration(args.settle)
         )));
     }
     if args.order == Order::Blocks && args.block_size == 0 {
@@ -86,7 +131,7 @@ fn selection(args: &suite::Resolved) -> Vec<(RuntimeKind, Vec<&'static str>)> {
     for sel in &args.runtime {
         let variants: Vec<&'static str> = match sel.variant {
             Some(v) => vec![v],
-            None => sel.runtime.named_variants().to_vec(),
+            None => sel.runtime.variants().to_vec(),
         };
         match picked.iter_mut().find(|(k, _)| *k == sel.runtime) {
             Some((_, have)) => {
@@ -295,12 +340,14 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
     let exports = Exports {
         json: args.export_json.clone(),
         markdown: args.export_markdown.clone(),
+        csv: args.export_csv.clone(),
+        time_unit: args.time_unit,
         failed: None,
     };
     // The first write proves the paths are writable before anything is measured.
     exports.write(&results).map_err(|e| {
         UsageError(format!(
-            "{e:#}: pass a writable --export-json/--export-markdown path"
+            "{e:#}: pass a writable --export-json/--export-markdown/--export-csv path"
         ))
     })?;
 
@@ -398,7 +445,7 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
     results.host.load_average_end = host::load_average();
     exports.checkpoint(&results);
 
-    let table = export::table::render(&results);
+    let table = export::table::render(&results, args.time_unit);
     if json_to_stdout {
         eprint!("{table}");
         print!("{}", export::json::to_string(&results));

@@ -1,11 +1,11 @@
 //! A markdown report of a run: for a PR comment, a README or a published page.
 
-use super::{format_bytes, format_ns};
+use super::{format_bytes, format_ns, format_time, TimeUnit};
 use crate::results::{Mode, ResultFile};
 use std::fmt::Write;
 
-/// Renders the report.
-pub fn render(results: &ResultFile) -> String {
+/// Renders the report; the tables' times in `unit`, or each in the unit that suits it.
+pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
     let mut out = String::new();
     let p = &results.parameters;
     let h = &results.host;
@@ -92,12 +92,12 @@ pub fn render(results: &ResultFile) -> String {
                         m.ok,
                         m.invalid,
                         m.failed,
-                        format_ns(s.p50_ns as f64),
-                        format_ns(s.p90_ns as f64),
-                        format_ns(s.p99_ns as f64),
-                        format_ns(s.max_ns as f64),
-                        format_ns(s.mean_ns),
-                        format_ns(s.stdev_ns),
+                        format_time(s.p50_ns as f64, unit),
+                        format_time(s.p90_ns as f64, unit),
+                        format_time(s.p99_ns as f64, unit),
+                        format_time(s.max_ns as f64, unit),
+                        format_time(s.mean_ns, unit),
+                        format_time(s.stdev_ns, unit),
                         artifact
                     );
                 }
@@ -136,7 +136,7 @@ pub fn render(results: &ResultFile) -> String {
                     .cold
                     .phases
                     .get(name)
-                    .map(|s| format!("{name} {}", format_ns(s.p50_ns as f64)))
+                    .map(|s| format!("{name} {}", format_time(s.p50_ns as f64, unit)))
             })
             .collect();
         if !phases.is_empty() {
@@ -149,7 +149,7 @@ pub fn render(results: &ResultFile) -> String {
             );
         }
     }
-    reported(&mut out, results);
+    reported(&mut out, results, unit);
     for r in results.runtimes.iter().filter(|r| r.available) {
         if let Some(reason) = &r.abandoned {
             let _ = writeln!(out, "\n**{}:{}** {reason}.", r.runtime, r.variant);
@@ -191,44 +191,30 @@ pub fn render(results: &ResultFile) -> String {
 
 /// What platforms reported about themselves, and network baselines: apart from our
 /// stopwatch's figures, labelled with their source.
-fn reported(out: &mut String, results: &ResultFile) {
-    let mut rows = Vec::new();
-    for r in results.runtimes.iter().filter(|r| r.available) {
-        for mode in [Mode::Cold, Mode::Warm] {
-            for (name, s) in &r.modes.get(mode).reported {
-                rows.push(format!(
-                    "| {}:{} | {} | {name} | {} | {} | {} | {} |",
-                    r.runtime,
-                    r.variant,
-                    mode.name(),
-                    s.count,
-                    format_ns(s.p50_ns as f64),
-                    format_ns(s.p99_ns as f64),
-                    r.reported_source.as_deref().unwrap_or("the platform")
-                ));
-            }
-        }
-        if let Some(s) = &r.network_baseline {
-            rows.push(format!(
-                "| {}:{} | baseline | network round trip (our stopwatch, no function code run) | {} | {} | {} | coldstart |",
-                r.runtime,
-                r.variant,
-                s.count,
-                format_ns(s.p50_ns as f64),
-                format_ns(s.p99_ns as f64),
-            ));
-        }
-    }
+fn reported(out: &mut String, results: &ResultFile, unit: Option<TimeUnit>) {
+    let rows = super::reported_rows(results);
     if rows.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
-        "\n## Reported by the platform, and network baselines\n\nNot our stopwatch unless said: these never enter the phases above.\n"
+        "\n## {}\n\n{}\n",
+        super::REPORTED_TITLE,
+        super::REPORTED_NOTE
     );
     let _ = writeln!(out, "| variant | mode | figure | n | p50 | p99 | source |");
     let _ = writeln!(out, "|---|---|---|--:|--:|--:|---|");
-    for row in rows {
-        let _ = writeln!(out, "{row}");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.variant,
+            r.mode,
+            r.figure,
+            r.n,
+            format_time(r.p50_ns as f64, unit),
+            format_time(r.p99_ns as f64, unit),
+            r.source
+        );
     }
 }

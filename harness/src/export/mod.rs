@@ -1,6 +1,7 @@
-//! Exports of a result file: the JSON that is published, a markdown report and the
-//! terminal summary. All of them read the statistics derived from the raw samples.
+//! Exports of a result file: the JSON that is published, a markdown report, the raw
+//! samples as CSV and the terminal summary. All of them read the statistics derived from the raw samples.
 
+pub mod csv;
 pub mod json;
 pub mod markdown;
 pub mod table;
@@ -26,6 +27,93 @@ pub fn format_ns(ns: f64) -> String {
     };
     format!("{value:.decimals$} {unit}")
 }
+
+/// The unit of the tables' times (`--time-unit`); without one each time gets the
+/// unit that suits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TimeUnit {
+    Ns,
+    Us,
+    Ms,
+    S,
+}
+
+/// A duration in ns in `unit` (3 significant digits where the value allows), or
+/// in the unit that suits it.
+pub fn format_time(ns: f64, unit: Option<TimeUnit>) -> String {
+    let (value, name) = match unit {
+        None => return format_ns(ns),
+        Some(TimeUnit::Ns) => return format!("{ns:.0} ns"),
+        Some(TimeUnit::Us) => (ns / 1e3, "µs"),
+        Some(TimeUnit::Ms) => (ns / 1e6, "ms"),
+        Some(TimeUnit::S) => (ns / 1e9, "s"),
+    };
+    let decimals = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else if value >= 0.001 || value == 0.0 {
+        3
+    } else {
+        6
+    };
+    format!("{value:.decimals$} {name}")
+}
+
+/// One figure a platform reported about itself (or a network baseline), for the
+/// reports' own table: never mixed with the stopwatch's phases.
+pub struct ReportedRow {
+    pub variant: String,
+    pub mode: String,
+    pub figure: String,
+    pub n: u64,
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    /// Whose clock: the platform's (e.g. Lambda's REPORT line) or coldstart's.
+    pub source: String,
+}
+
+/// Every platform-reported figure and network baseline of a run.
+pub fn reported_rows(results: &crate::results::ResultFile) -> Vec<ReportedRow> {
+    use crate::results::Mode;
+    let mut rows = Vec::new();
+    for r in results.runtimes.iter().filter(|r| r.available) {
+        let variant = format!("{}:{}", r.runtime, r.variant);
+        for mode in [Mode::Cold, Mode::Warm] {
+            for (name, s) in &r.modes.get(mode).reported {
+                rows.push(ReportedRow {
+                    variant: variant.clone(),
+                    mode: mode.name().into(),
+                    figure: name.clone(),
+                    n: s.count,
+                    p50_ns: s.p50_ns,
+                    p99_ns: s.p99_ns,
+                    source: r
+                        .reported_source
+                        .clone()
+                        .unwrap_or_else(|| "the platform".into()),
+                });
+            }
+        }
+        if let Some(s) = &r.network_baseline {
+            rows.push(ReportedRow {
+                variant: variant.clone(),
+                mode: "baseline".into(),
+                figure: "network round trip (our stopwatch, no function code run)".into(),
+                n: s.count,
+                p50_ns: s.p50_ns,
+                p99_ns: s.p99_ns,
+                source: "coldstart".into(),
+            });
+        }
+    }
+    rows
+}
+
+/// The title of the reported figures' table, and the sentence under it.
+pub const REPORTED_TITLE: &str = "Reported by the platform, and network baselines";
+pub const REPORTED_NOTE: &str =
+    "Not our stopwatch unless said: these never enter the phases or the verdicts.";
 
 /// A byte count in the unit that suits it.
 pub fn format_bytes(bytes: u64) -> String {
@@ -86,6 +174,16 @@ mod tests {
         assert_eq!(format_bytes(512), "512 B");
         assert_eq!(format_bytes(49_357), "48.2 KiB");
         assert_eq!(format_bytes(24 << 30), "24.0 GiB");
+    }
+
+    #[test]
+    fn a_time_unit_is_kept_for_every_row() {
+        assert_eq!(format_time(1_234.0, Some(TimeUnit::Ms)), "0.001 ms");
+        assert_eq!(format_time(2_500_000_000.0, Some(TimeUnit::Ms)), "2500 ms");
+        assert_eq!(format_time(56_780.0, Some(TimeUnit::Us)), "56.8 µs");
+        assert_eq!(format_time(1_234.0, Some(TimeUnit::Ns)), "1234 ns");
+        assert_eq!(format_time(1_234.0, None), "1.23 µs");
+        assert_eq!(format_time(12.0, Some(TimeUnit::S)), "0.000000 s");
     }
 
     #[test]

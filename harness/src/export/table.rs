@@ -1,11 +1,12 @@
 //! The summary printed at the end of `coldstart run`.
 
-use super::{format_bytes, format_ns};
+use super::{format_bytes, format_time, TimeUnit};
 use crate::results::{Mode, ResultFile};
 use std::fmt::Write;
 
-/// A plain-text table: one row per runtime variant and mode.
-pub fn render(results: &ResultFile) -> String {
+/// A plain-text table: one row per runtime variant and mode; times in `unit`, or
+/// each in the unit that suits it.
+pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
     let mut rows: Vec<[String; 9]> = vec![[
         "runtime:variant".into(),
         "mode".into(),
@@ -42,7 +43,7 @@ pub fn render(results: &ResultFile) -> String {
             let stat = |f: fn(&crate::stats::Summary) -> u64| {
                 m.phases
                     .get(crate::phase::TOTAL)
-                    .map(|s| format_ns(f(s) as f64))
+                    .map(|s| format_time(f(s) as f64, unit))
                     .unwrap_or_else(|| "-".into())
             };
             rows.push([

@@ -27,6 +27,10 @@ const POLL: Duration = Duration::from_millis(50);
 pub struct Exports {
     pub json: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
+    /// One row per raw sample.
+    pub csv: Option<PathBuf>,
+    /// The unit of the markdown tables' times (each its own when `None`).
+    pub time_unit: Option<super::TimeUnit>,
     /// The first write that failed; measuring goes on, the run reports it at the end.
     pub failed: Option<anyhow::Error>,
 }
@@ -41,7 +45,13 @@ impl Exports {
             super::json::write(path, results)?;
         }
         if let Some(path) = &self.markdown {
-            super::json::write_atomic(path, super::markdown::render(results).as_bytes())?;
+            super::json::write_atomic(
+                path,
+                super::markdown::render(results, self.time_unit).as_bytes(),
+            )?;
+        }
+        if let Some(path) = &self.csv {
+            super::json::write_atomic(path, super::csv::render(results).as_bytes())?;
         }
         Ok(())
     }
@@ -57,7 +67,9 @@ impl Exports {
     }
 
     fn writes_anything(&self) -> bool {
-        self.markdown.is_some() || (self.json.is_some() && !self.json_to_stdout())
+        self.markdown.is_some()
+            || self.csv.is_some()
+            || (self.json.is_some() && !self.json_to_stdout())
     }
 }
 

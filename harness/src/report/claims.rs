@@ -2,10 +2,23 @@
 //!
 //! Each claim in `fixtures/claims.toml` names what tests it (a runtime's phase time,
 //! a size, or a ratio of two from the same run) and the claimed range. The verdict
-//! is read off the measured p50 (p99 is shown beside it): `holds` inside the range,
-//! otherwise faster/slower (sizes: smaller/larger; ratios: lower/higher) than
-//! claimed. A claim whose runtime was not run, was skipped, or has no valid sample
-//! is `not measured`, with the reason: never guessed.
+//! is read off the measured p50 and its uncertainty (p99 is shown beside it):
+//!
+//! * a time, ratio or overhead needs `min_samples` valid samples (30 unless the
+//!   claims file says otherwise, per file or per claim) on every side it is read
+//!   from; with fewer it reads `not enough samples (n=5 < 30)`, whatever the p50;
+//! * the percentile-bootstrap 95% interval of the median (of a ratio of medians,
+//!   for ratios) decides: `holds` only when the whole interval lies inside the
+//!   claimed range, faster/slower (sizes: smaller/larger; ratios: lower/higher)
+//!   than claimed only when it lies wholly outside, and `inconclusive` when it
+//!   straddles a bound;
+//! * what a figure is comes from the result file, not the claims file: a variant
+//!   whose `details.location` says `local` (the Lambda emulator) stands in for a
+//!   cloud platform locally and is never judged against any claim, whatever the
+//!   claim's `exclude` says.
+//!
+//! A claim whose runtime was not run, was skipped, or has no valid sample is `not
+//! measured`, with the reason: never guessed.
 //!
 //! A variant measured under CPU emulation (`details.accel = "tcg"`: QEMU without
 //! hardware virtualization) gives only an upper bound of a time: "faster than
@@ -20,8 +33,14 @@ use serde::Deserialize;
 /// The claims shipped with coldstart (fixtures/claims.toml).
 pub const BUILTIN: &str = include_str!("../../../fixtures/claims.toml");
 
+/// Valid samples a judged figure needs unless the claims file says otherwise.
+pub const DEFAULT_MIN_SAMPLES: u64 = 30;
+
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ClaimsFile {
+    /// Valid samples every side of a judged time needs (default 30).
+    min_samples: Option<u64>,
     claim: Vec<Claim>,
 }
 
@@ -37,6 +56,9 @@ pub struct Claim {
     pub note: Option<String>,
     pub measure: Measure,
     pub range: Range,
+    /// Valid samples each judged side needs; set from the file's `min_samples` (or
+    /// [`DEFAULT_MIN_SAMPLES`]) when the claim has none of its own.
+    pub min_samples: Option<u64>,
 }
 
 /// What tests a claim.
@@ -85,6 +107,9 @@ pub struct Target {
 pub struct SizeTarget {
     pub runtime: String,
     pub variant: Option<String>,
+    /// Variants never judged against this claim.
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 /// The claimed range; a missing bound is open.
@@ -96,9 +121,19 @@ pub struct Range {
 
 /// Parses a claims file.
 pub fn parse(text: &str) -> Result<Vec<Claim>, String> {
-    toml::from_str::<ClaimsFile>(text)
-        .map(|f| f.claim)
-        .map_err(|e| format!("not a claims file: {e}"))
+    let file = toml::from_str::<ClaimsFile>(text).map_err(|e| format!("not a claims file: {e}"))?;
+    let default = file.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES);
+    let mut claims = file.claim;
+    for c in &mut claims {
+        let min = *c.min_samples.get_or_insert(default);
+        if min == 0 {
+            return Err(format!(
+                "claim {}: min_samples 0 would judge a figure of no sample (e.g. 30)",
+                c.id
+            ));
+        }
+    }
+    Ok(claims)
 }
 
 /// How a measured figure relates to the claimed range.
@@ -107,8 +142,14 @@ pub enum Outcome {
     Holds,
     Below,
     Above,
-    /// The figure cannot decide (an upper bound inside or above the range).
+    /// The figure cannot decide (an interval across a bound, an upper bound inside
+    /// or above the range).
     Inconclusive(String),
+    /// Fewer valid samples than the claim needs: `n` of `min`.
+    TooFew {
+        n: u64,
+        min: u64,
+    },
     NotMeasured(String),
 }
 
@@ -160,6 +201,9 @@ pub struct Verdict {
     pub on: String,
     pub figure: Option<Figure>,
     pub outcome: Outcome,
+    /// The 95% bootstrap interval of the judged value (a median, or a ratio of
+    /// medians), in the value's units; `None` for sizes, which are one figure.
+    pub ci: Option<(f64, f64)>,
     /// What qualifies the figure (an upper bound under emulation).
     pub caveat: Option<String>,
 }
@@ -175,6 +219,7 @@ impl Verdict {
         match &self.outcome {
             Outcome::Inconclusive(why) => return format!("inconclusive: {why}"),
             Outcome::NotMeasured(why) => return format!("not measured: {why}"),
+            Outcome::TooFew { n, min } => return format!("not enough samples (n={n} < {min})"),
             _ => {}
         }
         let base = match self.outcome {
@@ -188,16 +233,24 @@ impl Verdict {
         }
     }
 
-    /// The measured figure in words.
+    /// The measured figure in words, with the 95% interval it was judged on.
     pub fn measured(&self) -> String {
+        let ci = |fmt: &dyn Fn(f64) -> String| match self.ci {
+            Some((lo, hi)) => format!(" [95% CI {} – {}]", fmt(lo), fmt(hi)),
+            None => String::new(),
+        };
+        let pct = |v: f64| format!("{:+.1}%", v * 100.0);
         match self.figure {
             None => "—".into(),
             Some(Figure::Latency { p50_ns, p99_ns }) => format!(
-                "p50 {} · p99 {}",
+                "p50 {}{} · p99 {}",
                 format_ns(p50_ns as f64),
+                ci(&|v| format_ns(v)),
                 format_ns(p99_ns as f64)
             ),
-            Some(Figure::Ratio { p50, p99 }) => format!("p50 {} · p99 {}", ratio(p50), ratio(p99)),
+            Some(Figure::Ratio { p50, p99 }) => {
+                format!("p50 {}{} · p99 {}", ratio(p50), ci(&ratio), ratio(p99))
+            }
             Some(Figure::Bytes(b)) => format_bytes(b),
             Some(Figure::SizeRatio(r)) => ratio(r),
             Some(Figure::Overhead {
@@ -205,24 +258,30 @@ impl Verdict {
                 outside_ns,
                 overhead,
             }) => format!(
-                "{:+.1}% (p50 {} inside, {} outside)",
-                overhead * 100.0,
+                "{}{} (p50 {} inside, {} outside)",
+                pct(overhead),
+                ci(&pct),
                 format_ns(inside_ns as f64),
                 format_ns(outside_ns as f64)
             ),
         }
     }
 
-    /// The claimed range in words.
-    pub fn claimed(&self) -> String {
-        let fmt = |v: f64| match self.claim.measure {
+    /// A value in the claim's units, as `claimed` writes its bounds.
+    fn unit(&self, v: f64) -> String {
+        match self.claim.measure {
             Measure::Latency(_) => format_ns(v),
             Measure::Size(_) => format_bytes(v as u64),
             Measure::Unmeasured { .. } | Measure::Overhead { .. } if v < 1.0 => {
                 format!("{:.0}%", v * 100.0)
             }
             _ => ratio(v),
-        };
+        }
+    }
+
+    /// The claimed range in words.
+    pub fn claimed(&self) -> String {
+        let fmt = |v: f64| self.unit(v);
         match (self.claim.range.min, self.claim.range.max) {
             (Some(lo), Some(hi)) => format!("{} – {}", fmt(lo), fmt(hi)),
             (Some(lo), None) => format!("≥ {}", fmt(lo)),
@@ -250,13 +309,30 @@ fn judge(range: Range, value: f64) -> Outcome {
     }
 }
 
+/// The outcome both ends of an interval agree on, or `None` when it straddles a
+/// bound of the range.
+fn judge_interval(range: Range, (lo, hi): (f64, f64)) -> Option<Outcome> {
+    let (low, high) = (judge(range, lo), judge(range, hi));
+    (low == high).then_some(low)
+}
+
+/// Why a variant's figures are never judged against any claim: it ran locally in
+/// place of a cloud platform (`details.location` says `local`, as the Lambda
+/// emulator's does). Read from the result file, whatever a claims file says.
+fn local_stand_in(r: &RuntimeResult) -> Option<String> {
+    let location = r.details.get("location")?.as_str()?;
+    location
+        .starts_with("local")
+        .then(|| format!("{} ran locally ({location})", name(r)))
+}
+
 /// The entries a target names, or why there are none to judge.
 fn entries<'a>(results: &'a ResultFile, t: &Target) -> Result<Vec<&'a RuntimeResult>, String> {
     matching(results, &t.runtime, t.variant.as_deref(), &t.exclude)
 }
 
 fn sized<'a>(results: &'a ResultFile, t: &SizeTarget) -> Result<Vec<&'a RuntimeResult>, String> {
-    matching(results, &t.runtime, t.variant.as_deref(), &[])
+    matching(results, &t.runtime, t.variant.as_deref(), &t.exclude)
 }
 
 fn matching<'a>(
@@ -294,28 +370,54 @@ fn matching<'a>(
         let reason = named[0].skipped_reason.clone().unwrap_or_default();
         return Err(format!("{reason} ({which} was skipped)"));
     }
-    Ok(measured)
+    let judged: Vec<&RuntimeResult> = measured
+        .iter()
+        .copied()
+        .filter(|r| local_stand_in(r).is_none())
+        .collect();
+    if judged.is_empty() {
+        let why: Vec<String> = measured.iter().filter_map(|r| local_stand_in(r)).collect();
+        return Err(format!(
+            "{}: a local stand-in's figures are not the platform's",
+            why.join("; ")
+        ));
+    }
+    Ok(judged)
 }
 
 fn name(r: &RuntimeResult) -> String {
     format!("{}:{}", r.runtime, r.variant)
 }
 
-/// p50 and p99 of a target on one entry, or why there are none.
-fn latency(r: &RuntimeResult, t: &Target) -> Result<(u64, u64), String> {
-    r.modes
-        .get(t.mode)
-        .phases
-        .get(&t.phase)
-        .map(|s| (s.p50_ns, s.p99_ns))
-        .ok_or_else(|| {
-            format!(
-                "{} has no valid {} {} sample",
-                name(r),
-                t.mode.name(),
-                t.phase
-            )
-        })
+/// What a time is judged from on one entry: its p50 and p99, how many valid
+/// samples, and the values themselves (for the interval).
+struct Side {
+    p50_ns: u64,
+    p99_ns: u64,
+    n: u64,
+    values: Vec<f64>,
+}
+
+/// A target's side on one entry, or why there is none.
+fn side(results: &ResultFile, r: &RuntimeResult, t: &Target) -> Result<Side, String> {
+    let summary = r.modes.get(t.mode).phases.get(&t.phase).ok_or_else(|| {
+        format!(
+            "{} has no valid {} {} sample",
+            name(r),
+            t.mode.name(),
+            t.phase
+        )
+    })?;
+    let values = crate::report::group_values(results, &r.runtime, &r.variant, t.mode, &t.phase)
+        .into_iter()
+        .map(|v| v as f64)
+        .collect();
+    Ok(Side {
+        p50_ns: summary.p50_ns,
+        p99_ns: summary.p99_ns,
+        n: summary.count,
+        values,
+    })
 }
 
 fn size(r: &RuntimeResult) -> Result<u64, String> {
@@ -323,19 +425,38 @@ fn size(r: &RuntimeResult) -> Result<u64, String> {
         .ok_or_else(|| format!("{} did not report its artifact size", name(r)))
 }
 
-type Judged = Result<(Figure, f64), String>;
+/// A figure ready to be judged.
+struct Judgement {
+    figure: Figure,
+    /// The judged value (a p50, a ratio of p50s, a size).
+    value: f64,
+    /// Its 95% interval, for figures read from samples.
+    ci: Option<(f64, f64)>,
+    /// The fewest valid samples of any side it was read from.
+    n: Option<u64>,
+}
+
+/// The interval of `combine` over the medians of `sides`, with the smallest n.
+fn interval(sides: &[&Side], combine: impl Fn(&[f64]) -> f64) -> (Option<(f64, f64)>, u64) {
+    let values: Vec<&[f64]> = sides.iter().map(|s| s.values.as_slice()).collect();
+    let ci = crate::stats::bootstrap_ci(&values, combine, 0);
+    let n = sides.iter().map(|s| s.n).min().unwrap_or(0);
+    (
+        Some(ci).filter(|(lo, hi)| lo.is_finite() && hi.is_finite()),
+        n,
+    )
+}
+
+type Judged = Result<Judgement, String>;
 
 /// Every (numerator, denominator) pair of entries with its figure, named `n / d`;
 /// one unnamed row with the reason when either side has no measured entry.
-fn pairs(
-    results: &ResultFile,
-    (nr, nv): (&str, &Option<String>),
-    (dr, dv): (&str, &Option<String>),
+fn pairs<'a>(
+    nums: Result<Vec<&'a RuntimeResult>, String>,
+    dens: impl FnOnce() -> Result<Vec<&'a RuntimeResult>, String>,
     figure: impl Fn(&RuntimeResult, &RuntimeResult) -> Judged,
 ) -> Vec<(String, Judged)> {
-    let sides = matching(results, nr, nv.as_deref(), &[])
-        .and_then(|n| matching(results, dr, dv.as_deref(), &[]).map(|d| (n, d)));
-    match sides {
+    match nums.and_then(|n| dens().map(|d| (n, d))) {
         Err(why) => vec![(String::new(), Err(why))],
         Ok((nums, dens)) => nums
             .iter()
@@ -349,19 +470,36 @@ fn pairs(
 pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
     let mut verdicts = Vec::new();
     for claim in claims {
-        let row = |on: String, figure: Result<(Figure, f64), String>| match figure {
-            Ok((figure, value)) => Verdict {
-                claim: claim.clone(),
-                on,
-                figure: Some(figure),
-                outcome: judge(claim.range, value),
-                caveat: None,
-            },
+        let min = claim.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES);
+        let row = |on: String, judged: Judged| match judged {
+            Ok(j) => {
+                let mut verdict = Verdict {
+                    claim: claim.clone(),
+                    on,
+                    figure: Some(j.figure),
+                    outcome: judge(claim.range, j.value),
+                    ci: j.ci,
+                    caveat: None,
+                };
+                if let Some(n) = j.n.filter(|n| *n < min) {
+                    verdict.outcome = Outcome::TooFew { n, min };
+                } else if let Some(ci) = j.ci {
+                    verdict.outcome = judge_interval(claim.range, ci).unwrap_or_else(|| {
+                        Outcome::Inconclusive(format!(
+                            "the 95% CI of the median, {} – {}, straddles a claimed bound",
+                            verdict.unit(ci.0),
+                            verdict.unit(ci.1)
+                        ))
+                    });
+                }
+                verdict
+            }
             Err(why) => Verdict {
                 claim: claim.clone(),
                 on,
                 figure: None,
                 outcome: Outcome::NotMeasured(why),
+                ci: None,
                 caveat: None,
             },
         };
@@ -388,20 +526,25 @@ pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
             }
             Measure::Latency(t) => match entries(results, t) {
                 Err(why) => verdicts.push(missing(why)),
-                Ok(mut found) => verdicts.extend(
-                    {
-                        // Sandboxed rows are listed apart, after the plain ones.
-                        found.sort_by_key(|r| sandboxed(r).is_some());
-                        found
-                    }
-                    .into_iter()
-                    .map(|r| {
-                        let figure = latency(r, t).map(|(p50_ns, p99_ns)| {
-                            (Figure::Latency { p50_ns, p99_ns }, p50_ns as f64)
+                Ok(mut found) => {
+                    // Sandboxed rows are listed apart, after the plain ones.
+                    found.sort_by_key(|r| sandboxed(r).is_some());
+                    verdicts.extend(found.into_iter().map(|r| {
+                        let judged = side(results, r, t).map(|s| {
+                            let (ci, n) = interval(&[&s], |m| m[0]);
+                            Judgement {
+                                figure: Figure::Latency {
+                                    p50_ns: s.p50_ns,
+                                    p99_ns: s.p99_ns,
+                                },
+                                value: s.p50_ns as f64,
+                                ci,
+                                n: Some(n),
+                            }
                         });
-                        bounded(r, row(name(r), figure))
-                    }),
-                ),
+                        bounded(r, row(name(r), judged))
+                    }))
+                }
             },
             Measure::Overhead {
                 inside,
@@ -436,19 +579,23 @@ pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
                                     ));
                                     continue;
                                 }
-                                let figure = latency(i, inside).and_then(|(i50, _)| {
-                                    let (o50, _) = latency(o, outside)?;
-                                    let overhead = i50 as f64 / o50.max(1) as f64 - 1.0;
-                                    Ok((
-                                        Figure::Overhead {
-                                            inside_ns: i50,
-                                            outside_ns: o50,
+                                let judged = side(results, i, inside).and_then(|si| {
+                                    let so = side(results, o, outside)?;
+                                    let overhead = si.p50_ns as f64 / so.p50_ns.max(1) as f64 - 1.0;
+                                    let (ci, n) =
+                                        interval(&[&si, &so], |m| m[0] / m[1].max(1.0) - 1.0);
+                                    Ok(Judgement {
+                                        figure: Figure::Overhead {
+                                            inside_ns: si.p50_ns,
+                                            outside_ns: so.p50_ns,
                                             overhead,
                                         },
-                                        overhead,
-                                    ))
+                                        value: overhead,
+                                        ci,
+                                        n: Some(n),
+                                    })
                                 });
-                                verdicts.push(row(on, figure));
+                                verdicts.push(row(on, judged));
                             }
                         }
                     }
@@ -456,46 +603,59 @@ pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
             }
             Measure::Size(t) => match sized(results, t) {
                 Err(why) => verdicts.push(missing(why)),
-                Ok(found) => verdicts.extend(
-                    found
-                        .into_iter()
-                        .map(|r| row(name(r), size(r).map(|b| (Figure::Bytes(b), b as f64)))),
-                ),
+                Ok(found) => verdicts.extend(found.into_iter().map(|r| {
+                    let judged = size(r).map(|b| Judgement {
+                        figure: Figure::Bytes(b),
+                        value: b as f64,
+                        ci: None,
+                        n: None,
+                    });
+                    row(name(r), judged)
+                })),
             },
             Measure::Ratio {
                 numerator: n,
                 denominator: d,
             } => verdicts.extend(
                 pairs(
-                    results,
-                    (&n.runtime, &n.variant),
-                    (&d.runtime, &d.variant),
+                    entries(results, n),
+                    || entries(results, d),
                     |num, den| {
-                        let (n50, n99) = latency(num, n)?;
-                        let (d50, d99) = latency(den, d)?;
-                        let p50 = n50 as f64 / d50.max(1) as f64;
-                        let p99 = n99 as f64 / d99.max(1) as f64;
-                        Ok((Figure::Ratio { p50, p99 }, p50))
+                        let sn = side(results, num, n)?;
+                        let sd = side(results, den, d)?;
+                        let p50 = sn.p50_ns as f64 / sd.p50_ns.max(1) as f64;
+                        let p99 = sn.p99_ns as f64 / sd.p99_ns.max(1) as f64;
+                        let (ci, n) = interval(&[&sn, &sd], |m| m[0] / m[1].max(1.0));
+                        Ok(Judgement {
+                            figure: Figure::Ratio { p50, p99 },
+                            value: p50,
+                            ci,
+                            n: Some(n),
+                        })
                     },
                 )
                 .into_iter()
-                .map(|(on, figure)| row(on, figure)),
+                .map(|(on, judged)| row(on, judged)),
             ),
             Measure::SizeRatio {
                 numerator: n,
                 denominator: d,
             } => verdicts.extend(
                 pairs(
-                    results,
-                    (&n.runtime, &n.variant),
-                    (&d.runtime, &d.variant),
+                    sized(results, n),
+                    || sized(results, d),
                     |num, den| {
                         let r = size(num)? as f64 / size(den)?.max(1) as f64;
-                        Ok((Figure::SizeRatio(r), r))
+                        Ok(Judgement {
+                            figure: Figure::SizeRatio(r),
+                            value: r,
+                            ci: None,
+                            n: None,
+                        })
                     },
                 )
                 .into_iter()
-                .map(|(on, figure)| row(on, figure)),
+                .map(|(on, judged)| row(on, judged)),
             ),
         }
     }
@@ -559,6 +719,8 @@ mod tests {
         let text = include_str!("../../../fixtures/compare/aa-a/run-01.json");
         let mut file = crate::report::load::parse(text).unwrap();
         file.parameters.invoke_iters = invoke_iters;
+        // The figures come from the summaries below alone.
+        file.samples.clear();
         file.runtimes = rows
             .iter()
             .map(|(runtime, variant, accel, cold, warm)| {
@@ -689,5 +851,110 @@ mod tests {
         let podman = verdicts_of(&verdicts, "container-startup-podman");
         assert_eq!(podman.len(), 1);
         assert_eq!(podman[0].on, "podman:runc-none");
+    }
+
+    /// Replaces the `total` of one row's mode by a summary of `values`.
+    fn set_values(file: &mut ResultFile, row: usize, mode: Mode, values: Vec<u64>) {
+        let m = file.runtimes[row].modes.get_mut(mode);
+        m.ok = values.len() as u64;
+        let summary = crate::stats::summarize(&crate::stats::record(values)).unwrap();
+        m.phases.insert("total".into(), summary);
+    }
+
+    #[test]
+    fn too_few_samples_are_not_enough_whatever_the_p50() {
+        let claims = parse(BUILTIN).unwrap();
+        let mut file = results(&[("wasm", "pre", None, 50_000, 1_000)], 50);
+        set_values(&mut file, 0, Mode::Cold, vec![50_000; 5]);
+        let verdicts = evaluate(&claims, &file);
+        let v = verdicts_of(&verdicts, "wasm-startup-microseconds");
+        assert_eq!(v[0].outcome, Outcome::TooFew { n: 5, min: 30 });
+        assert_eq!(v[0].words(), "not enough samples (n=5 < 30)");
+        // A claims file may set its own minimum, globally or per claim.
+        let lenient = format!(
+            "min_samples = 5\n{}",
+            BUILTIN.replace("min_samples = 30\n", "")
+        );
+        let verdicts = evaluate(&parse(&lenient).unwrap(), &file);
+        let v = verdicts_of(&verdicts, "wasm-startup-microseconds");
+        assert_eq!(v[0].outcome, Outcome::Holds);
+        assert!(parse("min_samples = 0\n[[claim]]\nid = \"x\"\nquote = \"q\"\nline = 1\nmeasure = { kind = \"size\", runtime = \"wasm\" }\nrange = {}\n").is_err());
+    }
+
+    #[test]
+    fn an_interval_across_a_bound_is_inconclusive_and_one_inside_holds() {
+        let claims = parse(BUILTIN).unwrap();
+        // wasm-startup-microseconds claims 1 µs – 1 ms. Medians near 1 ms with a wide
+        // spread: the interval of the median crosses 1 ms.
+        let mut file = results(&[("wasm", "pre", None, 0, 0)], 50);
+        let wide: Vec<u64> = (0..40).map(|i| 700_000 + i * 15_000).collect();
+        set_values(&mut file, 0, Mode::Cold, wide);
+        let verdicts = evaluate(&claims, &file);
+        let v = verdicts_of(&verdicts, "wasm-startup-microseconds")[0].clone();
+        assert!(
+            matches!(v.outcome, Outcome::Inconclusive(_)),
+            "{:?}",
+            v.outcome
+        );
+        let (lo, hi) = v.ci.unwrap();
+        assert!(lo < 1e6 && hi > 1e6, "{lo} {hi}");
+        assert!(v.measured().contains("95% CI"), "{}", v.measured());
+        // The same spread around 100 µs lies wholly inside.
+        let narrow: Vec<u64> = (0..40).map(|i| 70_000 + i * 1_500).collect();
+        set_values(&mut file, 0, Mode::Cold, narrow);
+        let verdicts = evaluate(&claims, &file);
+        assert_eq!(
+            verdicts_of(&verdicts, "wasm-startup-microseconds")[0].outcome,
+            Outcome::Holds
+        );
+    }
+
+    #[test]
+    fn a_local_stand_in_is_never_judged_whatever_the_claims_say() {
+        // A user's claims file without `exclude`, with a ratio on the emulator too.
+        let claims = parse(
+            r#"
+[[claim]]
+id = "faas"
+quote = "q"
+line = 1
+measure = { kind = "latency", runtime = "lambda", mode = "cold", phase = "total" }
+range = { min = 100e6 }
+
+[[claim]]
+id = "faas-vs-process"
+quote = "q"
+line = 1
+measure = { kind = "ratio", numerator = { runtime = "lambda", mode = "cold", phase = "total" }, denominator = { runtime = "process", mode = "cold", phase = "total" } }
+range = { min = 10 }
+
+[[claim]]
+id = "faas-size"
+quote = "q"
+line = 1
+measure = { kind = "size_ratio", numerator = { runtime = "lambda" }, denominator = { runtime = "process" } }
+range = { min = 1 }
+"#,
+        )
+        .unwrap();
+        let mut file = results(
+            &[
+                ("lambda", "local-emulator", None, 200_000_000, 1_000_000),
+                ("process", "native", None, 1_000_000, 10_000),
+            ],
+            50,
+        );
+        file.runtimes[0].details.insert(
+            "location".into(),
+            "local: cargo-lambda's Runtime API emulator on this machine, not AWS".into(),
+        );
+        file.runtimes[0].artifact_bytes = Some(1 << 20);
+        file.runtimes[1].artifact_bytes = Some(1 << 19);
+        let verdicts = evaluate(&claims, &file);
+        assert_eq!(verdicts.len(), 3);
+        for v in &verdicts {
+            assert!(v.figure.is_none(), "{}: {:?}", v.claim.id, v.figure);
+            assert!(v.words().contains("ran locally"), "{}", v.words());
+        }
     }
 }

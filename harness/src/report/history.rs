@@ -26,16 +26,41 @@ pub struct Point {
 /// Group name (`runtime:variant mode`) -> its points, oldest first.
 pub type Trends = BTreeMap<(Mode, String), Vec<Point>>;
 
-fn result_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            result_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "json")
+/// The result files under `dir` (recursively). Symbolic links are not followed out
+/// of `root`: a linked file is read only when it resolves inside `root` (and is not
+/// read twice), a linked directory never (no loops, no walks outside); each passed
+/// over link gets a note.
+fn result_files(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    notes: &mut Vec<String>,
+) -> std::io::Result<()> {
+    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        let wanted = path.extension().is_some_and(|e| e == "json")
             && path
                 .file_name()
-                .is_some_and(|n| n != "latest.json" && n != "schema.json")
-        {
+                .is_some_and(|n| n != "latest.json" && n != "schema.json");
+        if kind.is_dir() {
+            result_files(root, &path, out, notes)?;
+        } else if kind.is_symlink() && (wanted || path.is_dir()) {
+            match std::fs::canonicalize(&path) {
+                Ok(target) if target.is_file() && target.starts_with(root) => out.push(path),
+                Ok(target) if target.is_dir() => notes.push(format!(
+                    "passed over {}: a link to a directory is not followed",
+                    path.display()
+                )),
+                _ => notes.push(format!(
+                    "passed over {}: a link out of {}",
+                    path.display(),
+                    root.display()
+                )),
+            }
+        } else if kind.is_file() && wanted {
             out.push(path);
         }
     }
@@ -45,10 +70,14 @@ fn result_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// Reads every result file under `dir`; returns the runs (oldest first) and notes.
 pub fn load_runs(dir: &Path) -> Result<(Vec<ResultFile>, Vec<String>), UsageError> {
     let mut paths = Vec::new();
-    result_files(dir, &mut paths)
-        .map_err(|e| UsageError(format!("cannot read {}: {e}", dir.display())))?;
-    let mut runs = Vec::new();
     let mut notes = Vec::new();
+    let cannot = |e: std::io::Error| UsageError(format!("cannot read {}: {e}", dir.display()));
+    let root = std::fs::canonicalize(dir).map_err(cannot)?;
+    result_files(&root, dir, &mut paths, &mut notes).map_err(cannot)?;
+    // A file and a link to it inside the directory are one run.
+    let mut seen = std::collections::HashSet::new();
+    paths.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+    let mut runs = Vec::new();
     for path in paths {
         match load::load(&path) {
             Ok(run) => runs.push(run),

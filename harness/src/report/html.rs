@@ -223,7 +223,11 @@ pub fn render(results: &ResultFile, verdicts: &[Verdict]) -> Result<String, Stri
     for line in provenance(results) {
         let _ = writeln!(out, "<p class=\"prov\">{}</p>", esc(&line));
     }
-    let _ = writeln!(out, "<h2>Claims</h2><p>Verdicts are read off the p50; ratios are between runtimes of this one run.</p>");
+    let _ = writeln!(
+        out,
+        "<h2>Claims</h2><p>Verdicts are read off the p50 and its 95% CI: {}. Ratios are between runtimes of this one run.</p>",
+        esc(super::VERDICT_RULE)
+    );
     let _ = writeln!(out, "<table><tr><th>claim</th><th>the article says</th><th>measured on</th><th>claimed</th><th>measured</th><th>verdict</th></tr>");
     for v in verdicts {
         let _ = writeln!(
@@ -278,6 +282,30 @@ pub fn render(results: &ResultFile, verdicts: &[Verdict]) -> Result<String, Stri
             );
         }
     }
-    let _ = writeln!(out, "</table></body></html>");
+    let _ = writeln!(out, "</table>");
+    let reported = crate::export::reported_rows(results);
+    if !reported.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2>{}</h2><p>{}</p><table><tr><th>variant</th><th>mode</th><th>figure</th><th>n</th><th>p50</th><th>p99</th><th>source</th></tr>",
+            crate::export::REPORTED_TITLE,
+            crate::export::REPORTED_NOTE
+        );
+        for r in reported {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&r.variant),
+                esc(&r.mode),
+                esc(&r.figure),
+                r.n,
+                format_ns(r.p50_ns as f64),
+                format_ns(r.p99_ns as f64),
+                esc(&r.source)
+            );
+        }
+        let _ = writeln!(out, "</table>");
+    }
+    let _ = writeln!(out, "</body></html>");
     Ok(out)
 }

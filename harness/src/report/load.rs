@@ -2,7 +2,7 @@
 //! not a whole, current coldstart result file is refused with one line naming the
 //! file and the problem (exit code 2), never a panic: a missing file, text that is not
 //! JSON or is cut short, JSON of another tool, another schema version, a histogram
-//! that does not decode.
+//! that does not decode, is empty, or holds another count than its summary says.
 
 use crate::results::{ResultFile, OLDEST_READABLE_SCHEMA, SCHEMA_VERSION};
 use crate::stats;
@@ -49,14 +49,33 @@ pub fn parse(text: &str) -> Result<ResultFile, String> {
         .map_err(|e| format!("does not match the result schema: {e}"))?;
     for r in &results.runtimes {
         let modes = [("cold", &r.modes.cold), ("warm", &r.modes.warm)];
-        for (mode, m) in modes {
-            for (phase, summary) in &m.phases {
-                stats::decode(&summary.histogram).map_err(|e| {
-                    format!(
-                        "the {mode} {phase} histogram of {}:{}: {e}",
-                        r.runtime, r.variant
-                    )
-                })?;
+        let summaries = modes
+            .iter()
+            .flat_map(|(mode, m)| {
+                m.phases
+                    .iter()
+                    .chain(&m.reported)
+                    .map(move |(phase, s)| (format!("{mode} {phase}"), s))
+            })
+            .chain(r.teardown.iter().map(|s| ("teardown".to_string(), s)))
+            .chain(
+                r.network_baseline
+                    .iter()
+                    .map(|s| ("network baseline".to_string(), s)),
+            );
+        for (what, summary) in summaries {
+            let bad =
+                |e: String| format!("the {what} histogram of {}:{}: {e}", r.runtime, r.variant);
+            let hist = stats::decode(&summary.histogram).map_err(bad)?;
+            if hist.is_empty() {
+                return Err(bad("it is empty, so its summary was not read off it".into()));
+            }
+            if hist.len() != summary.count {
+                return Err(bad(format!(
+                    "it holds {} samples and its summary says {}",
+                    hist.len(),
+                    summary.count
+                )));
             }
         }
     }
@@ -100,6 +119,18 @@ mod tests {
         }
         let broken = SMALL.replacen("\"histogram\": \"", "\"histogram\": \"AAAA", 1);
         assert!(parse(&broken).unwrap_err().contains("histogram"));
+        // A crafted summary: an empty histogram, or one of another count.
+        let mut doc: serde_json::Value = serde_json::from_str(SMALL).unwrap();
+        let summary = doc["runtimes"][0]["modes"]["cold"]["phases"]["total"].clone();
+        let mut empty = doc.clone();
+        empty["runtimes"][0]["modes"]["cold"]["phases"]["total"]["histogram"] =
+            stats::encode(&stats::histogram()).into();
+        let e = parse(&empty.to_string()).unwrap_err();
+        assert!(e.contains("it is empty"), "{e}");
+        doc["runtimes"][0]["modes"]["cold"]["phases"]["total"]["count"] =
+            (summary["count"].as_u64().unwrap() + 1).into();
+        let e = parse(&doc.to_string()).unwrap_err();
+        assert!(e.contains("its summary says"), "{e}");
     }
 
     proptest! {

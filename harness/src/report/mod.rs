@@ -7,11 +7,16 @@ pub mod history;
 pub mod html;
 pub mod load;
 
-use crate::export::{self, format_bytes};
+use crate::export::{self, format_bytes, TimeUnit};
 use crate::results::{Mode, ResultFile};
 use claims::Verdict;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+
+/// How a verdict is decided, in one sentence for every report.
+pub const VERDICT_RULE: &str = "holds only when the whole interval lies inside the claimed range, \
+inconclusive when it straddles a bound, not enough samples below each claim's minimum (30 by default); \
+figures a platform reports about itself never enter a verdict";
 
 /// What every report states: where, with what, from how many samples.
 pub fn provenance(results: &ResultFile) -> Vec<String> {
@@ -69,15 +74,17 @@ pub fn provenance(results: &ResultFile) -> Vec<String> {
     ]
 }
 
-/// The claims as a plain-text table, then the run's summary.
-pub fn text(results: &ResultFile, verdicts: &[Verdict]) -> String {
+/// The claims as a plain-text table, then the run's summary and what platforms
+/// reported about themselves; the run's times in `unit` when given.
+pub fn text(results: &ResultFile, verdicts: &[Verdict], unit: Option<TimeUnit>) -> String {
     let mut out = String::new();
     for line in provenance(results) {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(
         out,
-        "\nThe article's claims, judged on this run (verdict on p50):\n"
+        "\nThe article's claims, judged on this run (on the p50 and its 95% CI: {}):\n",
+        VERDICT_RULE
     );
     let rows: Vec<[String; 5]> = verdicts
         .iter()
@@ -124,7 +131,46 @@ pub fn text(results: &ResultFile, verdicts: &[Verdict]) -> String {
             }
         }
     }
-    let _ = writeln!(out, "\n{}", export::table::render(results));
+    let _ = writeln!(out, "\n{}", export::table::render(results, unit));
+    let reported = export::reported_rows(results);
+    if !reported.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}. {}\n",
+            export::REPORTED_TITLE,
+            export::REPORTED_NOTE
+        );
+        let rows: Vec<[String; 7]> = reported
+            .iter()
+            .map(|r| {
+                [
+                    r.variant.clone(),
+                    r.mode.clone(),
+                    r.figure.clone(),
+                    r.n.to_string(),
+                    export::format_time(r.p50_ns as f64, unit),
+                    export::format_time(r.p99_ns as f64, unit),
+                    r.source.clone(),
+                ]
+            })
+            .collect();
+        let header = ["variant", "mode", "figure", "n", "p50", "p99", "source"].map(String::from);
+        let widths: Vec<usize> = (0..6)
+            .map(|c| {
+                std::iter::once(&header)
+                    .chain(&rows)
+                    .map(|r| r[c].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for row in std::iter::once(&header).chain(&rows) {
+            let cells: Vec<String> = (0..6)
+                .map(|c| format!("{:<w$}", row[c], w = widths[c]))
+                .collect();
+            let _ = writeln!(out, "{}  {}", cells.join("  "), row[6]);
+        }
+    }
     out
 }
 
@@ -133,7 +179,7 @@ fn md_escape(s: &str) -> String {
 }
 
 /// The claims as a markdown table (for a PR comment or a README), then the run.
-pub fn markdown(results: &ResultFile, verdicts: &[Verdict]) -> String {
+pub fn markdown(results: &ResultFile, verdicts: &[Verdict], unit: Option<TimeUnit>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# The article's claims, measured\n");
     for line in provenance(results) {
@@ -141,7 +187,7 @@ pub fn markdown(results: &ResultFile, verdicts: &[Verdict]) -> String {
     }
     let _ = writeln!(
         out,
-        "\nVerdicts are read off the p50; ratios are between runtimes of this one run.\n"
+        "\nVerdicts are read off the p50 and its 95% CI: {VERDICT_RULE}. Ratios are between runtimes of this one run.\n"
     );
     let _ = writeln!(
         out,
@@ -165,13 +211,16 @@ pub fn markdown(results: &ResultFile, verdicts: &[Verdict]) -> String {
         );
     }
     let _ = writeln!(out);
-    out.push_str(&export::markdown::render(results).replacen(
+    out.push_str(&export::markdown::render(results, unit).replacen(
         "# coldstart results",
         "## The run",
         1,
     ));
     out
 }
+
+/// The most values rebuilt from one histogram.
+const MAX_RECONSTRUCTED: u64 = 100_000;
 
 /// Valid values of a group, raw samples first, else reconstructed from the histogram.
 pub fn group_values(
@@ -202,10 +251,52 @@ pub fn group_values(
         .find(|r| r.runtime == runtime && r.variant == variant)
         .and_then(|r| r.modes.get(mode).phases.get(phase));
     match summary.and_then(|s| crate::stats::decode(&s.histogram).ok()) {
+        // A histogram of more values than that (a merged history, a crafted file)
+        // gives evenly spaced quantiles instead, so memory stays bounded.
+        Some(hist) if hist.len() > MAX_RECONSTRUCTED => (0..MAX_RECONSTRUCTED)
+            .map(|i| hist.value_at_quantile((i as f64 + 0.5) / MAX_RECONSTRUCTED as f64))
+            .collect(),
         Some(hist) => hist
             .iter_recorded()
             .flat_map(|v| std::iter::repeat_n(v.value_iterated_to(), v.count_at_value() as usize))
             .collect(),
         None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lambda's REPORT figures (another clock than ours) get their own table with
+    /// their source in every format, and enter no verdict.
+    #[test]
+    fn platform_reported_figures_get_their_own_labelled_table_everywhere() {
+        let text = include_str!("../../../fixtures/results-small.json");
+        let mut results = load::parse(text).unwrap();
+        let r = &mut results.runtimes[0];
+        r.reported_source = Some("Lambda's REPORT log line (the platform's clock)".into());
+        let init = crate::stats::summarize(&crate::stats::record(vec![18_000_000; 5])).unwrap();
+        r.modes
+            .cold
+            .reported
+            .insert("init_duration_ns".into(), init);
+        let verdicts = claims::evaluate(&claims::parse(claims::BUILTIN).unwrap(), &results);
+        let html = html::render(&results, &verdicts).unwrap();
+        for out in [
+            text_report(&results, &verdicts),
+            markdown(&results, &verdicts, None),
+            html,
+        ] {
+            assert!(out.contains(export::REPORTED_TITLE), "{out}");
+            assert!(out.contains("init_duration_ns"), "{out}");
+            assert!(out.contains("Lambda's REPORT log line"), "{out}");
+            assert!(out.contains("18.0 ms"), "{out}");
+        }
+        assert!(verdicts.iter().all(|v| !v.measured().contains("18.0 ms")));
+    }
+
+    fn text_report(results: &ResultFile, verdicts: &[Verdict]) -> String {
+        text(results, verdicts, None)
     }
 }

@@ -80,15 +80,6 @@ impl RuntimeKind {
             RuntimeKind::Vm => vm::VARIANTS,
         }
     }
-
-    /// The variants a bare `--runtime <name>` selects: all of them, except that
-    /// `lambda` means Lambda in AWS (`lambda:local-emulator` is named on its own).
-    pub fn named_variants(self) -> &'static [&'static str] {
-        match self {
-            RuntimeKind::Lambda => lambda::aws_variants(),
-            other => other.variants(),
-        }
-    }
 }
 
 impl fmt::Display for RuntimeKind {

@@ -247,3 +247,12 @@ pub fn command_to_json(mut cmd: Command, args: &[&str]) -> Finished {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// Whether this host mounts cgroups in hybrid mode (v1 controllers plus a v2 mount
+/// at /sys/fs/cgroup/unified), where crun 1.8 refuses to start containers.
+pub fn hybrid_cgroups() -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .any(|l| l.contains(" - cgroup2 ") && l.contains("/sys/fs/cgroup/unified"))
+}

@@ -178,11 +178,7 @@ fn runtimes_runs_the_preflight_and_explains_each_variant() {
     // crun is registered, so only its preflight can tell whether it runs here; on
     // this project's hosts (hybrid cgroups) it cannot, elsewhere it may.
     let crun = line("docker:crun-none");
-    let hybrid = std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .any(|l| l.contains(" - cgroup2 ") && l.contains("/sys/fs/cgroup/unified"));
-    if hybrid {
+    if crate::common::hybrid_cgroups() {
         assert!(crun.contains("hybrid mode"), "{crun}");
     }
 }

@@ -144,3 +144,74 @@ fn an_export_to_a_device_writes_into_it_and_never_replaces_it() {
     let meta = std::fs::metadata("/dev/null").unwrap();
     assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
 }
+
+#[test]
+fn numbers_beyond_what_a_run_can_hold_are_refused() {
+    for (args, flag) in [
+        (&["--cold", "20000000"][..], "--cold 20000000"),
+        (&["--warmup", "20000000"], "--warmup 20000000"),
+        (&["--timeout", "2h"], "--timeout 2h"),
+        (&["--settle", "2m"], "--settle 2m"),
+        (&["--invoke-iters", "99999999999"], "--invoke-iters"),
+    ] {
+        let out = coldstart()
+            .args(["run", "--runtime", "process"])
+            .args(args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn lambda_deploy_refuses_sizes_that_run_cannot_measure() {
+    // Lambda takes 128 to 10240 MB, but `run` has variants for 128, 512 and 1024 only.
+    let dir = tempfile::tempdir().unwrap();
+    coldstart()
+        .args(["lambda", "deploy", "--memory", "256", "--zip-only"])
+        .arg(dir.path().join("probe.zip"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--memory 256"))
+        .stderr(predicate::str::contains("128, 512, 1024 MB only"));
+}
+
+/// The exit codes of `--help`, line for line in the README.
+#[test]
+fn exit_codes_are_documented_in_help_and_the_readme_alike() {
+    let out = coldstart().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    let block: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Exit codes:"))
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
+    for code in ["  0 ", "  1 ", "  2 ", "  3 ", "  130 "] {
+        assert!(block.iter().any(|l| l.starts_with(code)), "{code}: {help}");
+    }
+    let readme = std::fs::read_to_string(crate::common::repo_file("README.md")).unwrap();
+    for line in &block {
+        assert!(readme.contains(line), "README lacks {line:?}");
+    }
+    // `run --help` says the same.
+    let out = coldstart().args(["run", "--help"]).output().unwrap();
+    let run_help = String::from_utf8_lossy(&out.stdout);
+    for line in &block {
+        assert!(run_help.contains(line), "run --help lacks {line:?}");
+    }
+}
+
+#[test]
+fn a_report_that_cannot_be_written_is_an_environment_failure() {
+    coldstart()
+        .arg("report")
+        .arg(crate::common::repo_file("fixtures/results-small.json"))
+        .args(["-o", "/proc/coldstart/report.txt"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("/proc/coldstart"));
+}

@@ -121,6 +121,25 @@ fn bad_files_get_one_line_naming_the_file() {
             ),
             "histogram",
         ),
+        (
+            // Crafted: every histogram empty, no samples (once a panic in merge).
+            write(dir.path(), "empty.json", &{
+                let mut doc: Value = serde_json::from_str(&good).unwrap();
+                let empty = coldstart::stats::encode(&coldstart::stats::histogram());
+                for r in doc["runtimes"].as_array_mut().unwrap() {
+                    for mode in ["cold", "warm"] {
+                        if let Some(phases) = r["modes"][mode]["phases"].as_object_mut() {
+                            for summary in phases.values_mut() {
+                                summary["histogram"] = empty.clone().into();
+                            }
+                        }
+                    }
+                }
+                doc["samples"] = serde_json::json!([]);
+                doc.to_string()
+            }),
+            "it is empty",
+        ),
     ];
     for (path, problem) in cases {
         let name = path.display().to_string();
@@ -229,7 +248,9 @@ fn an_aa_pair_the_old_gate_flagged_is_not_flagged_across_runs() {
 
 #[test]
 fn heavy_init_across_runs_is_flagged_on_every_cold_total_and_no_warm_one() {
-    let (doc, code) = compare_json(&[&recorded("aa-a"), &recorded("heavy-init")]);
+    // Heavier init stands in for a build whose init got slower; by its parameters it
+    // is another workload, which compare refuses unless forced.
+    let (doc, code) = compare_json(&[&recorded("aa-a"), &recorded("heavy-init"), "--force"]);
     assert_eq!(code, 1);
     let totals: Vec<&Value> = doc["compared"]
         .as_array()
@@ -328,7 +349,15 @@ fn heavy_init_is_flagged_on_cold_and_not_on_warm() {
     // ~20 M hash rounds of init: tens of ms on top of a sub-ms process start.
     let heavy = run("heavy.json", "20000000");
     let out = coldstart()
-        .args(["compare", &light, &heavy, "--threshold", "500%", "--phases"])
+        .args([
+            "compare",
+            &light,
+            &heavy,
+            "--threshold",
+            "500%",
+            "--phases",
+            "--force",
+        ])
         .assert()
         .code(1)
         .get_output()
@@ -589,5 +618,175 @@ fn the_html_report_renders_in_chromium() {
     assert!(
         colored > 2_000,
         "only {colored} coloured pixels: the plots did not render"
+    );
+}
+
+/// A copy of a recorded run with `edit` applied, written into `dir`.
+fn edited(dir: &Path, name: &str, from: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let mut doc = read_json(from);
+    edit(&mut doc);
+    write(dir, name, &doc.to_string())
+}
+
+#[test]
+fn compare_refuses_other_workloads_and_warns_of_other_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = repo_file("fixtures/compare/aa-a/run-01.json");
+    let b = repo_file("fixtures/compare/aa-b/run-02.json");
+    let heavier = edited(dir.path(), "heavier.json", &b, |d| {
+        d["parameters"]["init_kib"] = 8.into();
+    });
+    let out = coldstart()
+        .arg("compare")
+        .args([&a, &heavier])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("probe parameters differ: init 4 KiB") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    // --force compares them, and says what differed.
+    let forced = coldstart()
+        .arg("compare")
+        .args([&a, &heavier])
+        .args(["--force", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&forced.stdout).unwrap();
+    let notes = doc["notes"].to_string();
+    assert!(notes.contains("probe parameters differ"), "{notes}");
+    // Another host, another engine version: compared, with a warning for each.
+    let elsewhere = edited(dir.path(), "elsewhere.json", &b, |d| {
+        d["host"]["cpu_model"] = "AMD EPYC 7R13".into();
+        for r in d["runtimes"].as_array_mut().unwrap() {
+            if r["runtime"] == "wasm" {
+                r["versions"]["wasmtime"] = "49.0.0".into();
+            }
+        }
+    });
+    let out = coldstart()
+        .arg("compare")
+        .args([&a, &elsewhere])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for text in [&stderr, &stdout] {
+        assert!(text.contains("host differs"), "{text}");
+        assert!(text.contains("wasmtime differs"), "{text}");
+    }
+    // The n used is reported per group (both sides' valid samples).
+    assert!(stdout.contains(" n 100/100 "), "{stdout}");
+}
+
+#[test]
+fn merge_refuses_mixed_hosts_unless_asked_and_keeps_each_runs_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = repo_file("fixtures/compare/aa-a/run-01.json");
+    let b = edited(
+        dir.path(),
+        "elsewhere.json",
+        &repo_file("fixtures/compare/aa-b/run-02.json"),
+        |d| {
+            d["host"]["logical_cpus"] = 64.into();
+            for r in d["runtimes"].as_array_mut().unwrap() {
+                if r["runtime"] == "wasm" {
+                    r["versions"]["wasmtime"] = "49.0.0".into();
+                }
+            }
+        },
+    );
+    let out = dir.path().join("merged.json");
+    coldstart()
+        .arg("merge")
+        .args([&a, &b])
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ran on different hosts"))
+        .stderr(predicate::str::contains("--allow-mixed-hosts"));
+    assert!(!out.exists());
+    coldstart()
+        .arg("merge")
+        .args([&a, &b])
+        .arg("-o")
+        .arg(&out)
+        .arg("--allow-mixed-hosts")
+        .assert()
+        .success();
+    let merged = read_json(&out);
+    assert_valid_results(&merged);
+    let runs = merged["merged_from"].as_array().unwrap();
+    assert_eq!(
+        runs[0]["host"]["logical_cpus"],
+        read_json(&a)["host"]["logical_cpus"]
+    );
+    assert_eq!(runs[1]["host"]["logical_cpus"], 64);
+    let version = |run: &Value| run["setups"]["wasm:pre"]["versions"]["wasmtime"].clone();
+    assert_eq!(version(&runs[1]), "49.0.0");
+    assert_ne!(version(&runs[0]), "49.0.0");
+    // The merged row claims no one version where the runs disagree.
+    let row = crate::common::runtime(&merged, "wasm", "pre");
+    let said = row["versions"]["wasmtime"].as_str().unwrap();
+    assert!(
+        said.starts_with("differs between the merged runs"),
+        "{said}"
+    );
+}
+
+#[test]
+fn history_does_not_follow_links_out_of_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    std::fs::create_dir(&runs).unwrap();
+    std::fs::copy(
+        repo_file("fixtures/compare/aa-a/run-01.json"),
+        runs.join("one.json"),
+    )
+    .unwrap();
+    let secret = outside.path().join("elsewhere.json");
+    std::fs::copy(repo_file("fixtures/compare/aa-b/run-02.json"), &secret).unwrap();
+    std::os::unix::fs::symlink(&secret, runs.join("out.json")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), runs.join("outdir")).unwrap();
+    // A link to itself's parent would loop forever if followed.
+    std::os::unix::fs::symlink(&runs, runs.join("loop")).unwrap();
+    // A link inside the directory is read once.
+    std::os::unix::fs::symlink(runs.join("one.json"), runs.join("again.json")).unwrap();
+    let out = coldstart().arg("history").arg(&runs).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let one = read_json(&runs.join("one.json"))["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = read_json(&secret)["run_id"].as_str().unwrap().to_string();
+    assert!(stdout.contains(&one), "{stdout}");
+    assert!(
+        !stdout.contains(&other),
+        "read through a link out of the directory"
+    );
+    assert_eq!(
+        stdout.matches(&one).count(),
+        read_json(&runs.join("one.json"))["runtimes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["available"] == true)
+            .map(|r| if r["modes"]["warm"]["ok"] == 0 { 1 } else { 2 })
+            .sum::<usize>(),
+        "one row per group, not two: {stdout}"
+    );
+    assert!(stderr.contains("out.json: a link out of"), "{stderr}");
+    assert!(
+        stderr.contains("outdir: a link to a directory is not followed"),
+        "{stderr}"
     );
 }

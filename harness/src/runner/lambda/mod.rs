@@ -51,9 +51,9 @@ pub const VARIANTS: &[&str] = &[
     "arm64-1024mb",
 ];
 
-/// What `--runtime lambda` selects: Lambda in AWS, every variant after the first.
-/// The local stand-in is named on its own (`lambda:local-emulator`) so its figures
-/// are never taken for AWS's.
+/// Lambda in AWS: every variant after the first. (`--runtime lambda` names all of
+/// them; the local stand-in's figures are labelled `location: local` and never
+/// judged as AWS's.)
 pub fn aws_variants() -> &'static [&'static str] {
     &VARIANTS[1..]
 }
