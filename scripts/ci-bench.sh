@@ -54,13 +54,14 @@ fi
 "$bin" report "$out.json" --format markdown -o "$out.md"
 "$bin" report "$out.json" --format html -o "$out.html"
 
-# The baseline: the newest published runs of this host label, before this one.
+# The baseline: the newest published runs of this host label, before this one,
+# copied (coldstart reads no link out of a directory it is given).
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/base" "$scratch/cand"
 find "$results" -name "*-$label*.json" ! -name '*.compare.json' ! -path "$out.json" |
-  sort | tail -n "$baseline_runs" | while read -r f; do ln -s "$(realpath "$f")" "$scratch/base/"; done
-ln -s "$(realpath "$out.json")" "$scratch/cand/"
+  sort | tail -n "$baseline_runs" | while read -r f; do cp "$f" "$scratch/base/"; done
+cp "$out.json" "$scratch/cand/"
 for i in $(seq 2 "$candidate_runs"); do
   # shellcheck disable=SC2086
   "$bin" run --suite "$suite" ${COLDSTART_RUN_ARGS:-} --export-json "$scratch/cand/run-$i.json" >/dev/null ||

@@ -325,6 +325,29 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub max_consecutive_failures: Option<u64>,
 
+    /// Also hold N live instances of each variant at once, each verified, and read
+    /// memory per instance: the host's MemAvailable and the instances' PSS (README: Density)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub density: Option<u64>,
+
+    /// Rounds of --density per variant [default: 3]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub density_rounds: Option<u64>,
+
+    /// Also launch bursts of cold starts at these concurrency levels, each burst's
+    /// starts at one instant (e.g. 1,10,50; README: Bursts)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "LEVELS",
+        allow_negative_numbers = true
+    )]
+    pub burst: Vec<u64>,
+
+    /// Rounds per burst level and variant [default: 5]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub burst_rounds: Option<u64>,
+
     /// Read runtimes, counts and probe parameters from a suite file (TOML); flags win
     #[arg(long, value_name = "FILE")]
     pub suite: Option<PathBuf>,

@@ -6,11 +6,14 @@
 //! [`runner`] (how each compute model is started), [`measure`] (the one loop that
 //! samples them), [`verify`] (what makes a sample valid), [`stats`] (histograms and
 //! summaries derived from raw samples), [`results`] (the published file),
-//! [`export`] (JSON, markdown, terminal table, the checkpoint writer), [`run`]
+//! [`export`] (JSON, markdown, terminal table, the checkpoint writer), [`density`]
+//! and [`burst`] (memory per live instance, cold starts under concurrency), [`run`]
 //! (the `run` command that ties them together) and [`runtimes`] (what can run here).
 
+pub mod burst;
 pub mod cli;
 pub mod compare;
+pub mod density;
 pub mod export;
 pub mod host;
 pub mod lambda_deploy;

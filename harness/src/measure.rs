@@ -583,6 +583,8 @@ impl Loop<'_, '_> {
             reported: Default::default(),
             attempts: None,
             notes: Vec::new(),
+            concurrency: None,
+            round: None,
             ok: false,
             outcome: Outcome::Failed,
             error: None,

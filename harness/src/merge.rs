@@ -99,6 +99,78 @@ fn add_runtime(into: &mut RuntimeResult, from: &RuntimeResult) -> Result<(), Str
     if into.artifact_bytes != from.artifact_bytes {
         into.artifact_bytes = None;
     }
+    add_crowd(into, from)
+}
+
+/// Density rounds of the same N are pooled and summarized anew; bursts of the same
+/// level add their counts and histograms.
+fn add_crowd(into: &mut RuntimeResult, from: &RuntimeResult) -> Result<(), String> {
+    match (&mut into.density, &from.density) {
+        (None, Some(d)) => into.density = Some(d.clone()),
+        (Some(a), Some(b)) if a.instances == b.instances => {
+            let mut raw = a.raw.clone();
+            raw.extend(b.raw.iter().cloned());
+            for (i, r) in raw.iter_mut().enumerate() {
+                r.round = i as u64;
+            }
+            let plan = crate::density::Plan {
+                instances: a.instances,
+                rounds: raw.len() as u64,
+                invoke_iters: 0,
+            };
+            *a = crate::density::summarize(&plan, raw);
+        }
+        (Some(a), Some(b)) => a.method.push(format!(
+            "merge: a run that held {} instances (not {}) was left out of these figures",
+            b.instances, a.instances
+        )),
+        _ => {}
+    }
+    for b in &from.bursts {
+        match into
+            .bursts
+            .iter_mut()
+            .find(|a| a.concurrency == b.concurrency)
+        {
+            None => into.bursts.push(b.clone()),
+            Some(a) => {
+                a.rounds += b.rounds;
+                a.ok += b.ok;
+                a.invalid += b.invalid;
+                a.failed += b.failed;
+                add_summaries(&mut a.phases, &b.phases)?;
+                a.makespan_ns = match (a.makespan_ns.take(), &b.makespan_ns) {
+                    (Some(x), Some(y)) => {
+                        let hist = add_histograms(&x.histogram, &y.histogram)
+                            .map_err(|e| format!("adding makespan histograms: {e}"))?;
+                        stats::summarize(&hist)
+                    }
+                    (x, y) => x.or_else(|| y.clone()),
+                };
+                a.starts_per_second = match (a.starts_per_second, b.starts_per_second) {
+                    (Some(x), Some(y)) => {
+                        if !a.notes.iter().any(|n| n.starts_with("merge:")) {
+                            a.notes.push(
+                                "merge: starts_per_second's median is averaged pairwise over the runs' medians, not recomputed"
+                                    .into(),
+                            );
+                        }
+                        Some(crate::results::Spread {
+                            min: x.min.min(y.min),
+                            median: (x.median + y.median) / 2.0,
+                            max: x.max.max(y.max),
+                        })
+                    }
+                    (x, y) => x.or(y),
+                };
+                a.notes.extend(b.notes.iter().cloned());
+            }
+        }
+    }
+    into.bursts.sort_by_key(|b| b.concurrency);
+    if into.burst_skipped_reason.is_none() {
+        into.burst_skipped_reason = from.burst_skipped_reason.clone();
+    }
     Ok(())
 }
 
@@ -119,6 +191,7 @@ pub fn merge(
     merged.merged_from = Some(Vec::new());
     merged.runtimes.clear();
     merged.samples.clear();
+    merged.burst_samples.clear();
     merged.wall_time_ns = 0;
     merged.parameters.cold_samples = 0;
     merged.parameters.warm_samples = 0;
@@ -153,6 +226,9 @@ pub fn merge(
             }
         }
         merged.samples.extend(file.samples.iter().cloned());
+        merged
+            .burst_samples
+            .extend(file.burst_samples.iter().cloned());
         merged.wall_time_ns += file.wall_time_ns;
         merged.parameters.cold_samples += b.cold_samples;
         merged.parameters.warm_samples += b.warm_samples;

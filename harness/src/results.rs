@@ -50,6 +50,10 @@ pub struct ResultFile {
     pub runtimes: Vec<RuntimeResult>,
     /// Every sample taken, in the order taken, valid or not.
     pub samples: Vec<Sample>,
+    /// The cold starts of bursts (`--burst`), each with its `concurrency` and
+    /// `round`: apart from `samples`, so no cold histogram mixes them in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub burst_samples: Vec<Sample>,
     /// For a file made by `coldstart merge`: the runs it holds (absent otherwise).
     /// Its statistics are sums of their histograms, its samples theirs in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,6 +152,18 @@ pub struct Parameters {
     pub variant_counts: BTreeMap<String, crate::runner::Counts>,
     /// The runtimes asked for (`runtime` or `runtime:variant`).
     pub runtimes: Vec<String>,
+    /// Live instances per density round (`--density`); absent when not asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub density: Option<u64>,
+    /// Density rounds per variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub density_rounds: Option<u64>,
+    /// Burst concurrency levels (`--burst`); empty when not asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub burst: Vec<u64>,
+    /// Burst rounds per level and variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst_rounds: Option<u64>,
     /// The suite file the run read, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suite: Option<String>,
@@ -264,6 +280,12 @@ pub struct Sample {
     /// our measured round trip.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A burst's cold start: how many were launched with it at one instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u64>,
+    /// A burst's cold start: its round (0-based) at that concurrency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u64>,
     /// True when the sample is valid and in the histograms.
     pub ok: bool,
     pub outcome: Outcome,
@@ -309,6 +331,119 @@ pub struct RuntimeResult {
     /// warm, so a reader can subtract the network. Phase-free.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_baseline: Option<Summary>,
+    /// Memory per live instance (`--density`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub density: Option<Density>,
+    /// Cold starts under concurrency (`--burst`), one entry per level.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bursts: Vec<Burst>,
+    /// Why this variant took no part in bursts although they were asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst_skipped_reason: Option<String>,
+}
+
+/// The smallest, middle and largest of a few figures (one per round).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub min: f64,
+    pub median: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    /// `None` for no figures.
+    pub fn of(values: &[f64]) -> Option<Spread> {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        Some(Spread {
+            min: v[0],
+            median: stats::median(&mut v.clone()),
+            max: v[v.len() - 1],
+        })
+    }
+}
+
+/// Memory per live instance of one variant: N instances held at once, read two ways.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Density {
+    /// Instances asked for in each round.
+    pub instances: u64,
+    /// Rounds taken.
+    pub rounds: u64,
+    /// Host view: `MemAvailable` before the instances minus after, settled, divided
+    /// by the instances live; over the rounds.
+    pub host_bytes_per_instance: Option<Spread>,
+    /// Per-process view: the PSS of every process an instance owns (for instances
+    /// inside the harness, the harness's PSS growth), summed, per instance.
+    pub pss_bytes_per_instance: Option<Spread>,
+    /// The instances' memory cgroup charge, per instance, where readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup_bytes_per_instance: Option<Spread>,
+    /// Committed linear memory per instance (Wasm), inside the harness.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear_memory_bytes_per_instance: Option<Spread>,
+    /// Time to bring all instances up one after another, verified, ns.
+    pub bring_up_ns: Option<Spread>,
+    /// Instances a GiB holds, from the host view's median.
+    pub instances_per_gib: Option<f64>,
+    /// How each figure was read, and what it leaves out.
+    pub method: Vec<String>,
+    /// Every round's readings.
+    pub raw: Vec<DensityRound>,
+}
+
+/// The readings of one density round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DensityRound {
+    pub round: u64,
+    /// Instances live and verified when memory was read.
+    pub reached: u64,
+    /// Why fewer than asked were live (memory floor, failures, interruption).
+    pub stopped: Option<String>,
+    /// Cold starts that failed or did not verify on the way.
+    pub failed: u64,
+    /// The first few of their errors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+    pub mem_available_before_bytes: u64,
+    pub mem_available_after_bytes: u64,
+    /// Whether each `MemAvailable` reading settled (two reads 200 ms apart within 1%).
+    pub settled: bool,
+    /// PSS summed over the instances' processes.
+    pub pss_bytes: Option<u64>,
+    /// The harness process's PSS growth (instances inside the harness).
+    pub harness_pss_delta_bytes: Option<i64>,
+    pub cgroup_bytes: Option<u64>,
+    pub linear_memory_bytes: Option<u64>,
+    pub bring_up_ns: u64,
+}
+
+/// Cold starts launched together at one concurrency level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Burst {
+    /// Cold starts launched at one instant.
+    pub concurrency: u64,
+    /// Rounds taken at this level.
+    pub rounds: u64,
+    pub ok: u64,
+    pub invalid: u64,
+    pub failed: u64,
+    /// Phase -> summary of the valid samples: `total` from the common launch to the
+    /// sample's verified first response, `wait` from the launch until its own start
+    /// began (queueing in the harness's pool), then the runner's own phases.
+    pub phases: BTreeMap<String, Summary>,
+    /// Launch to the last answered response of a round, over the rounds.
+    pub makespan_ns: Option<Summary>,
+    /// Valid starts of a round divided by its makespan, over the rounds.
+    pub starts_per_second: Option<Spread>,
+    /// How the burst was launched.
+    pub method: String,
+    /// Why a round was not taken or stopped early (memory floor, interruption).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Cold and warm results of one runtime variant.
@@ -380,6 +515,9 @@ impl RuntimeResult {
             abandoned: None,
             reported_source: None,
             network_baseline: None,
+            density: None,
+            bursts: Vec::new(),
+            burst_skipped_reason: None,
         }
     }
 }
@@ -450,9 +588,21 @@ impl ResultFile {
         }
     }
 
-    /// Samples that were invalid or failed, over all runtimes.
+    /// Samples that were invalid or failed, over all runtimes, bursts and density
+    /// rounds included.
     pub fn problem_count(&self) -> u64 {
-        self.samples.iter().filter(|s| !s.ok).count() as u64
+        let density: u64 = self
+            .runtimes
+            .iter()
+            .filter_map(|r| r.density.as_ref())
+            .flat_map(|d| d.raw.iter().map(|round| round.failed))
+            .sum();
+        self.samples
+            .iter()
+            .chain(&self.burst_samples)
+            .filter(|s| !s.ok)
+            .count() as u64
+            + density
     }
 
     /// Failed teardowns and leftovers, over all runtimes.

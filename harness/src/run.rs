@@ -7,7 +7,7 @@ use crate::export::writer::{Exports, Writer};
 use crate::probes::ProbeArtifacts;
 use crate::results::{self, Order, Parameters, ResultFile, RunStatus, RuntimeResult, Tool};
 use crate::runner::{self, RunContext, RunnerKey, RuntimeKind};
-use crate::{export, host, measure, phase, suite, verify, UsageError};
+use crate::{burst, density, export, host, measure, phase, suite, verify, UsageError};
 use crate::{EXIT_INTERRUPTED, EXIT_OK, EXIT_SAMPLES_FAILED};
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -25,6 +25,9 @@ const MAX_INIT_KIB: u64 = 512 * 1024;
 /// and in the result file (10 million is about 5 GB of JSON).
 const MAX_COUNT: u64 = 10_000_000;
 
+/// The most instances of one variant held at once (density) or launched at once (burst).
+const MAX_LIVE: u64 = 100_000;
+
 /// The longest per-sample timeout and settle pause accepted.
 const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
 const MAX_SETTLE: std::time::Duration = std::time::Duration::from_secs(60);
@@ -37,7 +40,7 @@ const BASELINE_SAMPLES: u64 = 20;
 
 /// Checks the resolved settings against each other and against this `host`.
 fn validate(args: &suite::Resolved, host: &host::Host) -> Result<(), UsageError> {
-    if args.cold == 0 && args.warm == 0 {
+    if args.density.is_none() && args.burst.is_empty() && args.cold == 0 && args.warm == 0 {
         return Err(UsageError(
             "--cold and --warm are both 0: nothing to measure; give at least one of them a count"
                 .into(),
@@ -85,6 +88,30 @@ fn validate(args: &suite::Resolved, host: &host::Host) -> Result<(), UsageError>
             "--settle {} is longer than a minute (e.g. 20ms)",
             humantime::format_duration(args.settle)
         )));
+    }
+    if let Some(n) = args.density {
+        if n == 0 || n > MAX_LIVE {
+            return Err(UsageError(format!(
+                "--density {n}: hold 1 to {MAX_LIVE} live instances per variant (e.g. --density 20)"
+            )));
+        }
+    }
+    for &level in &args.burst {
+        if level == 0 || level > MAX_LIVE {
+            return Err(UsageError(format!(
+                "--burst level {level}: a burst launches 1 to {MAX_LIVE} cold starts at once (e.g. --burst 1,10,50)"
+            )));
+        }
+    }
+    for (flag, n) in [
+        ("--density-rounds", args.density_rounds),
+        ("--burst-rounds", args.burst_rounds),
+    ] {
+        if n == 0 || n > 1000 {
+            return Err(UsageError(format!(
+                "{flag} {n}: take 1 to 1000 rounds (e.g. 3)"
+            )));
+        }
     }
     if args.order == Order::Blocks && args.block_size == 0 {
         return Err(UsageError(
@@ -176,6 +203,10 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
         },
         lambda: args.lambda.clone(),
         vm: args.vm.clone(),
+        most_live: args
+            .density
+            .unwrap_or(0)
+            .max(args.burst.iter().copied().max().unwrap_or(0)),
         test_sleep: std::env::var(probe_core::test_sleep::VAR).ok(),
     };
     let seed = args.seed.unwrap_or_else(|| rand::random::<u32>() as u64);
@@ -206,6 +237,10 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
             settle_ns: phase::nanos(args.settle),
             max_consecutive_failures: args.max_consecutive_failures,
             suite: args.suite.as_ref().map(|p| p.display().to_string()),
+            density: args.density,
+            density_rounds: args.density.map(|_| args.density_rounds),
+            burst: args.burst.clone(),
+            burst_rounds: (!args.burst.is_empty()).then_some(args.burst_rounds),
             runtimes: if explicit {
                 args.runtime
                     .iter()
@@ -220,6 +255,7 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
         },
         runtimes: Vec::new(),
         samples: Vec::new(),
+        burst_samples: Vec::new(),
         merged_from: None,
     };
 
@@ -427,6 +463,17 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
     .await;
     let mut exports = writer.finish();
     progress.finish_and_clear();
+    let complete = complete
+        && crowd(
+            &runners,
+            &slots,
+            &mut results,
+            &args,
+            params,
+            &interrupted,
+            &mut exports,
+        )
+        .await;
     for (runner, slot) in runners.iter_mut().zip(&slots) {
         let leftovers = runner.close().await;
         for note in &leftovers {
@@ -489,4 +536,83 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
         return Ok(EXIT_SAMPLES_FAILED);
     }
     Ok(EXIT_OK)
+}
+
+/// Density and bursts (`--density`, `--burst`), variant after variant, after the
+/// samples; the results are checkpointed after each variant. Returns false when
+/// interrupted.
+async fn crowd(
+    runners: &[Box<dyn runner::Runner>],
+    slots: &[usize],
+    results: &mut ResultFile,
+    args: &suite::Resolved,
+    params: InitParams,
+    interrupted: &AtomicBool,
+    exports: &mut Exports,
+) -> bool {
+    use std::sync::atomic::Ordering;
+    if args.density.is_none() && args.burst.is_empty() {
+        return true;
+    }
+    let mut verifier = verify::Verifier::new(params);
+    let mut seq = results
+        .samples
+        .iter()
+        .map(|s| s.seq)
+        .max()
+        .map_or(0, |s| s + 1);
+    for (runner, slot) in runners.iter().zip(slots) {
+        let key = runner.key().clone();
+        if let Some(instances) = args.density {
+            if interrupted.load(Ordering::Relaxed) {
+                return false;
+            }
+            eprintln!(
+                "density: {key}, {instances} live instances × {} rounds",
+                args.density_rounds
+            );
+            let plan = density::Plan {
+                instances,
+                rounds: args.density_rounds,
+                invoke_iters: args.invoke_iters,
+            };
+            let taken =
+                density::run(runner.as_ref(), &plan, &mut verifier, interrupted, &mut seq).await;
+            let row = &mut results.runtimes[*slot];
+            row.density = Some(taken.density);
+            row.teardown_errors.extend(taken.teardown_errors);
+            exports.checkpoint(results);
+        }
+        if !args.burst.is_empty() {
+            if interrupted.load(Ordering::Relaxed) {
+                return false;
+            }
+            eprintln!(
+                "bursts: {key}, {} at once × {} rounds",
+                args.burst
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                args.burst_rounds
+            );
+            let plan = burst::Plan {
+                levels: args.burst.clone(),
+                rounds: args.burst_rounds,
+                invoke_iters: args.invoke_iters,
+            };
+            let taken =
+                burst::run(runner.as_ref(), &plan, &mut verifier, interrupted, &mut seq).await;
+            if let Some(why) = &taken.skipped {
+                eprintln!("bursts: {key} skipped: {why}");
+            }
+            let row = &mut results.runtimes[*slot];
+            row.bursts = taken.bursts;
+            row.burst_skipped_reason = taken.skipped;
+            row.teardown_errors.extend(taken.teardown_errors);
+            results.burst_samples.extend(taken.samples);
+            exports.checkpoint(results);
+        }
+    }
+    !interrupted.load(Ordering::Relaxed)
 }

@@ -47,6 +47,7 @@ pub async fn list(args: RuntimesArgs) -> anyhow::Result<i32> {
                 engine: engine.clone(),
                 lambda: lambda.clone(),
                 vm: vm.clone(),
+                most_live: 0,
                 test_sleep: None,
             };
             match runner::build(kind, &candidates, &ctx).await {

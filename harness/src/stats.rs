@@ -184,7 +184,8 @@ mod tests {
 
     #[test]
     fn a_median_interval_narrows_with_more_samples_and_holds_the_median() {
-        let spread = |n: usize| -> Vec<f64> { (0..n).map(|i| 1000.0 + (i % 100) as f64).collect() };
+        let spread =
+            |n: usize| -> Vec<f64> { (0..n).map(|i| 1000.0 + ((i * 37) % 100) as f64).collect() };
         let (lo5, hi5) = bootstrap_ci(&[&spread(5)], |m| m[0], 1);
         let (lo, hi) = bootstrap_ci(&[&spread(3000)], |m| m[0], 1);
         assert!(lo <= 1049.5 && 1049.5 <= hi, "{lo} {hi}");

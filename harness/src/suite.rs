@@ -45,6 +45,8 @@ pub const DEFAULT_DOCKER_MEMORY_MIB: u64 = 256;
 pub const DEFAULT_BLOCK_SIZE: u64 = 10;
 pub const DEFAULT_SETTLE: Duration = Duration::from_millis(20);
 pub const DEFAULT_MAX_CONSECUTIVE_FAILURES: u64 = 5;
+pub const DEFAULT_DENSITY_ROUNDS: u64 = 3;
+pub const DEFAULT_BURST_ROUNDS: u64 = 5;
 
 /// A suite file as written.
 #[derive(Debug, Default, Deserialize)]
@@ -105,6 +107,10 @@ pub struct Resolved {
     pub export_json: Option<PathBuf>,
     pub export_markdown: Option<PathBuf>,
     pub export_csv: Option<PathBuf>,
+    pub density: Option<u64>,
+    pub density_rounds: u64,
+    pub burst: Vec<u64>,
+    pub burst_rounds: u64,
     pub time_unit: Option<crate::export::TimeUnit>,
     pub probes_dir: Option<PathBuf>,
     pub suite: Option<PathBuf>,
@@ -223,6 +229,10 @@ pub fn resolve(args: RunArgs) -> Result<Resolved, UsageError> {
         export_json: args.export_json,
         export_markdown: args.export_markdown,
         export_csv: args.export_csv,
+        density: args.density,
+        density_rounds: args.density_rounds.unwrap_or(DEFAULT_DENSITY_ROUNDS),
+        burst: args.burst,
+        burst_rounds: args.burst_rounds.unwrap_or(DEFAULT_BURST_ROUNDS),
         time_unit: args.time_unit,
         probes_dir: args.probes.probes_dir,
         suite: args.suite,

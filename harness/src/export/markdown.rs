@@ -150,6 +150,22 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
         }
     }
     reported(&mut out, results, unit);
+    if let Some(t) = super::crowd::density(results) {
+        let _ = writeln!(
+            out,
+            "\n## Density: memory per live instance\n\n{}\n\n{}",
+            super::crowd::DENSITY_NOTE,
+            t.markdown()
+        );
+    }
+    if let Some(t) = super::crowd::bursts(results) {
+        let _ = writeln!(
+            out,
+            "\n## Bursts: cold starts launched at once\n\n{}\n\n{}",
+            super::crowd::BURST_NOTE,
+            t.markdown()
+        );
+    }
     for r in results.runtimes.iter().filter(|r| r.available) {
         if let Some(reason) = &r.abandoned {
             let _ = writeln!(out, "\n**{}:{}** {reason}.", r.runtime, r.variant);

@@ -1,6 +1,7 @@
 //! Exports of a result file: the JSON that is published, a markdown report, the raw
 //! samples as CSV and the terminal summary. All of them read the statistics derived from the raw samples.
 
+pub mod crowd;
 pub mod csv;
 pub mod json;
 pub mod markdown;

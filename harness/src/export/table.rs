@@ -83,5 +83,11 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
     for line in skipped {
         let _ = writeln!(out, "{line}");
     }
+    if let Some(t) = super::crowd::density(results) {
+        let _ = writeln!(out, "\nDensity: memory per live instance\n{}", t.text());
+    }
+    if let Some(t) = super::crowd::bursts(results) {
+        let _ = writeln!(out, "\nBursts: cold starts launched at once\n{}", t.text());
+    }
     out
 }

@@ -84,9 +84,62 @@ pub enum Measure {
         outside: Target,
         min_invoke_iters: u64,
     },
+    /// Memory per live instance (`--density`), read in one view; judged on the
+    /// median over the rounds.
+    Memory(MemoryTarget),
+    /// numerator's memory per instance / denominator's, both in the same view.
+    MemoryRatio {
+        numerator: MemoryTarget,
+        denominator: MemoryTarget,
+    },
     Unmeasured {
         what: String,
     },
+}
+
+/// Memory per live instance of a runtime, in one view.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MemoryTarget {
+    pub runtime: String,
+    pub variant: Option<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    pub view: MemoryView,
+}
+
+/// How memory per instance was read (see `density`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemoryView {
+    /// MemAvailable before minus with the instances live, per instance.
+    Host,
+    /// PSS of the instances' processes (or the harness's growth), per instance.
+    Pss,
+}
+
+impl MemoryView {
+    fn words(self) -> &'static str {
+        match self {
+            MemoryView::Host => "host view: MemAvailable drop per live instance",
+            MemoryView::Pss => "PSS view: the instances' own processes per instance",
+        }
+    }
+}
+
+/// Memory per instance of one entry in a view (the median over rounds), or why none.
+fn memory(r: &RuntimeResult, view: MemoryView) -> Result<f64, String> {
+    let d = r
+        .density
+        .as_ref()
+        .ok_or_else(|| format!("{} has no density figures: run with --density N", name(r)))?;
+    let spread = match view {
+        MemoryView::Host => d.host_bytes_per_instance,
+        MemoryView::Pss => d.pss_bytes_per_instance,
+    };
+    spread
+        .map(|s| s.median)
+        .filter(|m| *m > 0.0)
+        .ok_or_else(|| format!("{} has no {} figure", name(r), view.words()))
 }
 
 /// A phase time of a runtime (every measured variant when `variant` is absent).
@@ -213,7 +266,9 @@ impl Verdict {
     pub fn words(&self) -> String {
         let (below, above) = match self.claim.measure {
             Measure::Latency(_) => ("faster than claimed", "slower than claimed"),
-            Measure::Size(_) => ("smaller than claimed", "larger than claimed"),
+            Measure::Size(_) | Measure::Memory(_) => {
+                ("smaller than claimed", "larger than claimed")
+            }
             _ => ("lower than claimed", "higher than claimed"),
         };
         match &self.outcome {
@@ -271,7 +326,7 @@ impl Verdict {
     fn unit(&self, v: f64) -> String {
         match self.claim.measure {
             Measure::Latency(_) => format_ns(v),
-            Measure::Size(_) => format_bytes(v as u64),
+            Measure::Size(_) | Measure::Memory(_) => format_bytes(v as u64),
             Measure::Unmeasured { .. } | Measure::Overhead { .. } if v < 1.0 => {
                 format!("{:.0}%", v * 100.0)
             }
@@ -636,6 +691,50 @@ pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
                 )
                 .into_iter()
                 .map(|(on, judged)| row(on, judged)),
+            ),
+            Measure::Memory(t) => {
+                match matching(results, &t.runtime, t.variant.as_deref(), &t.exclude) {
+                    Err(why) => verdicts.push(missing(why)),
+                    Ok(found) => verdicts.extend(found.into_iter().map(|r| {
+                        let judged = memory(r, t.view).map(|b| Judgement {
+                            figure: Figure::Bytes(b as u64),
+                            value: b,
+                            ci: None,
+                            n: None,
+                        });
+                        let mut v = row(name(r), judged);
+                        if v.figure.is_some() {
+                            v.caveat = Some(t.view.words().into());
+                        }
+                        v
+                    })),
+                }
+            }
+            Measure::MemoryRatio {
+                numerator: n,
+                denominator: d,
+            } => verdicts.extend(
+                pairs(
+                    matching(results, &n.runtime, n.variant.as_deref(), &n.exclude),
+                    || matching(results, &d.runtime, d.variant.as_deref(), &d.exclude),
+                    |num, den| {
+                        let r = memory(num, n.view)? / memory(den, d.view)?;
+                        Ok(Judgement {
+                            figure: Figure::SizeRatio(r),
+                            value: r,
+                            ci: None,
+                            n: None,
+                        })
+                    },
+                )
+                .into_iter()
+                .map(|(on, judged)| {
+                    let mut v = row(on, judged);
+                    if v.figure.is_some() {
+                        v.caveat = Some(n.view.words().into());
+                    }
+                    v
+                }),
             ),
             Measure::SizeRatio {
                 numerator: n,

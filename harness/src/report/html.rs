@@ -98,6 +98,98 @@ fn cdf(results: &ResultFile, mode: Mode) -> Result<String, String> {
     Ok(svg)
 }
 
+/// p50 (solid) and p99 (dashed) of each variant's burst total against the
+/// concurrency, both axes on a log scale.
+fn burst_plot(results: &ResultFile) -> Result<String, String> {
+    let series: Vec<(String, Vec<(f64, f64, f64)>)> = results
+        .runtimes
+        .iter()
+        .filter(|r| !r.bursts.is_empty())
+        .map(|r| {
+            let points = r
+                .bursts
+                .iter()
+                .filter_map(|b| {
+                    let s = b.phases.get(crate::phase::TOTAL)?;
+                    Some((b.concurrency as f64, s.p50_ns as f64, s.p99_ns as f64))
+                })
+                .collect();
+            (format!("{}:{}", r.runtime, r.variant), points)
+        })
+        .filter(|(_, p): &(String, Vec<(f64, f64, f64)>)| !p.is_empty())
+        .collect();
+    if series.is_empty() {
+        return Ok("<p>No valid burst samples.</p>".into());
+    }
+    let all = || series.iter().flat_map(|(_, p)| p.iter());
+    let max_c = all().map(|p| p.0).fold(1.0, f64::max);
+    let lo = all().map(|p| p.1).fold(f64::MAX, f64::min).max(1.0);
+    let hi = all().map(|p| p.2).fold(1.0, f64::max).max(lo * 2.0);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 520)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "Burst cold starts: p50 (solid) and p99 (dashed) against concurrency",
+                ("sans-serif", 22),
+            )
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(
+                (0.8..max_c * 1.25).log_scale(),
+                (lo / 1.5..hi * 1.5).log_scale(),
+            )
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("cold starts launched at once (log scale)")
+            .y_desc("launch → verified answer (log scale)")
+            .y_label_formatter(&|v| format_ns(*v))
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .draw()
+            .map_err(plot_error)?;
+        for (i, (name, points)) in series.iter().enumerate() {
+            let color = Palette99::pick(i).mix(0.9);
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().map(|p| (p.0, p.1)),
+                    color.stroke_width(2),
+                ))
+                .map_err(plot_error)?
+                .label(name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
+                });
+            chart
+                .draw_series(DashedLineSeries::new(
+                    points.iter().map(|p| (p.0, p.2)),
+                    6,
+                    4,
+                    color.stroke_width(1),
+                ))
+                .map_err(plot_error)?;
+            chart
+                .draw_series(
+                    points
+                        .iter()
+                        .map(|p| Circle::new((p.0, p.1), 3, color.filled())),
+                )
+                .map_err(plot_error)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(plot_error)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(svg)
+}
+
 /// One bar: a variant's name, its cold total p50, and its phases' p50s in order.
 type Bar = (String, u64, Vec<(String, u64)>);
 
@@ -283,6 +375,23 @@ pub fn render(results: &ResultFile, verdicts: &[Verdict]) -> Result<String, Stri
         }
     }
     let _ = writeln!(out, "</table>");
+    if let Some(t) = crate::export::crowd::density(results) {
+        let _ = writeln!(
+            out,
+            "<h2>Density: memory per live instance</h2><p>{}</p>{}",
+            esc(crate::export::crowd::DENSITY_NOTE),
+            t.html(esc)
+        );
+    }
+    if let Some(t) = crate::export::crowd::bursts(results) {
+        let _ = writeln!(
+            out,
+            "<h2>Bursts: cold starts launched at once</h2><p>{}</p>{}<figure>{}</figure>",
+            esc(crate::export::crowd::BURST_NOTE),
+            t.html(esc),
+            burst_plot(results)?
+        );
+    }
     let reported = crate::export::reported_rows(results);
     if !reported.is_empty() {
         let _ = writeln!(

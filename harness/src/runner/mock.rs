@@ -7,6 +7,7 @@ use super::{ColdStart, Instance, Request, Response, Runner, RunnerInfo, RunnerKe
 use crate::phase::PhaseTimes;
 use async_trait::async_trait;
 use probe_core::{InitParams, Probe};
+use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -34,9 +35,9 @@ pub struct MockRunner {
     warm_answers: Rc<std::cell::Cell<u64>>,
     /// Base of the synthetic durations, so two mocks differ.
     base_ns: u64,
-    colds: u64,
-    responses: u64,
-    next_id: u64,
+    colds: Cell<u64>,
+    responses: Cell<u64>,
+    next_id: Cell<u64>,
 }
 
 impl MockRunner {
@@ -48,9 +49,9 @@ impl MockRunner {
             faults,
             warm_answers: Rc::default(),
             base_ns,
-            colds: 0,
-            responses: 0,
-            next_id: base_ns << 20,
+            colds: Cell::new(0),
+            responses: Cell::new(0),
+            next_id: Cell::new(base_ns << 20),
         }
     }
 }
@@ -78,28 +79,28 @@ impl Runner for MockRunner {
         info
     }
 
-    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError> {
-        let n = self.colds;
-        self.colds += 1;
+    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
+        let n = self.colds.get();
+        self.colds.set(n + 1);
         if hits(self.faults.crash_every, n) {
             return Err(SampleError::Crashed("mock crash".into()));
         }
         if !hits(self.faults.reuse_id_every, n) {
-            self.next_id += 1;
+            self.next_id.set(self.next_id.get() + 1);
         }
         let boot = self.base_ns * 10 + (n * 7919) % (self.base_ns + 1);
         let first = self.base_ns + (n * 104_729) % 97;
-        let corrupt = hits(self.faults.corrupt_every, self.responses);
-        self.responses += 1;
+        let corrupt = hits(self.faults.corrupt_every, self.responses.get());
+        self.responses.set(self.responses.get() + 1);
         let checksum = self.reference.checksum(request.iters, request.nonce);
         let response = Response {
-            instance_id: self.next_id,
+            instance_id: self.next_id.get(),
             index: 0,
             checksum: checksum ^ u64::from(corrupt),
         };
         Ok(ColdStart {
             instance: Box::new(MockInstance {
-                id: self.next_id,
+                id: self.next_id.get(),
                 index: 0,
                 reference: self.reference.clone(),
                 warm_ns: self.base_ns / 2 + n % 13,

@@ -13,6 +13,7 @@
 //! here plus a line in [`RuntimeKind`].
 
 pub mod engine;
+pub mod footprint;
 pub mod lambda;
 pub mod line;
 pub mod mock;
@@ -26,7 +27,7 @@ use async_trait::async_trait;
 use probe_core::InitParams;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The compute models coldstart can measure (those compiled into this build).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -180,6 +181,9 @@ pub struct RunContext {
     pub engine: engine::Settings,
     pub lambda: lambda::Settings,
     pub vm: vm::Settings,
+    /// The most instances of one variant the run holds alive at once (density's N,
+    /// the largest burst): what pools are sized for. 0 when neither is asked for.
+    pub most_live: u64,
     /// `COLDSTART_TEST_SLEEP` of the harness's environment, passed on to every probe
     /// (tests only: see `probe_core::test_sleep`); `None` in any normal run.
     pub test_sleep: Option<String>,
@@ -263,7 +267,32 @@ pub trait Runner {
     fn info(&self) -> RunnerInfo;
 
     /// Makes a new instance and sends it its first request, timing each phase.
-    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError>;
+    /// Takes `&self`: a burst runs many at once.
+    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError>;
+
+    /// A burst: one cold start per request, all launched at one instant (none waits
+    /// for another's answer), each returned with the time from that instant to its own
+    /// first response, in request order; or why this runtime takes no part in bursts.
+    /// The runner takes the launch instant, after any untimed preparation.
+    ///
+    /// The default issues every cold start from the harness's one thread in a single
+    /// poll (the runtime, a daemon or the kernel, serves them concurrently); a runner
+    /// whose instances run on the harness's own threads (wasm) spreads them over a pool.
+    async fn burst(&self, requests: &[Request]) -> Result<BurstOutcomes, String> {
+        let launch = Instant::now();
+        let starts = requests.iter().map(|r| async move {
+            let outcome = self.cold_start(*r).await;
+            (outcome, launch.elapsed())
+        });
+        Ok(futures_util::future::join_all(starts).await)
+    }
+
+    /// How [`Runner::burst`] launches, for the results' details.
+    fn burst_method(&self) -> String {
+        "every cold start issued from the harness's one thread at one instant (async, \
+         none waiting for another's answer); the runtime serves them concurrently"
+            .into()
+    }
 
     /// Starts the instance that takes the warm samples (unrecorded). Most runners
     /// make it like any cold start; one whose cold starts retire earlier instances
@@ -308,6 +337,30 @@ pub trait Instance {
     /// Stops and removes the instance; returns how long that took, or `None` where
     /// the runtime gives no way to stop an instance (Lambda), so nothing was timed.
     async fn teardown(self: Box<Self>) -> Result<Option<Duration>, SampleError>;
+
+    /// What of the host's memory the live instance holds, for density: the processes
+    /// it owns, its cgroup's charge, memory inside the harness process. Empty where
+    /// the runtime shows none.
+    async fn footprint(&self) -> Footprint {
+        Footprint::default()
+    }
+}
+
+/// The outcome of each cold start of a burst, with its time from the launch.
+pub type BurstOutcomes = Vec<(Result<ColdStart, SampleError>, Duration)>;
+
+/// Where a live instance's memory can be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// Host processes the instance owns (the probe, a container's processes and its
+    /// shim, QEMU): their PSS is summed.
+    pub pids: Vec<u32>,
+    /// The instance's memory cgroup charge (`memory.current`, or v1's
+    /// `memory.usage_in_bytes`), where readable.
+    pub cgroup_bytes: Option<u64>,
+    /// Memory the instance holds inside the harness process (a Wasm instance's
+    /// committed linear memory), which no PSS of its own shows.
+    pub in_harness_bytes: Option<u64>,
 }
 
 /// What a runner reports about itself.

@@ -103,7 +103,7 @@ impl Runner for ProcessRunner {
         self.info.clone()
     }
 
-    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError> {
+    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
         let deadline = Instant::now() + self.timeout;
         let mut sw = Stopwatch::start();
         let child = Command::new(&self.path)
@@ -223,6 +223,13 @@ impl line::LineStream for LineProbe {
 impl Instance for LineProbe {
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
         line::warm_round_trip(self, request, self.timeout).await
+    }
+
+    async fn footprint(&self) -> super::Footprint {
+        super::Footprint {
+            pids: self.child.id().into_iter().collect(),
+            ..Default::default()
+        }
     }
 
     async fn teardown(self: Box<Self>) -> Result<Option<Duration>, SampleError> {

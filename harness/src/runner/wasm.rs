@@ -61,7 +61,8 @@ const WASMTIME_FEATURES: &str =
 /// How often the epoch advances: the resolution of the per-sample timeout.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Instances the pooling allocator holds slots for (warm instance plus cold ones).
+/// Instances the pooling allocator holds slots for at least (warm instance plus cold
+/// ones); a run with density or bursts gets as many as it holds at once, plus those.
 const POOL_INSTANCES: u32 = 64;
 
 /// Largest linear memory a `pre` instance may grow to.
@@ -120,14 +121,14 @@ fn versions() -> std::collections::BTreeMap<String, String> {
     .into()
 }
 
-fn engine_config(pooling: bool) -> Config {
+fn engine_config(pooling: bool, pool_instances: u32) -> Config {
     let mut config = Config::new();
     config.epoch_interruption(true);
     if pooling {
         let mut pool = PoolingAllocationConfig::default();
-        pool.total_core_instances(POOL_INSTANCES)
-            .total_memories(POOL_INSTANCES)
-            .total_tables(POOL_INSTANCES)
+        pool.total_core_instances(pool_instances)
+            .total_memories(pool_instances)
+            .total_tables(pool_instances)
             .max_memory_size(POOL_MAX_MEMORY)
             .linear_memory_keep_resident(POOL_KEEP_RESIDENT)
             .table_keep_resident(64 << 10);
@@ -137,9 +138,12 @@ fn engine_config(pooling: bool) -> Config {
 }
 
 /// Creates an engine and a WASI linker for it; returns them with the creation time.
-fn engine(pooling: bool) -> anyhow::Result<(Engine, Linker<WasiP1Ctx>, Duration)> {
+fn engine(
+    pooling: bool,
+    pool_instances: u32,
+) -> anyhow::Result<(Engine, Linker<WasiP1Ctx>, Duration)> {
     let start = Instant::now();
-    let engine = Engine::new(&engine_config(pooling))
+    let engine = Engine::new(&engine_config(pooling, pool_instances))
         .map_err(|e| anyhow::anyhow!("cannot create the wasmtime engine: {e:#}"))?;
     let elapsed = start.elapsed();
     let mut linker = Linker::new(&engine);
@@ -152,8 +156,11 @@ pub fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<
     let wasm_path = ctx.probes.wasm();
     let bytes = std::fs::read(&wasm_path)
         .with_context(|| format!("cannot read the Wasm probe {}", wasm_path.display()))?;
-    let (plain, plain_linker, plain_created) = engine(false)?;
-    let (pool, pool_linker, pool_created) = engine(true)?;
+    let pool_instances = u32::try_from(ctx.most_live.saturating_add(2))
+        .unwrap_or(u32::MAX)
+        .max(POOL_INSTANCES);
+    let (plain, plain_linker, plain_created) = engine(false, 0)?;
+    let (pool, pool_linker, pool_created) = engine(true, pool_instances)?;
 
     // Untimed preparation: the precompiled artifact for `aot`, the InstancePre for `pre`.
     let module = Module::new(&plain, &bytes)
@@ -178,17 +185,19 @@ pub fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<
         .with_context(|| format!("cannot read {}", wasm_path.display()))?;
     let timeout_ticks = (ctx.timeout.as_nanos() / EPOCH_TICK.as_nanos()) as u64 + 1;
     let worker = Worker {
-        plain,
-        plain_linker,
-        pool,
-        pre,
-        bytes,
-        cwasm: cwasm.clone(),
-        _scratch: scratch,
-        params: ctx.params,
-        env: ctx.passed_env(),
-        timeout: ctx.timeout,
-        timeout_ticks,
+        maker: Maker {
+            plain,
+            plain_linker,
+            pool,
+            pre,
+            bytes,
+            cwasm: cwasm.clone(),
+            _scratch: scratch,
+            params: ctx.params,
+            env: ctx.passed_env(),
+            timeout: ctx.timeout,
+            timeout_ticks,
+        },
         live: HashMap::new(),
         next_handle: 0,
     };
@@ -214,6 +223,7 @@ pub fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<
             details.insert("allocator".into(), allocator.into());
             if variant == Variant::Pre {
                 details.insert("pool_keep_resident_bytes".into(), POOL_KEEP_RESIDENT.into());
+                details.insert("pool_instances".into(), pool_instances.into());
             }
             details.insert("engine_create_ns".into(), nanos(created).into());
             details.insert("epoch_interruption".into(), true.into());
@@ -251,6 +261,22 @@ enum Command {
         handle: u64,
         reply: oneshot::Sender<Duration>,
     },
+    /// The committed linear memory of a live instance.
+    Footprint {
+        handle: u64,
+        reply: oneshot::Sender<Option<u64>>,
+    },
+    Burst {
+        variant: Variant,
+        requests: Vec<Request>,
+        launch: Instant,
+        reply: oneshot::Sender<Vec<(Result<Made, SampleError>, Duration)>>,
+    },
+}
+
+/// Threads of a burst's pool: one per core the harness may use.
+fn pool_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// A live instance on the wasm thread.
@@ -262,6 +288,13 @@ struct Live {
 
 /// Owns the engines, the modules and every live instance; runs on its own thread.
 struct Worker {
+    maker: Maker,
+    live: HashMap<u64, Live>,
+    next_handle: u64,
+}
+
+/// What makes instances: shared by the pool threads of a burst.
+struct Maker {
     plain: Engine,
     plain_linker: Linker<WasiP1Ctx>,
     pool: Engine,
@@ -274,15 +307,13 @@ struct Worker {
     env: Vec<(String, String)>,
     timeout: Duration,
     timeout_ticks: u64,
-    live: HashMap<u64, Live>,
-    next_handle: u64,
 }
 
 impl Worker {
     fn spawn(mut self) -> anyhow::Result<mpsc::Sender<Command>> {
         let (tx, rx) = mpsc::channel::<Command>();
         let stop = Arc::new(AtomicBool::new(false));
-        let engines = [self.plain.clone(), self.pool.clone()];
+        let engines = [self.maker.plain.clone(), self.maker.pool.clone()];
         let ticker_stop = stop.clone();
         std::thread::Builder::new()
             .name("coldstart-epoch".into())
@@ -312,12 +343,10 @@ impl Worker {
                 request,
                 reply,
             } => {
-                let result = self.cold(variant, request).map(|(live, response, times)| {
-                    let handle = self.next_handle;
-                    self.next_handle += 1;
-                    self.live.insert(handle, live);
-                    (handle, response, times)
-                });
+                let result = self
+                    .maker
+                    .cold(variant, request)
+                    .map(|made| self.keep(made));
                 let _ = reply.send(result);
             }
             Command::Invoke {
@@ -327,9 +356,9 @@ impl Worker {
             } => {
                 let result = match self.live.get_mut(&handle) {
                     Some(live) => {
-                        live.store.set_epoch_deadline(self.timeout_ticks);
+                        live.store.set_epoch_deadline(self.maker.timeout_ticks);
                         let sw = Stopwatch::start();
-                        let response = call_invoke(live, request, self.timeout);
+                        let response = call_invoke(live, request, self.maker.timeout);
                         response.map(|r| (r, PhaseTimes::total_only(sw.elapsed())))
                     }
                     None => Err(SampleError::Runtime(format!("no live instance {handle}"))),
@@ -341,7 +370,87 @@ impl Worker {
                 drop(self.live.remove(&handle));
                 let _ = reply.send(start.elapsed());
             }
+            Command::Footprint { handle, reply } => {
+                let bytes = self
+                    .live
+                    .get(&handle)
+                    .map(|live| live.memory.data_size(&live.store) as u64);
+                let _ = reply.send(bytes);
+            }
+            Command::Burst {
+                variant,
+                requests,
+                launch,
+                reply,
+            } => {
+                let made = self.maker.burst(variant, &requests, launch);
+                let kept = made
+                    .into_iter()
+                    .map(|(result, took)| (result.map(|m| self.keep(m)), took))
+                    .collect();
+                let _ = reply.send(kept);
+            }
         }
+    }
+
+    /// Keeps a new instance alive under a handle.
+    fn keep(&mut self, (live, response, times): (Live, Response, PhaseTimes)) -> Made {
+        let handle = self.next_handle;
+        self.next_handle += 1;
+        self.live.insert(handle, live);
+        (handle, response, times)
+    }
+}
+
+/// A cold start's instance handle, response and phases.
+type Made = (u64, Response, PhaseTimes);
+
+impl Maker {
+    /// A burst on a pool of threads, one per core: every request is handed out at
+    /// `launch` and each thread instantiates the next one as soon as it is free;
+    /// each result keeps its time from `launch`. Below the memory floor the rest fail
+    /// with that reason instead of being made.
+    fn burst(
+        &self,
+        variant: Variant,
+        requests: &[Request],
+        launch: Instant,
+    ) -> Vec<(Result<(Live, Response, PhaseTimes), SampleError>, Duration)> {
+        let threads = pool_threads().min(requests.len()).max(1);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut out: Vec<(
+            usize,
+            Result<(Live, Response, PhaseTimes), SampleError>,
+            Duration,
+        )> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(request) = requests.get(i) else {
+                                break;
+                            };
+                            let made = match crate::runner::footprint::below_floor() {
+                                Some(why) => Err(SampleError::Runtime(why)),
+                                None => self.cold(variant, *request),
+                            };
+                            mine.push((i, made, launch.elapsed()));
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        out.sort_by_key(|(i, _, _)| *i);
+        out.into_iter()
+            .map(|(_, made, took)| (made, took))
+            .collect()
     }
 
     fn new_store(&self, engine: &Engine) -> Store<WasiP1Ctx> {
@@ -354,7 +463,7 @@ impl Worker {
 
     /// One cold start, timed phase by phase.
     fn cold(
-        &mut self,
+        &self,
         variant: Variant,
         request: Request,
     ) -> Result<(Live, Response, PhaseTimes), SampleError> {
@@ -500,7 +609,48 @@ impl Runner for WasmRunner {
         self.info.clone()
     }
 
-    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError> {
+    fn burst_method(&self) -> String {
+        format!(
+            "every instantiation handed at one instant to a pool of {} threads (one per \
+             core), each instantiating the next as soon as it is free",
+            pool_threads()
+        )
+    }
+
+    async fn burst(&self, requests: &[Request]) -> Result<super::BurstOutcomes, String> {
+        let (reply, rx) = oneshot::channel();
+        let launch = Instant::now();
+        let command = Command::Burst {
+            variant: self.variant,
+            requests: requests.to_vec(),
+            launch,
+            reply,
+        };
+        self.tx
+            .send(command)
+            .map_err(|_| "the wasm thread has stopped".to_string())?;
+        let made = rx
+            .await
+            .map_err(|_| "the wasm thread has stopped".to_string())?;
+        Ok(made
+            .into_iter()
+            .map(|(result, took)| {
+                let cold = result.map(|(handle, response, times)| ColdStart {
+                    instance: Box::new(WasmInstance {
+                        handle,
+                        tx: self.tx.clone(),
+                        timeout: self.timeout,
+                    }) as Box<dyn Instance>,
+                    response,
+                    times,
+                    not_cold: None,
+                });
+                (cold, took)
+            })
+            .collect())
+    }
+
+    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
         let (reply, rx) = oneshot::channel();
         let command = Command::Cold {
             variant: self.variant,
@@ -532,6 +682,23 @@ struct WasmInstance {
 
 #[async_trait(?Send)]
 impl Instance for WasmInstance {
+    /// The instance's committed linear memory, inside the harness process.
+    async fn footprint(&self) -> super::Footprint {
+        let (reply, rx) = oneshot::channel();
+        let command = Command::Footprint {
+            handle: self.handle,
+            reply,
+        };
+        let bytes = match self.tx.send(command) {
+            Ok(()) => rx.await.ok().flatten(),
+            Err(_) => None,
+        };
+        super::Footprint {
+            in_harness_bytes: bytes,
+            ..Default::default()
+        }
+    }
+
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
         let (reply, rx) = oneshot::channel();
         let command = Command::Invoke {

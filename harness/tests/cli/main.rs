@@ -2,6 +2,7 @@
 //! the real probes (built by scripts/build-probes.sh) and real wasmtime.
 
 mod common;
+mod crowd;
 mod docker;
 mod engines;
 mod errors;

@@ -90,9 +90,14 @@ fn empty_results(plan: &Plan) -> ResultFile {
             max_consecutive_failures: plan.max_consecutive_failures,
             runtimes: vec!["mock".into()],
             suite: None,
+            density: None,
+            density_rounds: None,
+            burst: Vec::new(),
+            burst_rounds: None,
         },
         runtimes: vec![],
         samples: vec![],
+        burst_samples: Vec::new(),
         merged_from: None,
     }
 }

@@ -140,13 +140,14 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
             engine: Default::default(),
             lambda: Default::default(),
             vm: Default::default(),
+            most_live: 0,
             test_sleep: None,
         };
         let built = runner::build(RuntimeKind::Wasm, &["jit", "pre"], &ctx)
             .await
             .unwrap();
         for b in built {
-            let runner::Built::Ready(mut r) = b else {
+            let runner::Built::Ready(r) = b else {
                 panic!("wasm must be available")
             };
             let start = r.cold_start(c.request(1, c.nonce)).await.unwrap();

@@ -384,7 +384,7 @@ fn heavy_init_is_flagged_on_cold_and_not_on_warm() {
     );
     // Without --phases, a phase is shown, not gated.
     let shown = coldstart()
-        .args(["compare", &light, &heavy, "--threshold", "500%"])
+        .args(["compare", &light, &heavy, "--threshold", "500%", "--force"])
         .output()
         .unwrap();
     let shown = String::from_utf8(shown.stdout).unwrap();
@@ -395,7 +395,7 @@ fn heavy_init_is_flagged_on_cold_and_not_on_warm() {
     assert!(ready.ends_with("shown only"), "{shown}");
     // The reverse is an improvement, not a regression: exit 0.
     coldstart()
-        .args(["compare", &heavy, &light, "--threshold", "500%"])
+        .args(["compare", &heavy, &light, "--threshold", "500%", "--force"])
         .assert()
         .success()
         .stdout(predicate::str::contains("improvement"));

@@ -841,7 +841,7 @@ impl Runner for DockerRunner {
         !self.variant.image_load
     }
 
-    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError> {
+    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
         self.launch(&self.config, self.timeout, request).await
     }
 
@@ -937,6 +937,40 @@ impl line::LineStream for Container {
 impl Instance for Container {
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
         line::warm_round_trip(self, request, self.timeout).await
+    }
+
+    /// The container's processes (its memory cgroup's, else its init) and the
+    /// process that holds it: containerd's shim under Docker, conmon under Podman
+    /// (the init's parent); the cgroup's charge where readable.
+    async fn footprint(&self) -> super::Footprint {
+        let pid = self
+            .docker
+            .inspect_container(&self.id, None)
+            .await
+            .ok()
+            .and_then(|c| c.state)
+            .and_then(|s| s.pid)
+            .and_then(|p| u32::try_from(p).ok())
+            .filter(|p| *p > 0);
+        let Some(pid) = pid else {
+            return super::Footprint::default();
+        };
+        let cgroup = super::footprint::memory_cgroup(pid);
+        let mut pids = cgroup
+            .as_ref()
+            .map(|dir| super::footprint::cgroup_pids(dir))
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| vec![pid]);
+        if let Some(holder) = super::footprint::parent(pid) {
+            pids.push(holder);
+        }
+        super::Footprint {
+            pids,
+            cgroup_bytes: cgroup
+                .as_ref()
+                .and_then(|d| super::footprint::cgroup_bytes(d)),
+            in_harness_bytes: None,
+        }
     }
 
     async fn teardown(mut self: Box<Self>) -> Result<Option<Duration>, SampleError> {

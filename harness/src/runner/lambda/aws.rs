@@ -237,7 +237,7 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> Vec<Built> {
             function,
             probe_env: super::probe_env(ctx),
             run_id: ctx.run_id.clone(),
-            nonces: 0,
+            nonces: Default::default(),
             live_version: None,
             timeout: ctx.timeout,
             info: RunnerInfo {
@@ -261,7 +261,7 @@ struct AwsRunner {
     function: String,
     probe_env: BTreeMap<String, String>,
     run_id: String,
-    nonces: u64,
+    nonces: std::cell::Cell<u64>,
     /// The version published for warm samples.
     live_version: Option<String>,
     timeout: Duration,
@@ -331,9 +331,9 @@ impl AwsRunner {
         Ok(self)
     }
 
-    fn next_nonce(&mut self) -> String {
-        self.nonces += 1;
-        format!("{}-{}", self.run_id, self.nonces)
+    fn next_nonce(&self) -> String {
+        self.nonces.set(self.nonces.get() + 1);
+        format!("{}-{}", self.run_id, self.nonces.get())
     }
 
     fn started(
@@ -384,7 +384,7 @@ impl Runner for AwsRunner {
         self.info.clone()
     }
 
-    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError> {
+    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
         let nonce = self.next_nonce();
         force_new_environment(&self.control, &self.function, &self.probe_env, &nonce)
             .await
@@ -392,6 +392,30 @@ impl Runner for AwsRunner {
         let invoked =
             invoke::invoke(&self.invoke, &self.function, None, request, self.timeout).await?;
         self.started(invoked, None)
+    }
+
+    /// A burst on AWS: one configuration update (untimed) retires every environment
+    /// of `$LATEST`, then all C invocations go out at one instant, so each needs a new
+    /// environment (a REPORT without Init Duration marks one that did not).
+    async fn burst(&self, requests: &[Request]) -> Result<crate::runner::BurstOutcomes, String> {
+        let nonce = self.next_nonce();
+        force_new_environment(&self.control, &self.function, &self.probe_env, &nonce)
+            .await
+            .map_err(|e| format!("forcing new environments: {e}"))?;
+        let launch = Instant::now();
+        let calls = requests.iter().map(|r| async move {
+            let outcome = invoke::invoke(&self.invoke, &self.function, None, *r, self.timeout)
+                .await
+                .and_then(|invoked| self.started(invoked, None));
+            (outcome, launch.elapsed())
+        });
+        Ok(futures_util::future::join_all(calls).await)
+    }
+
+    fn burst_method(&self) -> String {
+        "one untimed configuration update retiring every environment, then every Invoke \
+         issued at one instant (Lambda starts an environment for each)"
+            .into()
     }
 
     /// DryRun invokes of `$LATEST`: the network's share of every invocation.

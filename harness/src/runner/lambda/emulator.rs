@@ -280,7 +280,7 @@ impl Runner for EmulatedRunner {
         self.info.clone()
     }
 
-    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError> {
+    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
         let name = self.slots.borrow_mut().pop().ok_or_else(|| {
             SampleError::Runtime(format!(
                 "all {SLOTS} emulator slots were retired after crashed or hung runtimes"
@@ -371,6 +371,14 @@ impl Emulated {
 
 #[async_trait(?Send)]
 impl Instance for Emulated {
+    /// The bootstrap process (the emulator itself is shared by every instance).
+    async fn footprint(&self) -> crate::runner::Footprint {
+        crate::runner::Footprint {
+            pids: self.child.id().into_iter().collect(),
+            ..Default::default()
+        }
+    }
+
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
         let invoked = self.invoke_watching(request).await?;
         Ok((invoked.response, invoked.times(Vec::new(), None)))

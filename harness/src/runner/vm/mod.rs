@@ -36,6 +36,7 @@ use crate::phase::Stopwatch;
 use crate::probes::{self, ProbeArtifacts};
 use async_trait::async_trait;
 use qemu::{Accel, Alive, Machine};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -486,7 +487,7 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
             counts: own_counts(guest, accel),
             info,
             consoles: work.clone(),
-            next_console: counter * 1_000_000,
+            next_console: Cell::new(counter * 1_000_000),
             alive: alive.clone(),
         })));
     }
@@ -522,7 +523,7 @@ async fn preflight(
         nonce: rand::random(),
         iters: 1,
     };
-    let mut runner = VmRunner {
+    let runner = VmRunner {
         key: RunnerKey::new("vm", "preflight"),
         guest: Guest::Minimal,
         machine,
@@ -530,7 +531,7 @@ async fn preflight(
         counts: own_counts(Guest::Minimal, Accel::Kvm),
         info: RunnerInfo::default(),
         consoles: consoles.clone(),
-        next_console: 0,
+        next_console: Cell::new(0),
         alive: alive.clone(),
     };
     match runner.cold_start(request).await {
@@ -583,7 +584,7 @@ struct VmRunner {
     info: RunnerInfo,
     /// Where the guests' console logs go (removed with the last runner).
     consoles: std::sync::Arc<tempfile::TempDir>,
-    next_console: u64,
+    next_console: Cell<u64>,
     alive: Alive,
 }
 
@@ -605,12 +606,12 @@ impl Runner for VmRunner {
         Some(self.counts)
     }
 
-    async fn cold_start(&mut self, request: Request) -> Result<ColdStart, SampleError> {
-        self.next_console += 1;
+    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
+        self.next_console.set(self.next_console.get() + 1);
         let console = self
             .consoles
             .path()
-            .join(format!("console-{}.log", self.next_console));
+            .join(format!("console-{}.log", self.next_console.get()));
         let args = self.machine.args(&console);
         let deadline = Instant::now() + self.timeout;
         let mut sw = Stopwatch::start();

@@ -332,6 +332,14 @@ impl LineStream for Guest {
 
 #[async_trait(?Send)]
 impl Instance for Guest {
+    /// QEMU's process: the guest's memory is its memory.
+    async fn footprint(&self) -> super::super::Footprint {
+        super::super::Footprint {
+            pids: vec![self.pid],
+            ..Default::default()
+        }
+    }
+
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
         let result = line::warm_round_trip(self, request, self.timeout).await;
         match result {

@@ -1,0 +1,274 @@
+//! Density (`--density N`): memory per live instance, read the two ways
+//! Firecracker's, gVisor's and Kata's density tests read it.
+//!
+//! Each round brings N instances up one after another, each verified by its first
+//! response as a cold start is (the time to bring them all up is recorded), holds
+//! them, reads memory, and tears them all down (untimed). Memory is read:
+//!
+//! 1. **host view**: `MemAvailable` of `/proc/meminfo` before the first instance and
+//!    with all N live, each once the page cache has settled (read every 200 ms until
+//!    two reads agree within 1%, for at most 10 s; nothing is dropped), the
+//!    difference divided by the instances live. It counts everything the instances
+//!    cost the host: their processes, the kernel's structures, a daemon's
+//!    bookkeeping, page cache they pull in.
+//! 2. **per-process view**: the PSS (`/proc/PID/smaps_rollup`) of every process an
+//!    instance owns (the probe; a container's processes and its shim or conmon; QEMU)
+//!    summed, per instance; where the instances live inside the harness (Wasm), the
+//!    harness's own PSS growth plus each instance's committed linear memory (a pool
+//!    keeps its slots resident, so the growth alone can read 0). The memory cgroup's
+//!    charge is recorded where readable.
+//!
+//! Shared pages (the probe's binary, libraries, a daemon) are split among their
+//! users by PSS and counted once by the host view; KSM or page deduplication would
+//! lower both; the page cache makes the host view depend on what ran before, which
+//! the settling and the rounds bound but do not remove.
+//!
+//! Before each instance `MemAvailable` is checked against a floor (10% of the
+//! host's memory): below it no instance is added, and the round says how many it
+//! reached and why. A failing cold start is counted and the round goes on; five in
+//! a row end it.
+
+use crate::phase::nanos;
+use crate::results::{Density, DensityRound, Spread};
+use crate::runner::{footprint, Instance, Request, Runner};
+use crate::verify::Verifier;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub instances: u64,
+    pub rounds: u64,
+    pub invoke_iters: u64,
+}
+
+/// Failed cold starts in a row that end a round.
+const MAX_FAILURES_IN_A_ROW: u64 = 5;
+
+/// Errors kept per round.
+const KEPT_ERRORS: usize = 5;
+
+/// `MemAvailable` once two reads 200 ms apart agree within 1% (at most 10 s), and
+/// whether they did.
+async fn settled_available() -> (u64, bool) {
+    let read = || footprint::meminfo().map_or(0, |(available, _)| available);
+    let mut previous = read();
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = read();
+        let diff = now.abs_diff(previous) as f64;
+        if diff <= 0.01 * previous.max(1) as f64 {
+            return (now, true);
+        }
+        previous = now;
+    }
+    (previous, false)
+}
+
+/// What one variant's density rounds gave.
+pub struct Taken {
+    pub density: Density,
+    pub teardown_errors: Vec<String>,
+}
+
+/// Runs the rounds on one runner. `seq` numbers the requests on.
+pub async fn run(
+    runner: &dyn Runner,
+    plan: &Plan,
+    verifier: &mut Verifier,
+    interrupted: &AtomicBool,
+    seq: &mut u64,
+) -> Taken {
+    let key = runner.key().clone();
+    let mut raw = Vec::new();
+    let mut teardown_errors = Vec::new();
+    let me = std::process::id();
+    for round in 0..plan.rounds {
+        if interrupted.load(Ordering::Relaxed) {
+            break;
+        }
+        let (before, settled_before) = settled_available().await;
+        let harness_before = footprint::pss_bytes(me);
+        let mut live: Vec<Box<dyn Instance>> = Vec::new();
+        let mut stopped = None;
+        let mut failed = 0;
+        let mut in_a_row = 0;
+        let mut errors = Vec::new();
+        let started = Instant::now();
+        while (live.len() as u64) < plan.instances {
+            if interrupted.load(Ordering::Relaxed) {
+                stopped = Some("interrupted".to_string());
+                break;
+            }
+            if let Some(why) = footprint::below_floor() {
+                stopped = Some(why);
+                break;
+            }
+            *seq += 1;
+            let request = Request {
+                seq: *seq,
+                nonce: rand::random(),
+                iters: plan.invoke_iters,
+            };
+            let verdict = match runner.cold_start(request).await {
+                Err(e) => Err(e.to_string()),
+                Ok(start) => {
+                    let expected = verifier.expect(&request);
+                    match verifier
+                        .cold(&start.response, &expected)
+                        .and(start.not_cold.clone().map_or(Ok(()), Err))
+                    {
+                        Ok(()) => {
+                            live.push(start.instance);
+                            Ok(())
+                        }
+                        Err(e) => {
+                            if let Err(te) = start.instance.teardown().await {
+                                teardown_errors
+                                    .push(format!("{key}: an invalid density instance: {te}"));
+                            }
+                            Err(format!("invalid: {e}"))
+                        }
+                    }
+                }
+            };
+            match verdict {
+                Ok(()) => in_a_row = 0,
+                Err(e) => {
+                    failed += 1;
+                    in_a_row += 1;
+                    if errors.len() < KEPT_ERRORS {
+                        errors.push(e.clone());
+                    }
+                    if in_a_row >= MAX_FAILURES_IN_A_ROW {
+                        stopped = Some(format!(
+                            "{MAX_FAILURES_IN_A_ROW} cold starts in a row failed, the last: {e}"
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+        let bring_up = started.elapsed();
+        let (after, settled_after) = settled_available().await;
+        let mut pss = Some(0u64);
+        let mut cgroup = Some(0u64);
+        let mut linear = None::<u64>;
+        let mut counted = std::collections::HashSet::new();
+        for instance in &live {
+            let f = instance.footprint().await;
+            if f.pids.is_empty() && f.in_harness_bytes.is_none() {
+                pss = None;
+            }
+            for pid in f.pids {
+                // A process two instances share (none should) is counted once.
+                if counted.insert(pid) {
+                    pss = pss.and_then(|sum| Some(sum + footprint::pss_bytes(pid)?));
+                }
+            }
+            cgroup = match (cgroup, f.cgroup_bytes) {
+                (Some(sum), Some(b)) => Some(sum + b),
+                _ => None,
+            };
+            if let Some(b) = f.in_harness_bytes {
+                linear = Some(linear.unwrap_or(0) + b);
+            }
+        }
+        let harness_delta = match (linear, harness_before, footprint::pss_bytes(me)) {
+            (Some(_), Some(b), Some(a)) => Some(a as i64 - b as i64),
+            _ => None,
+        };
+        if live.is_empty() {
+            pss = None;
+            cgroup = None;
+        }
+        let reached = live.len() as u64;
+        if reached < plan.instances && stopped.is_none() {
+            stopped = Some("fewer instances came up than asked for".into());
+        }
+        for result in futures_util::future::join_all(live.into_iter().map(|i| i.teardown())).await {
+            if let Err(e) = result {
+                teardown_errors.push(format!("{key}: a density instance: {e}"));
+            }
+        }
+        raw.push(DensityRound {
+            round,
+            reached,
+            stopped,
+            failed,
+            errors,
+            mem_available_before_bytes: before,
+            mem_available_after_bytes: after,
+            settled: settled_before && settled_after,
+            pss_bytes: pss,
+            harness_pss_delta_bytes: harness_delta,
+            cgroup_bytes: cgroup,
+            linear_memory_bytes: linear,
+            bring_up_ns: nanos(bring_up),
+        });
+    }
+    Taken {
+        density: summarize(plan, raw),
+        teardown_errors,
+    }
+}
+
+/// The figures over the rounds, and how they were read.
+pub fn summarize(plan: &Plan, raw: Vec<DensityRound>) -> Density {
+    let per = |f: &dyn Fn(&DensityRound) -> Option<f64>| {
+        let values: Vec<f64> = raw
+            .iter()
+            .filter(|r| r.reached > 0)
+            .filter_map(|r| f(r).map(|v| v / r.reached as f64))
+            .collect();
+        Spread::of(&values)
+    };
+    let host =
+        per(&|r| Some(r.mem_available_before_bytes as f64 - r.mem_available_after_bytes as f64));
+    // Instances inside the harness: its PSS growth plus their committed linear
+    // memory (a pool keeps slots resident, so the growth alone can read 0).
+    let pss = per(
+        &|r| match (r.linear_memory_bytes, r.harness_pss_delta_bytes) {
+            (Some(linear), Some(h)) => Some((linear as f64 + h as f64).max(0.0)),
+            (Some(_), None) => None,
+            (None, _) => r.pss_bytes.map(|p| p as f64),
+        },
+    );
+    let in_harness = raw.iter().any(|r| r.linear_memory_bytes.is_some());
+    let mut method = vec![
+        "host: (MemAvailable before − with all instances live) / instances live, each reading \
+         settled (two reads 200 ms apart within 1%); counts everything the instances cost the host"
+            .to_string(),
+    ];
+    method.push(if in_harness {
+        "pss: (the harness process's PSS growth with the instances live, as they live inside \
+         it, plus each instance's committed linear memory) / instances; a pooling allocator \
+         keeps slots resident, so the growth alone can read 0"
+            .into()
+    } else {
+        "pss: the PSS (/proc/PID/smaps_rollup) of each instance's processes (the probe; a \
+         container's processes and the process holding it, containerd's shim or conmon; QEMU) \
+         summed / instances; shared pages split among their users"
+            .into()
+    });
+    method.push(
+        "not removed: shared pages counted once by the host view, page cache the instances pull \
+         in, KSM (off unless enabled)"
+            .into(),
+    );
+    Density {
+        instances: plan.instances,
+        rounds: raw.len() as u64,
+        host_bytes_per_instance: host,
+        pss_bytes_per_instance: pss,
+        cgroup_bytes_per_instance: per(&|r| r.cgroup_bytes.map(|b| b as f64)),
+        linear_memory_bytes_per_instance: per(&|r| r.linear_memory_bytes.map(|b| b as f64)),
+        bring_up_ns: Spread::of(&raw.iter().map(|r| r.bring_up_ns as f64).collect::<Vec<_>>()),
+        instances_per_gib: host
+            .filter(|h| h.median > 0.0)
+            .map(|h| (1u64 << 30) as f64 / h.median),
+        method,
+        raw,
+    }
+}

@@ -1,0 +1,206 @@
+//! The density and burst tables, the same in the terminal, markdown and HTML.
+
+use super::{format_bytes, format_ns};
+use crate::results::{ResultFile, Spread};
+
+/// A table of text cells.
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Aligned columns (the first two left, the rest right).
+    pub fn text(&self) -> String {
+        let widths: Vec<usize> = (0..self.header.len())
+            .map(|c| {
+                std::iter::once(&self.header)
+                    .chain(&self.rows)
+                    .map(|r| r[c].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        for row in std::iter::once(&self.header).chain(&self.rows) {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(c, cell)| {
+                    if c < 2 {
+                        format!("{cell:<w$}", w = widths[c])
+                    } else {
+                        format!("{cell:>w$}", w = widths[c])
+                    }
+                })
+                .collect();
+            out.push_str(cells.join("  ").trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = format!("| {} |\n", self.header.join(" | "));
+        out.push_str(&format!(
+            "|{}\n",
+            (0..self.header.len())
+                .map(|c| if c < 2 { "---|" } else { "--:|" })
+                .collect::<String>()
+        ));
+        for row in &self.rows {
+            out.push_str(&format!("| {} |\n", row.join(" | ").replace('\n', " ")));
+        }
+        out
+    }
+
+    pub fn html(&self, esc: impl Fn(&str) -> String) -> String {
+        let mut out = String::from("<table><tr>");
+        for h in &self.header {
+            out.push_str(&format!("<th>{}</th>", esc(h)));
+        }
+        out.push_str("</tr>\n");
+        for row in &self.rows {
+            out.push_str("<tr>");
+            for cell in row {
+                out.push_str(&format!("<td>{}</td>", esc(cell)));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</table>\n");
+        out
+    }
+}
+
+fn bytes(s: &Option<Spread>) -> String {
+    match s {
+        Some(s) if s.median >= 0.0 => format!(
+            "{} ({}–{})",
+            format_bytes(s.median as u64),
+            format_bytes(s.min.max(0.0) as u64),
+            format_bytes(s.max.max(0.0) as u64)
+        ),
+        Some(s) => format!("{:.0} B", s.median),
+        None => "—".into(),
+    }
+}
+
+/// Memory per live instance of every variant that took density rounds: medians over
+/// the rounds, with the smallest and largest.
+pub fn density(results: &ResultFile) -> Option<Table> {
+    let rows: Vec<Vec<String>> = results
+        .runtimes
+        .iter()
+        .filter_map(|r| r.density.as_ref().map(|d| (r, d)))
+        .map(|(r, d)| {
+            let reached = d.raw.iter().map(|x| x.reached).min().unwrap_or(0);
+            let stopped: Vec<&str> = d.raw.iter().filter_map(|x| x.stopped.as_deref()).collect();
+            vec![
+                format!("{}:{}", r.runtime, r.variant),
+                format!(
+                    "{reached}/{} × {}{}",
+                    d.instances,
+                    d.rounds,
+                    stopped
+                        .first()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default()
+                ),
+                bytes(&d.host_bytes_per_instance),
+                bytes(&d.pss_bytes_per_instance),
+                bytes(&d.cgroup_bytes_per_instance),
+                bytes(&d.linear_memory_bytes_per_instance),
+                d.instances_per_gib
+                    .map(|n| format!("{n:.0}"))
+                    .unwrap_or_else(|| "—".into()),
+                d.bring_up_ns
+                    .map(|s| format_ns(s.median))
+                    .unwrap_or_else(|| "—".into()),
+            ]
+        })
+        .collect();
+    (!rows.is_empty()).then(|| Table {
+        header: [
+            "runtime:variant",
+            "live × rounds",
+            "host per instance",
+            "PSS per instance",
+            "cgroup per instance",
+            "linear memory",
+            "per GiB (host)",
+            "bring-up (all)",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    })
+}
+
+/// Cold starts under concurrency: one row per variant and level.
+pub fn bursts(results: &ResultFile) -> Option<Table> {
+    let mut rows = Vec::new();
+    for r in &results.runtimes {
+        if let Some(why) = &r.burst_skipped_reason {
+            rows.push(vec![
+                format!("{}:{}", r.runtime, r.variant),
+                "—".into(),
+                format!("skipped: {why}"),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        for b in &r.bursts {
+            let total = b.phases.get(crate::phase::TOTAL);
+            let stat = |f: fn(&crate::stats::Summary) -> u64| {
+                total
+                    .map(|s| format_ns(f(s) as f64))
+                    .unwrap_or_else(|| "—".into())
+            };
+            rows.push(vec![
+                format!("{}:{}", r.runtime, r.variant),
+                b.concurrency.to_string(),
+                format!("{}/{}/{}", b.ok, b.invalid, b.failed),
+                stat(|s| s.p50_ns),
+                stat(|s| s.p99_ns),
+                b.phases
+                    .get("wait")
+                    .map(|s| format_ns(s.p50_ns as f64))
+                    .unwrap_or_else(|| "—".into()),
+                b.makespan_ns
+                    .as_ref()
+                    .map(|s| format_ns(s.p50_ns as f64))
+                    .unwrap_or_else(|| "—".into()),
+                b.starts_per_second
+                    .map(|s| format!("{:.0}", s.median))
+                    .unwrap_or_else(|| "—".into()),
+            ]);
+        }
+    }
+    (!rows.is_empty()).then(|| Table {
+        header: [
+            "runtime:variant",
+            "at once",
+            "ok/invalid/failed",
+            "p50 (launch → answer)",
+            "p99",
+            "wait p50",
+            "makespan p50",
+            "starts/s",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    })
+}
+
+/// The sentences under the two tables.
+pub const DENSITY_NOTE: &str = "Medians over the rounds (smallest–largest). host: MemAvailable \
+before minus with all instances live, settled, per instance; PSS: the instances' own processes \
+(or the harness's growth for Wasm instances inside it). Shared pages, page cache and KSM are not \
+removed (README: Density).";
+pub const BURST_NOTE: &str = "Each burst's cold starts launched at one instant; each sample timed \
+from that launch to its own verified first response; wait: until the runner began on it; \
+makespan: launch to the round's last response; starts/s: valid starts per makespan.";
