@@ -729,9 +729,25 @@ pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
                 )
                 .into_iter()
                 .map(|(on, judged)| {
-                    let mut v = row(on, judged);
+                    let mut v = row(on.clone(), judged);
                     if v.figure.is_some() {
                         v.caveat = Some(n.view.words().into());
+                    }
+                    // QEMU's translation cache under TCG adds to a guest's memory: an
+                    // upper bound of what the same guest holds under KVM.
+                    let emulated_side = results
+                        .runtimes
+                        .iter()
+                        .any(|r| emulated(r) && on.split(" / ").any(|s| s == name(r)));
+                    if emulated_side
+                        && v.figure.is_some()
+                        && matches!(v.outcome, Outcome::Holds | Outcome::Above)
+                    {
+                        v.outcome = Outcome::Inconclusive(format!(
+                            "{}; under CPU emulation (TCG) QEMU's translation cache adds to \
+                             the guest's memory, so only a KVM row can decide",
+                            n.view.words()
+                        ));
                     }
                     v
                 }),
@@ -1055,5 +1071,82 @@ range = { min = 1 }
             assert!(v.figure.is_none(), "{}: {:?}", v.claim.id, v.figure);
             assert!(v.words().contains("ran locally"), "{}", v.words());
         }
+    }
+
+    /// A density figure as a run records it: `host` and `pss` bytes per instance.
+    fn with_density(r: &mut RuntimeResult, host: f64, pss: f64) {
+        let spread = |v: f64| {
+            Some(crate::results::Spread {
+                min: v,
+                median: v,
+                max: v,
+            })
+        };
+        r.density = Some(crate::results::Density {
+            instances: 20,
+            rounds: 3,
+            host_bytes_per_instance: spread(host),
+            pss_bytes_per_instance: spread(pss),
+            cgroup_bytes_per_instance: None,
+            linear_memory_bytes_per_instance: None,
+            bring_up_ns: None,
+            instances_per_gib: None,
+            method: Vec::new(),
+            raw: Vec::new(),
+        });
+    }
+
+    #[test]
+    fn density_is_judged_from_measured_memory_and_names_its_view() {
+        let claims = parse(BUILTIN).unwrap();
+        let mut file = results(
+            &[
+                ("docker", "runc-none", None, 180_000_000, 200_000),
+                ("vm", "minimal-kvm", Some("kvm"), 2_000_000_000, 900_000),
+                ("wasm", "pre", None, 50_000, 1_000),
+            ],
+            50,
+        );
+        with_density(&mut file.runtimes[0], 4e6, 3e6);
+        with_density(&mut file.runtimes[1], 200e6, 150e6);
+        with_density(&mut file.runtimes[2], 1e5, 1.2e6);
+        let verdicts = evaluate(&claims, &file);
+        let density = verdicts_of(&verdicts, "container-density");
+        assert_eq!(density.len(), 1);
+        assert_eq!(density[0].on, "vm:minimal-kvm / docker:runc-none");
+        // 200 MB per VM over 4 MB per container: 50×, more than the 3-10× claimed.
+        assert_eq!(density[0].figure, Some(Figure::SizeRatio(50.0)));
+        assert_eq!(density[0].outcome, Outcome::Above);
+        assert!(
+            density[0].words().contains("host view"),
+            "{}",
+            density[0].words()
+        );
+        let wasm = verdicts_of(&verdicts, "wasm-instance-memory");
+        assert_eq!(wasm[0].outcome, Outcome::Above, "1.2 MB is not kilobytes");
+        assert!(wasm[0].words().contains("PSS view"));
+        let container = verdicts_of(&verdicts, "container-instance-memory");
+        assert_eq!(container[0].outcome, Outcome::Holds, "3 MB is megabytes");
+        // The same guest under TCG: an upper bound, so "more than claimed" cannot follow.
+        file.runtimes[1].variant = "minimal-tcg".into();
+        file.runtimes[1]
+            .details
+            .insert("accel".into(), "tcg".into());
+        let verdicts = evaluate(&claims, &file);
+        let density = verdicts_of(&verdicts, "container-density");
+        assert!(
+            matches!(density[0].outcome, Outcome::Inconclusive(_)),
+            "{:?}",
+            density[0].outcome
+        );
+        // Without --density: not measured, and says how to measure it.
+        file.runtimes[0].density = None;
+        let verdicts = evaluate(&claims, &file);
+        let density = verdicts_of(&verdicts, "container-density");
+        assert!(
+            density[0].words().contains("run with --density N"),
+            "{}",
+            density[0].words()
+        );
     }
 }

@@ -28,7 +28,8 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
-/// Function names the emulator routes, one live runtime each.
+/// Function names the emulator routes, one live runtime each, at least; a run with
+/// density or bursts gets as many as it holds at once, plus two.
 const SLOTS: usize = 16;
 /// How long the emulator may take to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -67,7 +68,7 @@ struct Emulator {
 }
 
 impl Emulator {
-    async fn start() -> anyhow::Result<Emulator> {
+    async fn start(slots: usize) -> anyhow::Result<Emulator> {
         let dir = tempfile::Builder::new()
             .prefix("coldstart-lambda-emulator")
             .tempdir()
@@ -76,7 +77,7 @@ impl Emulator {
             "[package]\nname = \"coldstart-emulated\"\nversion = \"0.0.0\"\nedition = \"2021\"\n"
                 .to_string();
         std::fs::create_dir(dir.path().join("src"))?;
-        for slot in 0..SLOTS {
+        for slot in 0..slots {
             manifest.push_str(&format!(
                 "\n[[bin]]\nname = \"slot{slot}\"\npath = \"src/main.rs\"\n"
             ));
@@ -185,7 +186,10 @@ pub async fn build(ctx: &RunContext) -> anyhow::Result<Box<dyn Runner>> {
         cargo_lambda_version().await.map_err(anyhow::Error::msg)?,
     );
     let bootstrap = ctx.probes.dir.join(super::Arch::X86_64.bootstrap_file());
-    let emulator = Emulator::start().await?;
+    let slots = usize::try_from(ctx.most_live.saturating_add(2))
+        .unwrap_or(usize::MAX)
+        .max(SLOTS);
+    let emulator = Emulator::start(slots).await?;
     let config = aws_sdk_lambda::config::Builder::new()
         .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
         .region(aws_sdk_lambda::config::Region::new("local"))
@@ -225,7 +229,7 @@ pub async fn build(ctx: &RunContext) -> anyhow::Result<Box<dyn Runner>> {
         env,
         passed: ctx.passed_env(),
         slots: Rc::new(RefCell::new(
-            (0..SLOTS)
+            (0..slots)
                 .rev()
                 .map(|s| SlotName {
                     name: format!("slot{s}"),
@@ -283,7 +287,7 @@ impl Runner for EmulatedRunner {
     async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
         let name = self.slots.borrow_mut().pop().ok_or_else(|| {
             SampleError::Runtime(format!(
-                "all {SLOTS} emulator slots were retired after crashed or hung runtimes"
+                "no free emulator slot: each is held by a live instance or was retired after a crashed or hung runtime"
             ))
         })?;
         let slot = Slot {
