@@ -21,8 +21,10 @@ field() { # FILE RUNTIME VARIANT PYTHON-EXPRESSION-ON-r
 }
 
 echo "== 100 concurrent docker:runc-none cold starts × $rounds rounds"
+# Each sample's timeout runs from its own start: 100 container starts on 2 cores take
+# longer than the default 10 s for the last ones.
 "$bin" run --runtime docker:runc-none --cold 0 --warm 0 --burst 100 --burst-rounds "$rounds" \
-  --export-json "$out/docker-100.json" >"$out/docker-100.txt" 2>&1 || true
+  --timeout 120s --export-json "$out/docker-100.json" >"$out/docker-100.txt" 2>&1 || true
 run_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$out/docker-100.json")
 left=$(docker ps -aq --filter "label=coldstart.run=$run_id" | wc -l)
 field "$out/docker-100.json" docker runc-none '"ok %d invalid %d failed %d of %d; p50 %.1f ms p99 %.1f ms; makespan p50 %.2f s; %.1f starts/s" % (r["bursts"][0]["ok"], r["bursts"][0]["invalid"], r["bursts"][0]["failed"], 100*r["bursts"][0]["rounds"], r["bursts"][0]["phases"]["total"]["p50_ns"]/1e6, r["bursts"][0]["phases"]["total"]["p99_ns"]/1e6, r["bursts"][0]["makespan_ns"]["p50_ns"]/1e9, r["bursts"][0]["starts_per_second"]["median"])'
@@ -43,7 +45,7 @@ done
 
 echo "== bursts 1,10,50: process, wasm:pre, docker:runc-none (report with the plot)"
 "$bin" run --runtime process,wasm:pre,docker:runc-none --cold 10 --warm 10 --burst 1,10,50 \
-  --export-json "$out/bursts.json" >"$out/bursts.txt" 2>&1 || true
+  --timeout 60s --export-json "$out/bursts.json" >"$out/bursts.txt" 2>&1 || true
 "$bin" report "$out/bursts.json" --format html -o "$out/bursts.html"
 sed -n '/^Bursts:/,/^$/p' "$out/bursts.txt"
 echo "raw files and reports: $out"

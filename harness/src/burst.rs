@@ -8,8 +8,10 @@
 //! from that common launch instant to its own first response, and verified as any
 //! cold start is (a new instance, index 0, the checksum of its own nonce); `wait` is
 //! the part of that before the runner began on it. The round's makespan runs from the
-//! launch to its last response. Then every instance is torn down, untimed, before the
-//! next round. No round starts below the memory floor or after Ctrl-C.
+//! launch to its last response. Then every instance is torn down, untimed and one
+//! after another, before the next round. No round starts below the memory floor or
+//! after Ctrl-C. Each sample's timeout (`--timeout`) runs from its own start: a
+//! large burst on few cores needs a longer one than a single cold start.
 
 use crate::phase::nanos;
 use crate::results::{hex, Burst, Mode, Outcome, Sample, Spread};
@@ -92,28 +94,15 @@ pub async fn run(
             for (request, (outcome, took)) in requests.iter().zip(outcomes) {
                 let took_ns = nanos(took);
                 let mut sample = Sample {
-                    seq: request.seq,
-                    runtime: key.runtime.clone(),
-                    variant: key.variant.clone(),
-                    mode: Mode::Cold,
-                    instance_id: None,
-                    invocation_index: None,
-                    checksum: None,
-                    nonce: Some(hex(request.nonce)),
-                    expected_checksum: None,
-                    block: None,
-                    total_ns: None,
-                    phases_ns: BTreeMap::new(),
-                    teardown_ns: None,
-                    teardown_error: None,
-                    reported: BTreeMap::new(),
-                    attempts: None,
-                    notes: Vec::new(),
                     concurrency: Some(level),
                     round: Some(round),
-                    ok: false,
-                    outcome: Outcome::Failed,
-                    error: None,
+                    ..Sample::unanswered(
+                        request.seq,
+                        &key.runtime,
+                        &key.variant,
+                        Mode::Cold,
+                        request.nonce,
+                    )
                 };
                 match outcome {
                     Err(e) => sample.error = Some(e.to_string()),
@@ -163,10 +152,11 @@ pub async fn run(
                 makespans.push(makespan);
                 rates.push(ok_in_round as f64 / (makespan.max(1) as f64 / 1e9));
             }
-            // Untimed: every instance of the round goes before the next round.
-            let teardowns = instances.into_iter().map(|i| i.teardown());
-            for result in futures_util::future::join_all(teardowns).await {
-                if let Err(e) = result {
+            // Untimed: every instance of the round goes before the next round, one
+            // after another: a hundred containers exiting and removed at once
+            // deadlocked Docker 20.10's network controller here.
+            for instance in instances {
+                if let Err(e) = instance.teardown().await {
                     taken
                         .teardown_errors
                         .push(format!("{key}: a burst instance ({level} at once): {e}"));

@@ -187,8 +187,9 @@ pub async fn run(
         if reached < plan.instances && stopped.is_none() {
             stopped = Some("fewer instances came up than asked for".into());
         }
-        for result in futures_util::future::join_all(live.into_iter().map(|i| i.teardown())).await {
-            if let Err(e) = result {
+        // One after another, as bursts are torn down (see `burst`).
+        for instance in live {
+            if let Err(e) = instance.teardown().await {
                 teardown_errors.push(format!("{key}: a density instance: {e}"));
             }
         }

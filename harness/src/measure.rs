@@ -565,29 +565,8 @@ impl Loop<'_, '_> {
         let key = self.runners[item.runner].key().clone();
         let request = self.requests.next();
         let mut sample = Sample {
-            seq,
-            runtime: key.runtime,
-            variant: key.variant,
-            mode: item.mode,
-            instance_id: None,
-            invocation_index: None,
-            checksum: None,
-            nonce: Some(hex(request.nonce)),
-            // Set once the answer came: nothing is computed in front of the call.
-            expected_checksum: None,
             block: item.block,
-            total_ns: None,
-            phases_ns: Default::default(),
-            teardown_ns: None,
-            teardown_error: None,
-            reported: Default::default(),
-            attempts: None,
-            notes: Vec::new(),
-            concurrency: None,
-            round: None,
-            ok: false,
-            outcome: Outcome::Failed,
-            error: None,
+            ..Sample::unanswered(seq, &key.runtime, &key.variant, item.mode, request.nonce)
         };
         match item.mode {
             Mode::Cold => self.cold_sample(item.runner, request, &mut sample).await,

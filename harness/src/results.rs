@@ -293,6 +293,37 @@ pub struct Sample {
     pub error: Option<String>,
 }
 
+impl Sample {
+    /// A sample of one request, before its answer: failed until one is recorded.
+    pub fn unanswered(seq: u64, runtime: &str, variant: &str, mode: Mode, nonce: u64) -> Sample {
+        Sample {
+            seq,
+            runtime: runtime.into(),
+            variant: variant.into(),
+            mode,
+            instance_id: None,
+            invocation_index: None,
+            checksum: None,
+            nonce: Some(hex(nonce)),
+            // Set once the answer came: nothing is computed in front of the call.
+            expected_checksum: None,
+            block: None,
+            total_ns: None,
+            phases_ns: BTreeMap::new(),
+            teardown_ns: None,
+            teardown_error: None,
+            reported: BTreeMap::new(),
+            attempts: None,
+            notes: Vec::new(),
+            concurrency: None,
+            round: None,
+            ok: false,
+            outcome: Outcome::Failed,
+            error: None,
+        }
+    }
+}
+
 /// One runtime variant: how it was set up and what it measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuntimeResult {

@@ -1,4 +1,5 @@
-//! The density and burst tables, the same in the terminal, markdown and HTML.
+//! The density and burst tables, the same in the terminal, markdown and HTML, and
+//! the [`Table`] every text table of the reports is aligned by.
 
 use super::{format_bytes, format_ns};
 use crate::results::{ResultFile, Spread};
@@ -7,10 +8,12 @@ use crate::results::{ResultFile, Spread};
 pub struct Table {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// Columns from this one on are right-aligned in text (numbers); the others left.
+    pub right_from: usize,
 }
 
 impl Table {
-    /// Aligned columns (the first two left, the rest right).
+    /// Aligned columns, two spaces apart, no trailing blanks.
     pub fn text(&self) -> String {
         let widths: Vec<usize> = (0..self.header.len())
             .map(|c| {
@@ -27,7 +30,7 @@ impl Table {
                 .iter()
                 .enumerate()
                 .map(|(c, cell)| {
-                    if c < 2 {
+                    if c < self.right_from {
                         format!("{cell:<w$}", w = widths[c])
                     } else {
                         format!("{cell:>w$}", w = widths[c])
@@ -133,6 +136,7 @@ pub fn density(results: &ResultFile) -> Option<Table> {
         .map(String::from)
         .to_vec(),
         rows,
+        right_from: 2,
     })
 }
 
@@ -193,6 +197,7 @@ pub fn bursts(results: &ResultFile) -> Option<Table> {
         .map(String::from)
         .to_vec(),
         rows,
+        right_from: 2,
     })
 }
 

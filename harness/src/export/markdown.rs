@@ -77,8 +77,8 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
         }
         for mode in [Mode::Cold, Mode::Warm] {
             let m = r.modes.get(mode);
-            if m.taken() == 0 && mode == Mode::Warm {
-                continue; // a variant that takes no warm samples
+            if m.taken() == 0 && (mode == Mode::Warm || m.skipped == 0) {
+                continue; // a variant that takes no samples of this mode
             }
             let artifact = r.artifact_bytes.map(format_bytes).unwrap_or_default();
             match m.phases.get(crate::phase::TOTAL) {

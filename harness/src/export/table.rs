@@ -37,8 +37,8 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
         }
         for mode in [Mode::Cold, Mode::Warm] {
             let m = r.modes.get(mode);
-            if m.taken() == 0 && mode == Mode::Warm {
-                continue; // a variant that takes no warm samples
+            if m.taken() == 0 && (mode == Mode::Warm || m.skipped == 0) {
+                continue; // a variant that takes no samples of this mode
             }
             let stat = |f: fn(&crate::stats::Summary) -> u64| {
                 m.phases
@@ -59,24 +59,14 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
             ]);
         }
     }
-    let widths: Vec<usize> = (0..9)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(c, cell)| {
-                if c < 2 {
-                    format!("{cell:<w$}", w = widths[c])
-                } else {
-                    format!("{cell:>w$}", w = widths[c])
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    let mut rows = rows.into_iter().map(Vec::from);
+    let header = rows.next().expect("the header row");
+    let mut out = super::crowd::Table {
+        header,
+        rows: rows.collect(),
+        right_from: 2,
     }
+    .text();
     for (names, reason) in super::skipped_groups(&results.runtimes) {
         let _ = writeln!(out, "{names} skipped: {reason}");
     }

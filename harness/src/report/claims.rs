@@ -121,7 +121,10 @@ impl MemoryView {
     fn words(self) -> &'static str {
         match self {
             MemoryView::Host => "host view: MemAvailable drop per live instance",
-            MemoryView::Pss => "PSS view: the instances' own processes per instance",
+            MemoryView::Pss => {
+                "PSS view: what each instance holds (its processes' PSS; for Wasm the \
+                 harness's growth plus its linear memory)"
+            }
         }
     }
 }

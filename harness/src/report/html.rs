@@ -101,7 +101,9 @@ fn cdf(results: &ResultFile, mode: Mode) -> Result<String, String> {
 /// p50 (solid) and p99 (dashed) of each variant's burst total against the
 /// concurrency, both axes on a log scale.
 fn burst_plot(results: &ResultFile) -> Result<String, String> {
-    let series: Vec<(String, Vec<(f64, f64, f64)>)> = results
+    // Per variant: (concurrency, p50 ns, p99 ns) of each level.
+    type Points = Vec<(f64, f64, f64)>;
+    let series: Vec<(String, Points)> = results
         .runtimes
         .iter()
         .filter(|r| !r.bursts.is_empty())
@@ -116,7 +118,7 @@ fn burst_plot(results: &ResultFile) -> Result<String, String> {
                 .collect();
             (format!("{}:{}", r.runtime, r.variant), points)
         })
-        .filter(|(_, p): &(String, Vec<(f64, f64, f64)>)| !p.is_empty())
+        .filter(|(_, p): &(String, Points)| !p.is_empty())
         .collect();
     if series.is_empty() {
         return Ok("<p>No valid burst samples.</p>".into());
@@ -357,7 +359,7 @@ pub fn render(results: &ResultFile, verdicts: &[Verdict]) -> Result<String, Stri
         }
         for mode in [Mode::Cold, Mode::Warm] {
             let m = r.modes.get(mode);
-            if m.taken() == 0 && mode == Mode::Warm {
+            if m.taken() == 0 && (mode == Mode::Warm || m.skipped == 0) {
                 continue;
             }
             let cell = |f: fn(&crate::stats::Summary) -> u64| {

@@ -7,6 +7,7 @@ pub mod history;
 pub mod html;
 pub mod load;
 
+use crate::export::crowd::Table;
 use crate::export::{self, format_bytes, TimeUnit};
 use crate::results::{Mode, ResultFile};
 use claims::Verdict;
@@ -86,34 +87,25 @@ pub fn text(results: &ResultFile, verdicts: &[Verdict], unit: Option<TimeUnit>) 
         "\nThe article's claims, judged on this run (on the p50 and its 95% CI: {}):\n",
         VERDICT_RULE
     );
-    let rows: Vec<[String; 5]> = verdicts
-        .iter()
-        .map(|v| {
-            [
-                v.claim.id.clone(),
-                v.on.clone(),
-                v.claimed(),
-                v.measured(),
-                v.words(),
-            ]
-        })
-        .collect();
-    let header = ["claim", "measured on", "claimed", "measured", "verdict"].map(String::from);
-    let widths: Vec<usize> = (0..4)
-        .map(|c| {
-            std::iter::once(&header)
-                .chain(&rows)
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in std::iter::once(&header).chain(&rows) {
-        let cells: Vec<String> = (0..4)
-            .map(|c| format!("{:<w$}", row[c], w = widths[c]))
-            .collect();
-        let _ = writeln!(out, "{}  {}", cells.join("  "), row[4]);
-    }
+    let claims = Table {
+        header: ["claim", "measured on", "claimed", "measured", "verdict"]
+            .map(String::from)
+            .to_vec(),
+        rows: verdicts
+            .iter()
+            .map(|v| {
+                vec![
+                    v.claim.id.clone(),
+                    v.on.clone(),
+                    v.claimed(),
+                    v.measured(),
+                    v.words(),
+                ]
+            })
+            .collect(),
+        right_from: usize::MAX,
+    };
+    out.push_str(&claims.text());
     let _ = writeln!(out, "\nQuotes:");
     let mut seen = Vec::new();
     for v in verdicts {
@@ -140,36 +132,27 @@ pub fn text(results: &ResultFile, verdicts: &[Verdict], unit: Option<TimeUnit>) 
             export::REPORTED_TITLE,
             export::REPORTED_NOTE
         );
-        let rows: Vec<[String; 7]> = reported
-            .iter()
-            .map(|r| {
-                [
-                    r.variant.clone(),
-                    r.mode.clone(),
-                    r.figure.clone(),
-                    r.n.to_string(),
-                    export::format_time(r.p50_ns as f64, unit),
-                    export::format_time(r.p99_ns as f64, unit),
-                    r.source.clone(),
-                ]
-            })
-            .collect();
-        let header = ["variant", "mode", "figure", "n", "p50", "p99", "source"].map(String::from);
-        let widths: Vec<usize> = (0..6)
-            .map(|c| {
-                std::iter::once(&header)
-                    .chain(&rows)
-                    .map(|r| r[c].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        for row in std::iter::once(&header).chain(&rows) {
-            let cells: Vec<String> = (0..6)
-                .map(|c| format!("{:<w$}", row[c], w = widths[c]))
-                .collect();
-            let _ = writeln!(out, "{}  {}", cells.join("  "), row[6]);
-        }
+        let table = Table {
+            header: ["variant", "mode", "figure", "n", "p50", "p99", "source"]
+                .map(String::from)
+                .to_vec(),
+            rows: reported
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.variant.clone(),
+                        r.mode.clone(),
+                        r.figure.clone(),
+                        r.n.to_string(),
+                        export::format_time(r.p50_ns as f64, unit),
+                        export::format_time(r.p99_ns as f64, unit),
+                        r.source.clone(),
+                    ]
+                })
+                .collect(),
+            right_from: usize::MAX,
+        };
+        out.push_str(&table.text());
     }
     out
 }

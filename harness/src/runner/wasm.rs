@@ -405,6 +405,9 @@ impl Worker {
 /// A cold start's instance handle, response and phases.
 type Made = (u64, Response, PhaseTimes);
 
+/// A new instance, its first response and phases, before it is kept under a handle.
+type Fresh = (Live, Response, PhaseTimes);
+
 impl Maker {
     /// A burst on a pool of threads, one per core: every request is handed out at
     /// `launch` and each thread instantiates the next one as soon as it is free;
@@ -415,38 +418,35 @@ impl Maker {
         variant: Variant,
         requests: &[Request],
         launch: Instant,
-    ) -> Vec<(Result<(Live, Response, PhaseTimes), SampleError>, Duration)> {
+    ) -> Vec<(Result<Fresh, SampleError>, Duration)> {
         let threads = pool_threads().min(requests.len()).max(1);
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let mut out: Vec<(
-            usize,
-            Result<(Live, Response, PhaseTimes), SampleError>,
-            Duration,
-        )> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut mine = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(request) = requests.get(i) else {
-                                break;
-                            };
-                            let made = match crate::runner::footprint::below_floor() {
-                                Some(why) => Err(SampleError::Runtime(why)),
-                                None => self.cold(variant, *request),
-                            };
-                            mine.push((i, made, launch.elapsed()));
-                        }
-                        mine
+        let mut out: Vec<(usize, Result<Fresh, SampleError>, Duration)> =
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..threads)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut mine = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, Ordering::Relaxed);
+                                let Some(request) = requests.get(i) else {
+                                    break;
+                                };
+                                let made = match crate::runner::footprint::below_floor() {
+                                    Some(why) => Err(SampleError::Runtime(why)),
+                                    None => self.cold(variant, *request),
+                                };
+                                mine.push((i, made, launch.elapsed()));
+                            }
+                            mine
+                        })
                     })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
-                .collect()
-        });
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().unwrap_or_default())
+                    .collect()
+            });
         out.sort_by_key(|(i, _, _)| *i);
         out.into_iter()
             .map(|(_, made, took)| (made, took))

@@ -126,6 +126,7 @@ pub async fn sweep_run(docker: &Docker, at: &At, run_id: &str) -> Vec<String> {
     let label = format!("{RUN_LABEL}={run_id}");
     match list_labelled(at, &label).await {
         Ok(left) => {
+            let mut answering = true;
             for container in left {
                 let id = container.id;
                 let names: Vec<&str> = container
@@ -134,11 +135,22 @@ pub async fn sweep_run(docker: &Docker, at: &At, run_id: &str) -> Vec<String> {
                     .map(|n| n.trim_start_matches('/'))
                     .collect();
                 let name = format!("{} ({})", &id[..id.len().min(12)], names.join(", "));
+                if !answering {
+                    // A removal the daemon never answered: the rest would wait as long
+                    // each. Named, not waited for.
+                    notes.push(format!(
+                        "could not remove container {name}: the daemon stopped answering; restart it and remove the run's containers (label {label})"
+                    ));
+                    continue;
+                }
                 match remove_container(docker, &id).await {
                     Ok(()) => notes.push(format!(
                         "container {name} was left behind by this run and removed by the final sweep"
                     )),
-                    Err(e) => notes.push(format!("could not remove container {name}: {e}")),
+                    Err(e) => {
+                        answering = !matches!(e, bollard::errors::Error::RequestTimeoutError);
+                        notes.push(format!("could not remove container {name}: {e}"))
+                    }
                 }
             }
         }

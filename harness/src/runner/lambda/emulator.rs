@@ -286,9 +286,10 @@ impl Runner for EmulatedRunner {
 
     async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
         let name = self.slots.borrow_mut().pop().ok_or_else(|| {
-            SampleError::Runtime(format!(
+            SampleError::Runtime(
                 "no free emulator slot: each is held by a live instance or was retired after a crashed or hung runtime"
-            ))
+                    .to_string(),
+            )
         })?;
         let slot = Slot {
             name,
