@@ -607,6 +607,11 @@ async fn crowd(
                 eprintln!("bursts: {key} skipped: {why}");
             }
             let row = &mut results.runtimes[*slot];
+            if taken.skipped.is_none() {
+                // How its bursts were launched (wasm: on a pool sized to the cores).
+                row.details
+                    .insert("burst_method".into(), runner.burst_method().into());
+            }
             row.bursts = taken.bursts;
             row.burst_skipped_reason = taken.skipped;
             row.teardown_errors.extend(taken.teardown_errors);

@@ -60,6 +60,10 @@ fn density_and_bursts_of_a_process_wasm_and_a_container() {
                 .unwrap();
             assert!(linear >= 65536.0, "{linear}");
         }
+        let method = r["details"]["burst_method"].as_str().unwrap();
+        if rt == "wasm" {
+            assert!(method.contains("pool of"), "{method}");
+        }
         let bursts = r["bursts"].as_array().unwrap();
         let levels: Vec<u64> = bursts
             .iter()
