@@ -16,8 +16,8 @@
 use crate::phase::nanos;
 use crate::results::{hex, Burst, Mode, Outcome, Sample, Spread};
 use crate::runner::{footprint, Request, Runner};
-use crate::stats;
 use crate::verify::Verifier;
+use crate::{measure, stats};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -112,37 +112,15 @@ pub async fn run(
                         let verdict = verifier
                             .cold(&start.response, &expected)
                             .and(start.not_cold.clone().map_or(Ok(()), Err));
-                        sample.instance_id = Some(hex(start.response.instance_id));
-                        sample.invocation_index = Some(start.response.index);
-                        sample.checksum = Some(hex(start.response.checksum));
-                        sample.expected_checksum = Some(hex(expected.checksum));
+                        measure::record_cold(&mut sample, &start);
+                        // From the common launch, not from its own start.
                         sample.total_ns = Some(took_ns);
-                        sample.phases_ns = start
-                            .times
-                            .phases
-                            .iter()
-                            .map(|(name, ns)| (name.to_string(), *ns))
-                            .collect();
                         sample
                             .phases_ns
                             .insert("wait".into(), took_ns.saturating_sub(start.times.total_ns));
-                        sample.reported = start
-                            .times
-                            .reported
-                            .iter()
-                            .map(|(k, v)| (k.to_string(), *v))
-                            .collect();
-                        match verdict {
-                            Ok(()) => {
-                                sample.ok = true;
-                                sample.outcome = Outcome::Ok;
-                                ok_in_round += 1;
-                            }
-                            Err(e) => {
-                                sample.outcome = Outcome::Invalid;
-                                sample.error = Some(e);
-                            }
-                        }
+                        sample.expected_checksum = Some(hex(expected.checksum));
+                        measure::record_verdict(&mut sample, verdict);
+                        ok_in_round += u64::from(sample.ok);
                         instances.push(start.instance);
                     }
                 }

@@ -585,14 +585,7 @@ impl Loop<'_, '_> {
                 return;
             }
         };
-        record_response(sample, &start.response);
-        record_times(sample, &start.times);
-        sample.phases_ns = start
-            .times
-            .phases
-            .iter()
-            .map(|(name, ns)| (name.to_string(), *ns))
-            .collect();
+        record_cold(sample, &start);
         let (expected, verdict) = self.cold_verdict(i, &start, &request);
         sample.expected_checksum = Some(hex(expected.checksum));
         record_verdict(sample, verdict);
@@ -632,6 +625,18 @@ impl Loop<'_, '_> {
     }
 }
 
+/// A cold start's answer, times and phases, before its verdict.
+pub(crate) fn record_cold(sample: &mut Sample, start: &ColdStart) {
+    record_response(sample, &start.response);
+    record_times(sample, &start.times);
+    sample.phases_ns = start
+        .times
+        .phases
+        .iter()
+        .map(|(name, ns)| (name.to_string(), *ns))
+        .collect();
+}
+
 fn record_response(sample: &mut Sample, response: &Response) {
     sample.instance_id = Some(hex(response.instance_id));
     sample.invocation_index = Some(response.index);
@@ -649,7 +654,7 @@ fn record_times(sample: &mut Sample, times: &PhaseTimes) {
     sample.notes = times.notes.clone();
 }
 
-fn record_verdict(sample: &mut Sample, verdict: Result<(), String>) {
+pub(crate) fn record_verdict(sample: &mut Sample, verdict: Result<(), String>) {
     match verdict {
         Ok(()) => {
             sample.ok = true;
