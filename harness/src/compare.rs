@@ -165,16 +165,21 @@ fn groups(runs: &[ResultFile]) -> Vec<Group> {
 }
 
 /// The group's valid values of each run that has any (thinned to MAX_VALUES).
-fn run_values(runs: &[ResultFile], g: &Group) -> Vec<Vec<f64>> {
-    runs.iter()
+/// Also says whether any run was thinned.
+fn run_values(runs: &[ResultFile], g: &Group) -> (Vec<Vec<f64>>, bool) {
+    let mut thinned = false;
+    let values = runs
+        .iter()
         .map(|results| {
             let mut v = group_values(results, &g.runtime, &g.variant, g.mode, &g.phase);
             v.sort_unstable();
             let step = v.len().div_ceil(MAX_VALUES).max(1);
+            thinned |= step > 1;
             v.into_iter().step_by(step).map(|x| x as f64).collect()
         })
         .filter(|v: &Vec<f64>| !v.is_empty())
-        .collect()
+        .collect();
+    (values, thinned)
 }
 
 /// The log of each run's median.
@@ -254,7 +259,7 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
 pub fn noise_floors(history: &[ResultFile]) -> BTreeMap<Group, f64> {
     let mut floors = BTreeMap::new();
     for g in groups(history) {
-        let runs = run_values(history, &g);
+        let (runs, _) = run_values(history, &g);
         if runs.len() < MIN_HISTORY {
             continue;
         }
@@ -361,8 +366,10 @@ pub fn compare(baseline: &[ResultFile], candidate: &[ResultFile], settings: &Set
     let floors = settings.history.as_deref().map(noise_floors);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let mut compared = Vec::new();
+    let mut thinned = false;
     for g in gb.iter().filter(|g| gc.contains(g)) {
-        let (b, c) = (run_values(baseline, g), run_values(candidate, g));
+        let ((b, thinned_b), (c, thinned_c)) = (run_values(baseline, g), run_values(candidate, g));
+        thinned |= thinned_b || thinned_c;
         if b.is_empty() || c.is_empty() {
             continue;
         }
@@ -417,22 +424,7 @@ pub fn compare(baseline: &[ResultFile], candidate: &[ResultFile], settings: &Set
             candidate.len()
         ));
     }
-    let thinned = |runs: &[ResultFile]| {
-        compared.iter().any(|c| {
-            runs.iter().any(|r| {
-                group_values(
-                    r,
-                    &c.group.runtime,
-                    &c.group.variant,
-                    c.group.mode,
-                    &c.group.phase,
-                )
-                .len()
-                    > MAX_VALUES
-            })
-        })
-    };
-    if thinned(baseline) || thinned(candidate) {
+    if thinned {
         notes.push(format!(
             "n is the samples used: a run with more than {MAX_VALUES} valid values in a group \
              is thinned evenly to {MAX_VALUES} of them (its sorted values, every k-th)"

@@ -147,22 +147,14 @@ fn add_crowd(into: &mut RuntimeResult, from: &RuntimeResult) -> Result<(), Strin
                     }
                     (x, y) => x.or_else(|| y.clone()),
                 };
-                a.starts_per_second = match (a.starts_per_second, b.starts_per_second) {
-                    (Some(x), Some(y)) => {
-                        if !a.notes.iter().any(|n| n.starts_with("merge:")) {
-                            a.notes.push(
-                                "merge: starts_per_second's median is averaged pairwise over the runs' medians, not recomputed"
-                                    .into(),
-                            );
-                        }
-                        Some(crate::results::Spread {
-                            min: x.min.min(y.min),
-                            median: (x.median + y.median) / 2.0,
-                            max: x.max.max(y.max),
-                        })
+                // A median of rounds cannot be made from two medians: none is
+                // claimed; each run's stays in its own file.
+                if a.starts_per_second.take().is_some() || b.starts_per_second.is_some() {
+                    let note = "merge: starts_per_second is not derivable from merged runs' medians; see each run";
+                    if !a.notes.iter().any(|n| n == note) {
+                        a.notes.push(note.into());
                     }
-                    (x, y) => x.or(y),
-                };
+                }
                 a.notes.extend(b.notes.iter().cloned());
             }
         }

@@ -75,15 +75,23 @@ impl Table {
     }
 }
 
+/// Signed: the host view can read below 0 when the page cache grew back meanwhile.
+fn signed_bytes(v: f64) -> String {
+    if v < 0.0 {
+        format!("−{}", format_bytes(-v as u64))
+    } else {
+        format_bytes(v as u64)
+    }
+}
+
 fn bytes(s: &Option<Spread>) -> String {
     match s {
-        Some(s) if s.median >= 0.0 => format!(
+        Some(s) => format!(
             "{} ({}–{})",
-            format_bytes(s.median as u64),
-            format_bytes(s.min.max(0.0) as u64),
-            format_bytes(s.max.max(0.0) as u64)
+            signed_bytes(s.median),
+            signed_bytes(s.min),
+            signed_bytes(s.max)
         ),
-        Some(s) => format!("{:.0} B", s.median),
         None => "—".into(),
     }
 }

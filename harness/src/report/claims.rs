@@ -509,11 +509,11 @@ type Judged = Result<Judgement, String>;
 
 /// Every (numerator, denominator) pair of entries with its figure, named `n / d`;
 /// one unnamed row with the reason when either side has no measured entry.
-fn pairs<'a>(
+fn pairs<'a, T>(
     nums: Result<Vec<&'a RuntimeResult>, String>,
     dens: impl FnOnce() -> Result<Vec<&'a RuntimeResult>, String>,
-    figure: impl Fn(&RuntimeResult, &RuntimeResult) -> Judged,
-) -> Vec<(String, Judged)> {
+    figure: impl Fn(&RuntimeResult, &RuntimeResult) -> Result<T, String>,
+) -> Vec<(String, Result<T, String>)> {
     match nums.and_then(|n| dens().map(|d| (n, d))) {
         Err(why) => vec![(String::new(), Err(why))],
         Ok((nums, dens)) => nums
@@ -722,30 +722,27 @@ pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
                     || matching(results, &d.runtime, d.variant.as_deref(), &d.exclude),
                     |num, den| {
                         let r = memory(num, n.view)? / memory(den, d.view)?;
-                        Ok(Judgement {
-                            figure: Figure::SizeRatio(r),
-                            value: r,
-                            ci: None,
-                            n: None,
-                        })
+                        Ok((
+                            Judgement {
+                                figure: Figure::SizeRatio(r),
+                                value: r,
+                                ci: None,
+                                n: None,
+                            },
+                            emulated(num) || emulated(den),
+                        ))
                     },
                 )
                 .into_iter()
                 .map(|(on, judged)| {
-                    let mut v = row(on.clone(), judged);
+                    let emulated_side = judged.as_ref().is_ok_and(|(_, e)| *e);
+                    let mut v = row(on, judged.map(|(j, _)| j));
                     if v.figure.is_some() {
                         v.caveat = Some(n.view.words().into());
                     }
                     // QEMU's translation cache under TCG adds to a guest's memory: an
                     // upper bound of what the same guest holds under KVM.
-                    let emulated_side = results
-                        .runtimes
-                        .iter()
-                        .any(|r| emulated(r) && on.split(" / ").any(|s| s == name(r)));
-                    if emulated_side
-                        && v.figure.is_some()
-                        && matches!(v.outcome, Outcome::Holds | Outcome::Above)
-                    {
+                    if emulated_side && matches!(v.outcome, Outcome::Holds | Outcome::Above) {
                         v.outcome = Outcome::Inconclusive(format!(
                             "{}; under CPU emulation (TCG) QEMU's translation cache adds to \
                              the guest's memory, so only a KVM row can decide",
