@@ -151,17 +151,6 @@ pub struct LambdaArgs {
     pub lambda_invoke_endpoint: Option<String>,
 }
 
-impl LambdaArgs {
-    pub fn settings(&self) -> crate::runner::lambda::Settings {
-        crate::runner::lambda::Settings {
-            function_prefix: self.lambda_prefix.clone(),
-            region: self.lambda_region.clone(),
-            endpoint: self.lambda_endpoint.clone(),
-            invoke_endpoint: self.lambda_invoke_endpoint.clone(),
-        }
-    }
-}
-
 /// Output format of `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
@@ -194,7 +183,7 @@ pub struct ReportArgs {
     pub claims: Option<PathBuf>,
     /// Unit of the times in the run's tables [default: each time in the unit that suits it]
     #[arg(long, value_enum, value_name = "UNIT")]
-    pub time_unit: Option<crate::export::TimeUnit>,
+    pub time_unit: Option<crate::format::TimeUnit>,
 }
 
 #[derive(Debug, Args)]
@@ -368,7 +357,7 @@ pub struct RunArgs {
     /// Unit of the times in the summary table and the markdown export [default: each
     /// time in the unit that suits it]
     #[arg(long, value_enum, value_name = "UNIT")]
-    pub time_unit: Option<crate::export::TimeUnit>,
+    pub time_unit: Option<crate::format::TimeUnit>,
 
     /// Memory limit of each container (Docker and Podman), MiB, at most the host's memory (Docker refuses under 6) [default: 256]
     #[arg(long, value_name = "MIB", allow_negative_numbers = true)]
@@ -421,24 +410,6 @@ pub struct VmArgs {
     /// kvm or tcg [default: auto]
     #[arg(long, value_enum, value_name = "ACCEL")]
     pub vm_accel: Option<crate::runner::vm::AccelChoice>,
-}
-
-impl VmArgs {
-    /// The settings, with the suite's `[vm]` values under the flags.
-    pub fn settings(&self, suite: &crate::suite::VmSuite) -> crate::runner::vm::Settings {
-        let defaults = crate::runner::vm::Settings::default();
-        crate::runner::vm::Settings {
-            kernel: self.vm_kernel.clone().or(suite.kernel.clone()),
-            initrd: self.vm_initrd.clone(),
-            image: self.vm_image.clone(),
-            memory_mib: self
-                .vm_memory_mib
-                .or(suite.memory_mib)
-                .unwrap_or(defaults.memory_mib),
-            cpus: self.vm_cpus.or(suite.cpus).unwrap_or(defaults.cpus),
-            accel: self.vm_accel.or(suite.accel).unwrap_or(defaults.accel),
-        }
-    }
 }
 
 #[derive(Debug, Args)]

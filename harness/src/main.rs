@@ -1,7 +1,8 @@
 //! The `coldstart` binary: parse, build the runtime, call [`coldstart::run`].
 
 use clap::Parser;
-use coldstart::{cli::Cli, UsageError, EXIT_ENVIRONMENT, EXIT_USAGE};
+use coldstart::cli::Cli;
+use coldstart::error::{UsageError, EXIT_ENVIRONMENT, EXIT_USAGE};
 
 fn main() {
     let cli = Cli::parse();

@@ -1,6 +1,6 @@
 //! A markdown report of a run: for a PR comment, a README or a published page.
 
-use super::{format_bytes, format_ns, format_time, TimeUnit};
+use crate::format::{format_bytes, format_ns, format_time, TimeUnit};
 use crate::results::{Mode, ResultFile};
 use std::fmt::Write;
 
@@ -117,7 +117,11 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
             }
         }
     }
-    for (names, reason) in super::skipped_groups(&results.runtimes) {
+    for super::SkippedGroup {
+        variants: names,
+        reason,
+    } in super::skipped_groups(&results.runtimes)
+    {
         let (runtime, variants) = names.split_once(':').unwrap_or((&names, ""));
         let _ = writeln!(
             out,
@@ -150,19 +154,19 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
         }
     }
     reported(&mut out, results, unit);
-    if let Some(t) = super::crowd::density(results) {
+    if let Some(t) = super::tables::density(results) {
         let _ = writeln!(
             out,
             "\n## Density: memory per live instance\n\n{}\n\n{}",
-            super::crowd::DENSITY_NOTE,
+            super::tables::DENSITY_NOTE,
             t.markdown()
         );
     }
-    if let Some(t) = super::crowd::bursts(results) {
+    if let Some(t) = super::tables::bursts(results) {
         let _ = writeln!(
             out,
             "\n## Bursts: cold starts launched at once\n\n{}\n\n{}",
-            super::crowd::BURST_NOTE,
+            super::tables::BURST_NOTE,
             t.markdown()
         );
     }

@@ -30,7 +30,7 @@ pub struct Exports {
     /// One row per raw sample.
     pub csv: Option<PathBuf>,
     /// The unit of the markdown tables' times (each its own when `None`).
-    pub time_unit: Option<super::TimeUnit>,
+    pub time_unit: Option<crate::format::TimeUnit>,
     /// The first write that failed; measuring goes on, the run reports it at the end.
     pub failed: Option<anyhow::Error>,
 }

@@ -26,7 +26,7 @@
 //! decides; and it never judges an overhead claim, which is about hardware
 //! virtualization.
 
-use crate::export::{format_bytes, format_ns};
+use crate::format::{format_bytes, format_ns};
 use crate::results::{Mode, ResultFile, RuntimeResult};
 use serde::Deserialize;
 
@@ -832,7 +832,7 @@ mod tests {
     /// accel, cold p50, warm p50), each summary made of 30 equal samples.
     fn results(rows: &[(&str, &str, Option<&str>, u64, u64)], invoke_iters: u64) -> ResultFile {
         let text = include_str!("../../../fixtures/compare/aa-a/run-01.json");
-        let mut file = crate::report::load::parse(text).unwrap();
+        let mut file = crate::results::load::parse(text).unwrap();
         file.parameters.invoke_iters = invoke_iters;
         // The figures come from the summaries below alone.
         file.samples.clear();

@@ -1,122 +1,12 @@
-//! The history of published runs: for every group (runtime, variant, mode; phase
-//! `total`), its p50 and p99 in each result file under a directory, oldest first, as
-//! markdown tables or an HTML page with a trend plot per mode (log time axis).
-//! Files that are not result files (reports, `latest.json` duplicates aside) are
-//! passed over with a note; `latest.json` is left out since it repeats a dated file.
+//! The history of published runs as markdown tables, or an HTML page with a trend
+//! plot per mode (log time axis). The trends are [`crate::analysis::history`]'s.
 
-use super::load;
-use crate::export::format_ns;
+use crate::analysis::history::{Point, Trends};
+use crate::format::format_ns;
 use crate::results::{Mode, ResultFile};
-use crate::UsageError;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
-
-/// One point of a trend: a run's p50 and p99 and its sample count.
-#[derive(Debug, Clone)]
-pub struct Point {
-    pub started_at: String,
-    pub run_id: String,
-    pub p50_ns: u64,
-    pub p99_ns: u64,
-    pub count: u64,
-}
-
-/// Group name (`runtime:variant mode`) -> its points, oldest first.
-pub type Trends = BTreeMap<(Mode, String), Vec<Point>>;
-
-/// The result files under `dir` (recursively). Symbolic links are not followed out
-/// of `root`: a linked file is read only when it resolves inside `root` (and is not
-/// read twice), a linked directory never (no loops, no walks outside); each passed
-/// over link gets a note.
-fn result_files(
-    root: &Path,
-    dir: &Path,
-    out: &mut Vec<PathBuf>,
-    notes: &mut Vec<String>,
-) -> std::io::Result<()> {
-    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        let kind = entry.file_type()?;
-        let wanted = path.extension().is_some_and(|e| e == "json")
-            && path
-                .file_name()
-                .is_some_and(|n| n != "latest.json" && n != "schema.json");
-        if kind.is_dir() {
-            result_files(root, &path, out, notes)?;
-        } else if kind.is_symlink() && (wanted || path.is_dir()) {
-            match std::fs::canonicalize(&path) {
-                Ok(target) if target.is_file() && target.starts_with(root) => out.push(path),
-                Ok(target) if target.is_dir() => notes.push(format!(
-                    "passed over {}: a link to a directory is not followed",
-                    path.display()
-                )),
-                _ => notes.push(format!(
-                    "passed over {}: a link out of {}",
-                    path.display(),
-                    root.display()
-                )),
-            }
-        } else if kind.is_file() && wanted {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// Reads every result file under `dir`; returns the runs (oldest first) and notes.
-pub fn load_runs(dir: &Path) -> Result<(Vec<ResultFile>, Vec<String>), UsageError> {
-    let mut paths = Vec::new();
-    let mut notes = Vec::new();
-    let cannot = |e: std::io::Error| UsageError(format!("cannot read {}: {e}", dir.display()));
-    let root = std::fs::canonicalize(dir).map_err(cannot)?;
-    result_files(&root, dir, &mut paths, &mut notes).map_err(cannot)?;
-    // A file and a link to it inside the directory are one run.
-    let mut seen = std::collections::HashSet::new();
-    paths.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
-    let mut runs = Vec::new();
-    for path in paths {
-        match load::load(&path) {
-            Ok(run) => runs.push(run),
-            Err(e) => notes.push(format!("passed over {e}")),
-        }
-    }
-    if runs.is_empty() {
-        return Err(UsageError(format!(
-            "no coldstart result file under {}: publish one with scripts/ci-bench.sh",
-            dir.display()
-        )));
-    }
-    runs.sort_by(|a, b| a.started_at.cmp(&b.started_at));
-    Ok((runs, notes))
-}
-
-/// The trend of every group across the runs.
-pub fn trends(runs: &[ResultFile]) -> Trends {
-    let mut trends = Trends::new();
-    for run in runs {
-        for r in run.runtimes.iter().filter(|r| r.available) {
-            for mode in [Mode::Cold, Mode::Warm] {
-                if let Some(s) = r.modes.get(mode).phases.get(crate::phase::TOTAL) {
-                    trends
-                        .entry((mode, format!("{}:{}", r.runtime, r.variant)))
-                        .or_default()
-                        .push(Point {
-                            started_at: run.started_at.clone(),
-                            run_id: run.run_id.clone(),
-                            p50_ns: s.p50_ns,
-                            p99_ns: s.p99_ns,
-                            count: s.count,
-                        });
-                }
-            }
-        }
-    }
-    trends
-}
 
 /// Markdown: one table per group.
 pub fn markdown(runs: &[ResultFile], trends: &Trends) -> String {

@@ -5,7 +5,7 @@
 
 use super::claims::Verdict;
 use super::{group_values, provenance};
-use crate::export::format_ns;
+use crate::format::format_ns;
 use crate::results::{Mode, ResultFile};
 use plotters::prelude::*;
 use std::fmt::Write;
@@ -377,19 +377,19 @@ pub fn render(results: &ResultFile, verdicts: &[Verdict]) -> Result<String, Stri
         }
     }
     let _ = writeln!(out, "</table>");
-    if let Some(t) = crate::export::crowd::density(results) {
+    if let Some(t) = crate::export::tables::density(results) {
         let _ = writeln!(
             out,
             "<h2>Density: memory per live instance</h2><p>{}</p>{}",
-            esc(crate::export::crowd::DENSITY_NOTE),
+            esc(crate::export::tables::DENSITY_NOTE),
             t.html(esc)
         );
     }
-    if let Some(t) = crate::export::crowd::bursts(results) {
+    if let Some(t) = crate::export::tables::bursts(results) {
         let _ = writeln!(
             out,
             "<h2>Bursts: cold starts launched at once</h2><p>{}</p>{}<figure>{}</figure>",
-            esc(crate::export::crowd::BURST_NOTE),
+            esc(crate::export::tables::BURST_NOTE),
             t.html(esc),
             burst_plot(results)?
         );

@@ -5,10 +5,10 @@
 pub mod claims;
 pub mod history;
 pub mod html;
-pub mod load;
 
-use crate::export::crowd::Table;
-use crate::export::{self, format_bytes, TimeUnit};
+use crate::export;
+use crate::export::tables::Table;
+use crate::format::{self, format_bytes, TimeUnit};
 use crate::results::{Mode, ResultFile};
 use claims::Verdict;
 use std::collections::BTreeMap;
@@ -123,7 +123,7 @@ pub fn text(results: &ResultFile, verdicts: &[Verdict], unit: Option<TimeUnit>) 
             }
         }
     }
-    let _ = writeln!(out, "\n{}", export::table::render(results, unit));
+    let _ = writeln!(out, "\n{}", export::terminal::render(results, unit));
     let reported = export::reported_rows(results);
     if !reported.is_empty() {
         let _ = writeln!(
@@ -144,8 +144,8 @@ pub fn text(results: &ResultFile, verdicts: &[Verdict], unit: Option<TimeUnit>) 
                         r.mode.clone(),
                         r.figure.clone(),
                         r.n.to_string(),
-                        export::format_time(r.p50_ns as f64, unit),
-                        export::format_time(r.p99_ns as f64, unit),
+                        format::format_time(r.p50_ns as f64, unit),
+                        format::format_time(r.p99_ns as f64, unit),
                         r.source.clone(),
                     ]
                 })
@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn platform_reported_figures_get_their_own_labelled_table_everywhere() {
         let text = include_str!("../../../fixtures/results-small.json");
-        let mut results = load::parse(text).unwrap();
+        let mut results = crate::results::load::parse(text).unwrap();
         let r = &mut results.runtimes[0];
         r.reported_source = Some("Lambda's REPORT log line (the platform's clock)".into());
         let init = crate::stats::summarize(&crate::stats::record(vec![18_000_000; 5])).unwrap();

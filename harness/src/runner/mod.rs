@@ -9,7 +9,7 @@
 //!
 //! Runners time themselves with [`crate::phase::Stopwatch`], because only a runner
 //! knows where its phase boundaries are; they never verify responses, which is done
-//! by [`crate::verify`] for all of them alike. A new compute model is one new file
+//! by [`crate::measure::verify`] for all of them alike. A new compute model is one new file
 //! here plus a line in [`RuntimeKind`].
 
 pub mod engine;
@@ -18,11 +18,13 @@ pub mod lambda;
 pub mod line;
 pub mod mock;
 pub mod process;
+pub mod select;
 pub mod vm;
 pub mod wasm;
 
 use crate::phase::PhaseTimes;
 use crate::probes::ProbeArtifacts;
+use crate::results::{Counts, RuntimeResult};
 use async_trait::async_trait;
 use probe_core::InitParams;
 use std::collections::BTreeMap;
@@ -233,14 +235,6 @@ pub enum SampleError {
     Runtime(String),
 }
 
-/// Sample counts of one variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Counts {
-    pub cold: u64,
-    pub warm: u64,
-    pub warmup: u64,
-}
-
 /// A cold start that produced its first response.
 pub struct ColdStart {
     /// The live instance, for teardown (or for warm invocations).
@@ -403,6 +397,25 @@ pub async fn detect(
         RuntimeKind::Podman => engine::detect(engine::Engine::Podman, probes, engine).await,
         RuntimeKind::Lambda => lambda::detect(probes, settings).await,
         RuntimeKind::Vm => vm::detect(probes, vm_settings),
+    }
+}
+
+/// The result file's entry of a runner about to be measured: what it says of
+/// itself, and its phases in order with `total` last.
+pub fn result_row(runner: &dyn Runner) -> RuntimeResult {
+    let info = runner.info();
+    let RunnerKey { runtime, variant } = runner.key().clone();
+    let mut phase_order: Vec<String> = runner.cold_phases().iter().map(|p| p.to_string()).collect();
+    phase_order.push(crate::phase::TOTAL.into());
+    RuntimeResult {
+        available: true,
+        skipped_reason: None,
+        versions: info.versions,
+        artifact_bytes: info.artifact_bytes,
+        details: info.details,
+        reported_source: info.reported_source,
+        phase_order,
+        ..RuntimeResult::skipped(&runtime, &variant, String::new())
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Variants `<arch>-<memory>mb` ([`aws`]) measure a function in AWS, one per
 //! architecture and memory size, named `<prefix>-<variant>` and made by
-//! `coldstart lambda deploy` ([`crate::lambda_deploy`]):
+//! `coldstart lambda deploy` ([`crate::command::lambda`]):
 //! * **cold**: a new execution environment is forced the way lambda-perf and SeBS
 //!   do it, outside the timed region (read the configuration, update it with the
 //!   merged environment plus a fresh nonce variable, wait until the update is

@@ -29,11 +29,12 @@ pub mod initramfs;
 pub mod qemu;
 
 use super::{
-    line, Availability, Built, ColdStart, Counts, Request, RunContext, Runner, RunnerInfo,
-    RunnerKey, RuntimeKind, SampleError,
+    line, Availability, Built, ColdStart, Request, RunContext, Runner, RunnerInfo, RunnerKey,
+    RuntimeKind, SampleError,
 };
 use crate::phase::Stopwatch;
 use crate::probes::{self, ProbeArtifacts};
+use crate::results::Counts;
 use async_trait::async_trait;
 use qemu::{Accel, Alive, Machine};
 use std::cell::Cell;

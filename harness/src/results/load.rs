@@ -3,11 +3,13 @@
 //! file and the problem (exit code 2), never a panic: a missing file, text that is not
 //! JSON or is cut short, JSON of another tool, another schema version, a histogram
 //! that does not decode, is empty, or holds another count than its summary says.
+//! A directory of runs is read by [`load_runs`]: files that are not result files are
+//! passed over with a note; `latest.json` is left out since it repeats a dated file.
 
+use crate::error::UsageError;
 use crate::results::{ResultFile, OLDEST_READABLE_SCHEMA, SCHEMA_VERSION};
 use crate::stats;
-use crate::UsageError;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Reads and checks one result file.
 pub fn load(path: &Path) -> Result<ResultFile, UsageError> {
@@ -80,6 +82,74 @@ pub fn parse(text: &str) -> Result<ResultFile, String> {
         }
     }
     Ok(results)
+}
+
+/// The result files under `dir` (recursively). Symbolic links are not followed out
+/// of `root`: a linked file is read only when it resolves inside `root` (and is not
+/// read twice), a linked directory never (no loops, no walks outside); each passed
+/// over link gets a note.
+fn result_files(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    notes: &mut Vec<String>,
+) -> std::io::Result<()> {
+    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        let wanted = path.extension().is_some_and(|e| e == "json")
+            && path
+                .file_name()
+                .is_some_and(|n| n != "latest.json" && n != "schema.json");
+        if kind.is_dir() {
+            result_files(root, &path, out, notes)?;
+        } else if kind.is_symlink() && (wanted || path.is_dir()) {
+            match std::fs::canonicalize(&path) {
+                Ok(target) if target.is_file() && target.starts_with(root) => out.push(path),
+                Ok(target) if target.is_dir() => notes.push(format!(
+                    "passed over {}: a link to a directory is not followed",
+                    path.display()
+                )),
+                _ => notes.push(format!(
+                    "passed over {}: a link out of {}",
+                    path.display(),
+                    root.display()
+                )),
+            }
+        } else if kind.is_file() && wanted {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads every result file under `dir`; returns the runs (oldest first) and notes.
+pub fn load_runs(dir: &Path) -> Result<(Vec<ResultFile>, Vec<String>), UsageError> {
+    let mut paths = Vec::new();
+    let mut notes = Vec::new();
+    let cannot = |e: std::io::Error| UsageError(format!("cannot read {}: {e}", dir.display()));
+    let root = std::fs::canonicalize(dir).map_err(cannot)?;
+    result_files(&root, dir, &mut paths, &mut notes).map_err(cannot)?;
+    // A file and a link to it inside the directory are one run.
+    let mut seen = std::collections::HashSet::new();
+    paths.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+    let mut runs = Vec::new();
+    for path in paths {
+        match load(&path) {
+            Ok(run) => runs.push(run),
+            Err(e) => notes.push(format!("passed over {e}")),
+        }
+    }
+    if runs.is_empty() {
+        return Err(UsageError(format!(
+            "no coldstart result file under {}: publish one with scripts/ci-bench.sh",
+            dir.display()
+        )));
+    }
+    runs.sort_by(|a, b| a.started_at.cmp(&b.started_at));
+    Ok((runs, notes))
 }
 
 #[cfg(test)]

@@ -9,9 +9,11 @@
 //! host, versions and details are kept in `merged_from`; a merged row keeps only
 //! the versions and details every run agrees on, and says where they differ.
 
-use crate::results::{hex, MergedRun, ModeResult, ResultFile, RunStatus, RuntimeResult, Setup};
+use crate::error::UsageError;
+use crate::results::{
+    hex, Density, MergedRun, ModeResult, ResultFile, RunStatus, RuntimeResult, Setup,
+};
 use crate::stats;
-use crate::UsageError;
 use std::path::PathBuf;
 
 /// The sum of two serialized histograms. A decoded histogram keeps the range it was
@@ -99,12 +101,12 @@ fn add_runtime(into: &mut RuntimeResult, from: &RuntimeResult) -> Result<(), Str
     if into.artifact_bytes != from.artifact_bytes {
         into.artifact_bytes = None;
     }
-    add_crowd(into, from)
+    add_density_and_bursts(into, from)
 }
 
 /// Density rounds of the same N are pooled and summarized anew; bursts of the same
 /// level add their counts and histograms.
-fn add_crowd(into: &mut RuntimeResult, from: &RuntimeResult) -> Result<(), String> {
+fn add_density_and_bursts(into: &mut RuntimeResult, from: &RuntimeResult) -> Result<(), String> {
     match (&mut into.density, &from.density) {
         (None, Some(d)) => into.density = Some(d.clone()),
         (Some(a), Some(b)) if a.instances == b.instances => {
@@ -113,12 +115,7 @@ fn add_crowd(into: &mut RuntimeResult, from: &RuntimeResult) -> Result<(), Strin
             for (i, r) in raw.iter_mut().enumerate() {
                 r.round = i as u64;
             }
-            let plan = crate::density::Plan {
-                instances: a.instances,
-                rounds: raw.len() as u64,
-                invoke_iters: 0,
-            };
-            *a = crate::density::summarize(&plan, raw);
+            *a = Density::summarize(a.instances, raw);
         }
         (Some(a), Some(b)) => a.method.push(format!(
             "merge: a run that held {} instances (not {}) was left out of these figures",

@@ -5,9 +5,10 @@
 //! KVM guest), so a variant listed as runnable is one `run` will measure.
 
 use crate::cli::RuntimesArgs;
+use crate::error::EXIT_OK;
+use crate::options;
 use crate::probes::ProbeArtifacts;
 use crate::runner::{self, Built, RunContext, RuntimeKind};
-use crate::EXIT_OK;
 use std::time::Duration;
 
 pub async fn list(args: RuntimesArgs) -> anyhow::Result<i32> {
@@ -16,8 +17,8 @@ pub async fn list(args: RuntimesArgs) -> anyhow::Result<i32> {
         podman_host: args.podman_host.clone(),
         ..Default::default()
     };
-    let vm = args.vm.settings(&Default::default());
-    let lambda = args.lambda.settings();
+    let vm = options::vm_settings(&args.vm, &Default::default());
+    let lambda = options::lambda_settings(&args.lambda);
     eprintln!(
         "checking each variant as `run` does (a first container per container variant, a KVM guest): this takes a while"
     );

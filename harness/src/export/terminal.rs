@@ -1,6 +1,6 @@
 //! The summary printed at the end of `coldstart run`.
 
-use super::{format_bytes, format_time, TimeUnit};
+use crate::format::{format_bytes, format_time, TimeUnit};
 use crate::results::{Mode, ResultFile};
 use std::fmt::Write;
 
@@ -61,22 +61,26 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
     }
     let mut rows = rows.into_iter().map(Vec::from);
     let header = rows.next().expect("the header row");
-    let mut out = super::crowd::Table {
+    let mut out = super::tables::Table {
         header,
         rows: rows.collect(),
         right_from: 2,
     }
     .text();
-    for (names, reason) in super::skipped_groups(&results.runtimes) {
+    for super::SkippedGroup {
+        variants: names,
+        reason,
+    } in super::skipped_groups(&results.runtimes)
+    {
         let _ = writeln!(out, "{names} skipped: {reason}");
     }
     for line in skipped {
         let _ = writeln!(out, "{line}");
     }
-    if let Some(t) = super::crowd::density(results) {
+    if let Some(t) = super::tables::density(results) {
         let _ = writeln!(out, "\nDensity: memory per live instance\n{}", t.text());
     }
-    if let Some(t) = super::crowd::bursts(results) {
+    if let Some(t) = super::tables::bursts(results) {
         let _ = writeln!(out, "\nBursts: cold starts launched at once\n{}", t.text());
     }
     out

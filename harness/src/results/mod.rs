@@ -12,6 +12,12 @@
 //! are still read (for compare, merge and history); the fields they lack read as
 //! their version-1 meaning (order `interleave`, no nonces).
 
+mod density;
+pub mod load;
+pub mod merge;
+
+pub use density::{Burst, Density, DensityRound, Spread};
+
 use crate::host::Host;
 use crate::stats::{self, Summary};
 use serde::{Deserialize, Serialize};
@@ -149,7 +155,7 @@ pub struct Parameters {
     /// Variants that took counts of their own instead of `cold_samples`,
     /// `warm_samples` and `warmup` (slow runtimes, VMs), keyed `runtime:variant`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub variant_counts: BTreeMap<String, crate::runner::Counts>,
+    pub variant_counts: BTreeMap<String, Counts>,
     /// The runtimes asked for (`runtime` or `runtime:variant`).
     pub runtimes: Vec<String>,
     /// Live instances per density round (`--density`); absent when not asked for.
@@ -167,6 +173,14 @@ pub struct Parameters {
     /// The suite file the run read, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suite: Option<String>,
+}
+
+/// Sample counts of one variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub cold: u64,
+    pub warm: u64,
+    pub warmup: u64,
 }
 
 /// The order in which the samples of all variants are taken.
@@ -373,110 +387,6 @@ pub struct RuntimeResult {
     pub burst_skipped_reason: Option<String>,
 }
 
-/// The smallest, middle and largest of a few figures (one per round).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Spread {
-    pub min: f64,
-    pub median: f64,
-    pub max: f64,
-}
-
-impl Spread {
-    /// `None` for no figures.
-    pub fn of(values: &[f64]) -> Option<Spread> {
-        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort_by(f64::total_cmp);
-        Some(Spread {
-            min: v[0],
-            median: stats::median(&mut v.clone()),
-            max: v[v.len() - 1],
-        })
-    }
-}
-
-/// Memory per live instance of one variant: N instances held at once, read two ways.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Density {
-    /// Instances asked for in each round.
-    pub instances: u64,
-    /// Rounds taken.
-    pub rounds: u64,
-    /// Host view: `MemAvailable` before the instances minus after, settled, divided
-    /// by the instances live; over the rounds.
-    pub host_bytes_per_instance: Option<Spread>,
-    /// Per-process view: the PSS of every process an instance owns (for instances
-    /// inside the harness, the harness's PSS growth), summed, per instance.
-    pub pss_bytes_per_instance: Option<Spread>,
-    /// The instances' memory cgroup charge, per instance, where readable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cgroup_bytes_per_instance: Option<Spread>,
-    /// Committed linear memory per instance (Wasm), inside the harness.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub linear_memory_bytes_per_instance: Option<Spread>,
-    /// Time to bring all instances up one after another, verified, ns.
-    pub bring_up_ns: Option<Spread>,
-    /// Instances a GiB holds, from the host view's median.
-    pub instances_per_gib: Option<f64>,
-    /// How each figure was read, and what it leaves out.
-    pub method: Vec<String>,
-    /// Every round's readings.
-    pub raw: Vec<DensityRound>,
-}
-
-/// The readings of one density round.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DensityRound {
-    pub round: u64,
-    /// Instances live and verified when memory was read.
-    pub reached: u64,
-    /// Why fewer than asked were live (memory floor, failures, interruption).
-    pub stopped: Option<String>,
-    /// Cold starts that failed or did not verify on the way.
-    pub failed: u64,
-    /// The first few of their errors.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<String>,
-    pub mem_available_before_bytes: u64,
-    pub mem_available_after_bytes: u64,
-    /// Whether each `MemAvailable` reading settled (two reads 200 ms apart within 1%).
-    pub settled: bool,
-    /// PSS summed over the instances' processes.
-    pub pss_bytes: Option<u64>,
-    /// The harness process's PSS growth (instances inside the harness).
-    pub harness_pss_delta_bytes: Option<i64>,
-    pub cgroup_bytes: Option<u64>,
-    pub linear_memory_bytes: Option<u64>,
-    pub bring_up_ns: u64,
-}
-
-/// Cold starts launched together at one concurrency level.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Burst {
-    /// Cold starts launched at one instant.
-    pub concurrency: u64,
-    /// Rounds taken at this level.
-    pub rounds: u64,
-    pub ok: u64,
-    pub invalid: u64,
-    pub failed: u64,
-    /// Phase -> summary of the valid samples: `total` from the common launch to the
-    /// sample's verified first response, `wait` from the launch until its own start
-    /// began (queueing in the harness's pool), then the runner's own phases.
-    pub phases: BTreeMap<String, Summary>,
-    /// Launch to the last answered response of a round, over the rounds.
-    pub makespan_ns: Option<Summary>,
-    /// Valid starts of a round divided by its makespan, over the rounds.
-    pub starts_per_second: Option<Spread>,
-    /// How the burst was launched.
-    pub method: String,
-    /// Why a round was not taken or stopped early (memory floor, interruption).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
-
 /// Cold and warm results of one runtime variant.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Modes {
@@ -554,6 +464,37 @@ impl RuntimeResult {
 }
 
 impl ResultFile {
+    /// A run's file before anything is measured: its header, started now.
+    pub fn new(run_id: String, seed: u64, host: Host, parameters: Parameters) -> ResultFile {
+        ResultFile {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::this(),
+            run_id,
+            seed,
+            started_at: now_rfc3339(),
+            finished_at: None,
+            status: RunStatus::Running,
+            wall_time_ns: 0,
+            host,
+            parameters,
+            runtimes: Vec::new(),
+            samples: Vec::new(),
+            burst_samples: Vec::new(),
+            merged_from: None,
+        }
+    }
+
+    /// Marks the run finished: its status, end time and the host's load at the end.
+    pub fn finish(&mut self, complete: bool) {
+        self.status = if complete {
+            RunStatus::Complete
+        } else {
+            RunStatus::Interrupted
+        };
+        self.finished_at = Some(now_rfc3339());
+        self.host.load_average_end = crate::host::load_average();
+    }
+
     /// Recomputes every measured runtime's counts and statistics from the samples.
     pub fn derive_statistics(&mut self) {
         for runtime in self.runtimes.iter_mut().filter(|r| r.available) {
@@ -654,6 +595,12 @@ impl ResultFile {
 }
 
 /// A 64-bit id or checksum as written in result files.
+/// Now, as RFC 3339 to the second (UTC).
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// A 64-bit value as 16 hex digits (ids, checksums, nonces).
 pub fn hex(value: u64) -> String {
     format!("{value:016x}")
 }

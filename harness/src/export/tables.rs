@@ -1,7 +1,7 @@
 //! The density and burst tables, the same in the terminal, markdown and HTML, and
 //! the [`Table`] every text table of the reports is aligned by.
 
-use super::{format_bytes, format_ns};
+use crate::format::{format_bytes, format_ns};
 use crate::results::{ResultFile, Spread};
 
 /// A table of text cells.

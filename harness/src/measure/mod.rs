@@ -20,7 +20,7 @@
 //!    untimed), and the next warm item gets a fresh one, so one bad answer costs one
 //!    sample, not the rest of the column.
 //! 4. Every request carries a fresh nonce, and every response is verified against
-//!    it ([`crate::verify`]); a sample that fails is kept with its reason, counted
+//!    it ([`crate::measure::verify`]); a sample that fails is kept with its reason, counted
 //!    and left out of the histograms. A teardown that fails marks its sample.
 //! 5. Circuit breaker: after `max_consecutive_failures` failed or invalid cold
 //!    starts in a row (recorded or not, including the starts of live instances) a
@@ -29,153 +29,25 @@
 //!    (the checkpoint writer thread, [`crate::export::writer`]), which rewrites the
 //!    result file from its own copy; statistics are derived once, at the end.
 
-use crate::phase::nanos;
-use crate::phase::PhaseTimes;
-use crate::results::{hex, Mode, Order, Outcome, ResultFile, RuntimeResult, Sample};
-use crate::runner::{ColdStart, Counts, Instance, Request, Response, Runner, SampleError};
-use crate::verify::{Expected, Verifier};
+pub mod burst;
+pub mod density;
+mod order;
+pub mod progress;
+pub mod record;
+pub mod verify;
+
+pub use order::{work_order, Plan, WorkItem};
+
+use crate::phase::{nanos, PhaseTimes};
+use crate::results::{hex, Mode, ResultFile, RuntimeResult, Sample};
+use crate::runner::{ColdStart, Instance, Request, Response, Runner, SampleError};
 use indicatif::ProgressBar;
-use rand::seq::SliceRandom;
+use progress::Eta;
 use rand::SeedableRng;
+use record::{record_cold, record_response, record_times, record_verdict};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
-
-/// The sampling plan shared by every runner.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub cold: u64,
-    pub warm: u64,
-    pub warmup: u64,
-    /// Per runner: counts of its own (a slow runtime's) instead of the three above.
-    /// Empty, or one entry per runner.
-    pub own_counts: Vec<Option<Counts>>,
-    pub invoke_iters: u64,
-    pub seed: u64,
-    pub order: Order,
-    /// Items per block (order `blocks`).
-    pub block_size: u64,
-    /// Pause before each block (orders `blocks` and `sequential`).
-    pub settle: Duration,
-    /// Failed or invalid cold starts in a row that abandon a variant (0: never).
-    pub max_consecutive_failures: u64,
-    /// Untimed-connection-then-timed round trips of a runtime's network baseline.
-    pub baseline: u64,
-}
-
-impl Plan {
-    /// The counts runner `i` takes.
-    pub fn counts(&self, i: usize) -> Counts {
-        self.own_counts.get(i).copied().flatten().unwrap_or(Counts {
-            cold: self.cold,
-            warm: self.warm,
-            warmup: self.warmup,
-        })
-    }
-}
-
-/// One unit of work: a cold start or a warm invocation of runner `runner`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Item {
-    pub runner: usize,
-    pub mode: Mode,
-    /// The block it belongs to (orders `blocks` and `sequential`).
-    pub block: Option<u64>,
-    /// The first item of its block: preceded by the settle and an unrecorded item.
-    pub block_start: bool,
-}
-
-/// The work order; `warm[i]` says whether runner `i` takes warm samples.
-pub fn work_order(plan: &Plan, warm: &[bool]) -> Vec<Item> {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(plan.seed);
-    // (runner, mode, items) runs, each later one block or single items.
-    let mut runs: Vec<(usize, Mode, u64)> = Vec::new();
-    for (runner, takes_warm) in warm.iter().enumerate() {
-        let counts = plan.counts(runner);
-        runs.push((runner, Mode::Cold, counts.cold));
-        runs.push((
-            runner,
-            Mode::Warm,
-            if *takes_warm { counts.warm } else { 0 },
-        ));
-    }
-    runs.retain(|(_, _, n)| *n > 0);
-    let blocks: Vec<(usize, Mode, u64)> = match plan.order {
-        Order::Sequential => runs,
-        Order::Interleave => runs
-            .iter()
-            .flat_map(|&(r, m, n)| (0..n).map(move |_| (r, m, 1)))
-            .collect(),
-        Order::Blocks => {
-            let size = plan.block_size.max(1);
-            let mut blocks: Vec<(usize, Mode, u64)> = runs
-                .iter()
-                .flat_map(|&(r, m, n)| {
-                    (0..n.div_ceil(size)).map(move |b| (r, m, size.min(n - b * size)))
-                })
-                .collect();
-            blocks.shuffle(&mut rng);
-            blocks
-        }
-    };
-    let mut items: Vec<Item> = Vec::new();
-    for (index, (runner, mode, n)) in blocks.into_iter().enumerate() {
-        let in_blocks = plan.order != Order::Interleave;
-        items.extend((0..n).map(|i| Item {
-            runner,
-            mode,
-            block: in_blocks.then_some(index as u64),
-            block_start: in_blocks && i == 0,
-        }));
-    }
-    if plan.order == Order::Interleave {
-        items.shuffle(&mut rng);
-    }
-    items
-}
-
-/// The time left, from what each (variant, mode) has taken per item so far: a VM's
-/// seconds-long cold starts and a process's microsecond round trips are not averaged
-/// into one rate, which would make the estimate wrong by orders of magnitude.
-struct Eta {
-    /// Per runner and mode (cold, warm): items left, time spent, items done.
-    left: Vec<[(u64, Duration, u64); 2]>,
-}
-
-impl Eta {
-    fn new(order: &[Item], runners: usize) -> Eta {
-        let mut left = vec![[(0, Duration::ZERO, 0); 2]; runners];
-        for item in order {
-            left[item.runner][item.mode as usize].0 += 1;
-        }
-        Eta { left }
-    }
-
-    fn done(&mut self, item: &Item, took: Duration) {
-        let slot = &mut self.left[item.runner][item.mode as usize];
-        slot.0 = slot.0.saturating_sub(1);
-        slot.1 += took;
-        slot.2 += 1;
-    }
-
-    /// "12s left", or "?" while a group with items left has none done yet.
-    fn remaining(&self) -> String {
-        let mut total = Duration::ZERO;
-        for slot in self.left.iter().flatten() {
-            let (left, spent, done) = *slot;
-            if left == 0 {
-                continue;
-            }
-            if done == 0 {
-                return "estimating time left".into();
-            }
-            total += spent / done as u32 * left as u32;
-        }
-        format!(
-            "{} left",
-            humantime::format_duration(Duration::from_secs(total.as_secs()))
-        )
-    }
-}
+use std::time::Instant;
+use verify::{Expected, Verifier};
 
 /// Where each sample goes as soon as it is taken, and the runtimes' entries when
 /// something beyond their samples changes (a note, an abandonment): the checkpoint
@@ -193,7 +65,11 @@ struct Live {
 }
 
 /// A verified or not yet judged answer: the response, its times, what it had to be.
-type Answered = (Response, PhaseTimes, Expected);
+struct Answered {
+    response: Response,
+    times: PhaseTimes,
+    expected: Expected,
+}
 
 /// Why a warm round trip gave no sample to count as valid.
 enum WarmError {
@@ -273,7 +149,7 @@ pub async fn measure(
         runtimes_changed: false,
         cx,
     };
-    let complete = run.all().await;
+    let complete = run.work_order().await;
     run.results.wall_time_ns = nanos(started.elapsed());
     run.results.derive_statistics();
     complete
@@ -300,7 +176,8 @@ impl Loop<'_, '_> {
         &mut self.results.runtimes[self.slots[runner]]
     }
 
-    async fn all(&mut self) -> bool {
+    /// Prepares every variant, then takes the work order item by item.
+    async fn work_order(&mut self) -> bool {
         for i in 0..self.runners.len() {
             if self.interrupted() {
                 return false; // interrupted before measuring: start nothing more
@@ -310,7 +187,7 @@ impl Loop<'_, '_> {
         self.cx.sink.runtimes(&self.results.runtimes);
 
         let warm: Vec<bool> = self.runners.iter().map(|r| r.supports_warm()).collect();
-        let order = work_order(self.cx.plan, &warm);
+        let order = order::work_order(self.cx.plan, &warm);
         let mut complete = true;
         let mut eta = Eta::new(&order, self.runners.len());
         // Whether the last block started cold instances (whose teardowns dockerd and
@@ -549,19 +426,30 @@ impl Loop<'_, '_> {
         {
             Ok(()) => {
                 live.last_index = response.index;
-                Ok((response, times, expected))
+                Ok(Answered {
+                    response,
+                    times,
+                    expected,
+                })
             }
             Err(e) => {
                 let dead = self.states[i].live.take().expect("live");
                 self.retire(i, dead, "a warm instance that answered wrongly")
                     .await;
-                Err((WarmError::Invalid(e), Some((response, times, expected))))
+                Err((
+                    WarmError::Invalid(e),
+                    Some(Answered {
+                        response,
+                        times,
+                        expected,
+                    }),
+                ))
             }
         }
     }
 
     /// Takes one recorded sample.
-    async fn sample(&mut self, seq: u64, item: &Item) -> Sample {
+    async fn sample(&mut self, seq: u64, item: &WorkItem) -> Sample {
         let key = self.runners[item.runner].key().clone();
         let request = self.requests.next();
         let mut sample = Sample {
@@ -607,13 +495,24 @@ impl Loop<'_, '_> {
             }
         }
         match self.warm_round_trip(i, request).await {
-            Ok((response, times, expected)) => {
+            Ok(Answered {
+                response,
+                times,
+                expected,
+            }) => {
                 record_response(sample, &response);
                 record_times(sample, &times);
                 sample.expected_checksum = Some(hex(expected.checksum));
                 record_verdict(sample, Ok(()));
             }
-            Err((WarmError::Invalid(e), Some((response, times, expected)))) => {
+            Err((
+                WarmError::Invalid(e),
+                Some(Answered {
+                    response,
+                    times,
+                    expected,
+                }),
+            )) => {
                 // The answer came and is kept raw; the instance was retired.
                 record_response(sample, &response);
                 record_times(sample, &times);
@@ -625,154 +524,80 @@ impl Loop<'_, '_> {
     }
 }
 
-/// A cold start's answer, times and phases, before its verdict.
-pub(crate) fn record_cold(sample: &mut Sample, start: &ColdStart) {
-    record_response(sample, &start.response);
-    record_times(sample, &start.times);
-    sample.phases_ns = start
-        .times
-        .phases
+/// What is measured after the samples (`--density`, `--burst`).
+pub struct AfterSamples {
+    pub density: Option<density::Plan>,
+    pub burst: Option<burst::Plan>,
+}
+
+/// Density and bursts, variant after variant, after the samples; `checkpoint` is
+/// called after each variant's. Returns false when interrupted.
+pub async fn density_and_bursts(
+    runners: &[Box<dyn Runner>],
+    slots: &[usize],
+    results: &mut ResultFile,
+    plan: &AfterSamples,
+    params: probe_core::InitParams,
+    interrupted: &AtomicBool,
+    checkpoint: &mut dyn FnMut(&ResultFile),
+) -> bool {
+    if plan.density.is_none() && plan.burst.is_none() {
+        return true;
+    }
+    let mut verifier = Verifier::new(params);
+    let mut seq = results
+        .samples
         .iter()
-        .map(|(name, ns)| (name.to_string(), *ns))
-        .collect();
-}
-
-fn record_response(sample: &mut Sample, response: &Response) {
-    sample.instance_id = Some(hex(response.instance_id));
-    sample.invocation_index = Some(response.index);
-    sample.checksum = Some(hex(response.checksum));
-}
-
-fn record_times(sample: &mut Sample, times: &PhaseTimes) {
-    sample.total_ns = Some(times.total_ns);
-    sample.reported = times
-        .reported
-        .iter()
-        .map(|(k, v)| (k.to_string(), *v))
-        .collect();
-    sample.attempts = times.attempts.filter(|a| *a > 1);
-    sample.notes = times.notes.clone();
-}
-
-pub(crate) fn record_verdict(sample: &mut Sample, verdict: Result<(), String>) {
-    match verdict {
-        Ok(()) => {
-            sample.ok = true;
-            sample.outcome = Outcome::Ok;
-        }
-        Err(e) => {
-            sample.outcome = Outcome::Invalid;
-            sample.error = Some(e);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn plan(order: Order, seed: u64) -> Plan {
-        Plan {
-            cold: 25,
-            warm: 40,
-            warmup: 0,
-            own_counts: Vec::new(),
-            invoke_iters: 1,
-            seed,
-            order,
-            block_size: 10,
-            settle: Duration::ZERO,
-            max_consecutive_failures: 5,
-            baseline: 0,
-        }
-    }
-
-    fn counts(items: &[Item], runners: usize) -> Vec<(usize, usize)> {
-        (0..runners)
-            .map(|r| {
-                let mine = |m| {
-                    items
-                        .iter()
-                        .filter(|i| i.runner == r && i.mode == m)
-                        .count()
-                };
-                (mine(Mode::Cold), mine(Mode::Warm))
-            })
-            .collect()
-    }
-
-    #[test]
-    fn every_order_is_seeded_and_complete() {
-        for order in [Order::Blocks, Order::Interleave, Order::Sequential] {
-            let a = work_order(&plan(order, 42), &[true, true, false]);
-            assert_eq!(a, work_order(&plan(order, 42), &[true, true, false]));
-            assert_eq!(counts(&a, 3), [(25, 40), (25, 40), (25, 0)], "{order:?}");
-            if order != Order::Sequential {
-                assert_ne!(a, work_order(&plan(order, 43), &[true, true, false]));
+        .map(|s| s.seq)
+        .max()
+        .map_or(0, |s| s + 1);
+    for (runner, slot) in runners.iter().zip(slots) {
+        let key = runner.key().clone();
+        if let Some(plan) = &plan.density {
+            if interrupted.load(Ordering::Relaxed) {
+                return false;
             }
+            eprintln!(
+                "density: {key}, {} live instances × {} rounds",
+                plan.instances, plan.rounds
+            );
+            let taken =
+                density::run(runner.as_ref(), plan, &mut verifier, interrupted, &mut seq).await;
+            let row = &mut results.runtimes[*slot];
+            row.density = Some(taken.density);
+            row.teardown_errors.extend(taken.teardown_errors);
+            checkpoint(results);
         }
-    }
-
-    #[test]
-    fn a_runners_own_counts_replace_the_plans() {
-        let mut plan = plan(Order::Blocks, 5);
-        plan.own_counts = vec![
-            None,
-            Some(Counts {
-                cold: 3,
-                warm: 7,
-                warmup: 0,
-            }),
-        ];
-        let items = work_order(&plan, &[true, true]);
-        assert_eq!(counts(&items, 2), [(25, 40), (3, 7)]);
-        assert_eq!(plan.counts(1).warmup, 0);
-        assert_eq!(plan.counts(0).warmup, plan.warmup);
-    }
-
-    #[test]
-    fn blocks_are_whole_shuffled_and_start_once() {
-        let items = work_order(&plan(Order::Blocks, 7), &[true, true]);
-        // 3 cold blocks (10, 10, 5) and 4 warm blocks per runner.
-        let starts: Vec<&Item> = items.iter().filter(|i| i.block_start).collect();
-        assert_eq!(starts.len(), 2 * (3 + 4));
-        // A block is contiguous, of one runner and mode, and starts exactly once.
-        for w in items.windows(2) {
-            if w[0].block == w[1].block {
-                assert_eq!((w[0].runner, w[0].mode), (w[1].runner, w[1].mode));
-                assert!(!w[1].block_start);
-            } else {
-                assert!(w[1].block_start);
+        if let Some(plan) = &plan.burst {
+            if interrupted.load(Ordering::Relaxed) {
+                return false;
             }
+            eprintln!(
+                "bursts: {key}, {} at once × {} rounds",
+                plan.levels
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                plan.rounds
+            );
+            let taken =
+                burst::run(runner.as_ref(), plan, &mut verifier, interrupted, &mut seq).await;
+            if let Some(why) = &taken.skipped {
+                eprintln!("bursts: {key} skipped: {why}");
+            }
+            let row = &mut results.runtimes[*slot];
+            if taken.skipped.is_none() {
+                // How its bursts were launched (wasm: on a pool sized to the cores).
+                row.details
+                    .insert("burst_method".into(), runner.burst_method().into());
+            }
+            row.bursts = taken.bursts;
+            row.burst_skipped_reason = taken.skipped;
+            row.teardown_errors.extend(taken.teardown_errors);
+            results.burst_samples.extend(taken.samples);
+            checkpoint(results);
         }
-        let sizes: Vec<usize> = starts
-            .iter()
-            .map(|s| items.iter().filter(|i| i.block == s.block).count())
-            .collect();
-        assert!(sizes.iter().all(|n| *n == 10 || *n == 5), "{sizes:?}");
-        // Shuffled: the runners' blocks alternate somewhere in the first few.
-        assert!(starts.iter().take(6).any(|s| s.runner != starts[0].runner));
     }
-
-    #[test]
-    fn interleave_mixes_single_items_and_sequential_keeps_variants_whole() {
-        let mixed = work_order(&plan(Order::Interleave, 3), &[true, true]);
-        assert!(mixed.iter().all(|i| i.block.is_none() && !i.block_start));
-        assert!(mixed.iter().take(8).any(|i| i.runner != mixed[0].runner));
-        let seq = work_order(&plan(Order::Sequential, 3), &[true, true]);
-        let runs: Vec<(usize, Mode)> = seq
-            .iter()
-            .filter(|i| i.block_start)
-            .map(|i| (i.runner, i.mode))
-            .collect();
-        assert_eq!(
-            runs,
-            [
-                (0, Mode::Cold),
-                (0, Mode::Warm),
-                (1, Mode::Cold),
-                (1, Mode::Warm)
-            ]
-        );
-    }
+    !interrupted.load(Ordering::Relaxed)
 }

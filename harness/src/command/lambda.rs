@@ -11,9 +11,9 @@
 //! control client), never the other way round.
 
 use crate::cli::{DeployArgs, DestroyArgs, FunctionSet, LambdaCommand};
+use crate::error::UsageError;
 use crate::runner::lambda::aws::{self, describe, redact_arn, wait_ready};
 use crate::runner::lambda::{function_name, variant_name, Arch};
-use crate::UsageError;
 use anyhow::Context as _;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::primitives::Blob;
@@ -121,7 +121,7 @@ fn parse_env(pairs: &[String]) -> Result<HashMap<String, String>, UsageError> {
 }
 
 async fn client(set: &FunctionSet) -> anyhow::Result<aws_sdk_lambda::Client> {
-    let settings = set.lambda.settings();
+    let settings = crate::options::lambda_settings(&set.lambda);
     let config = aws::access(&settings)
         .await
         .map_err(|e| UsageError(format!("cannot reach AWS Lambda: {e}")))?;
@@ -163,7 +163,7 @@ async fn deploy(args: DeployArgs) -> anyhow::Result<i32> {
                 .with_context(|| format!("cannot write {}", target.display()))?;
             println!("{} ({} bytes)", target.display(), zip.len());
         }
-        return Ok(crate::EXIT_OK);
+        return Ok(crate::error::EXIT_OK);
     }
     let role = args
         .role
@@ -187,7 +187,7 @@ async fn deploy(args: DeployArgs) -> anyhow::Result<i32> {
             );
         }
     }
-    Ok(crate::EXIT_OK)
+    Ok(crate::error::EXIT_OK)
 }
 
 /// Creates the function, or updates the one `deploy` made earlier.
@@ -317,9 +317,9 @@ async fn destroy(args: DestroyArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(if refused > 0 {
-        crate::EXIT_SAMPLES_FAILED
+        crate::error::EXIT_SAMPLES_FAILED
     } else {
-        crate::EXIT_OK
+        crate::error::EXIT_OK
     })
 }
 

@@ -28,10 +28,10 @@
 //! reached and why. A failing cold start is counted and the round goes on; five in
 //! a row end it.
 
+use crate::measure::verify::Verifier;
 use crate::phase::nanos;
-use crate::results::{Density, DensityRound, Spread};
+use crate::results::{Density, DensityRound};
 use crate::runner::{footprint, Instance, Request, Runner};
-use crate::verify::Verifier;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -67,7 +67,7 @@ async fn settled_available() -> (u64, bool) {
 }
 
 /// What one variant's density rounds gave.
-pub struct Taken {
+pub struct DensityRun {
     pub density: Density,
     pub teardown_errors: Vec<String>,
 }
@@ -79,7 +79,7 @@ pub async fn run(
     verifier: &mut Verifier,
     interrupted: &AtomicBool,
     seq: &mut u64,
-) -> Taken {
+) -> DensityRun {
     let key = runner.key().clone();
     let mut raw = Vec::new();
     let mut teardown_errors = Vec::new();
@@ -209,67 +209,8 @@ pub async fn run(
             bring_up_ns: nanos(bring_up),
         });
     }
-    Taken {
-        density: summarize(plan, raw),
+    DensityRun {
+        density: Density::summarize(plan.instances, raw),
         teardown_errors,
-    }
-}
-
-/// The figures over the rounds, and how they were read.
-pub fn summarize(plan: &Plan, raw: Vec<DensityRound>) -> Density {
-    let per = |f: &dyn Fn(&DensityRound) -> Option<f64>| {
-        let values: Vec<f64> = raw
-            .iter()
-            .filter(|r| r.reached > 0)
-            .filter_map(|r| f(r).map(|v| v / r.reached as f64))
-            .collect();
-        Spread::of(&values)
-    };
-    let host =
-        per(&|r| Some(r.mem_available_before_bytes as f64 - r.mem_available_after_bytes as f64));
-    // Instances inside the harness: its PSS growth plus their committed linear
-    // memory (a pool keeps slots resident, so the growth alone can read 0).
-    let pss = per(
-        &|r| match (r.linear_memory_bytes, r.harness_pss_delta_bytes) {
-            (Some(linear), Some(h)) => Some((linear as f64 + h as f64).max(0.0)),
-            (Some(_), None) => None,
-            (None, _) => r.pss_bytes.map(|p| p as f64),
-        },
-    );
-    let in_harness = raw.iter().any(|r| r.linear_memory_bytes.is_some());
-    let mut method = vec![
-        "host: (MemAvailable before − with all instances live) / instances live, each reading \
-         settled (two reads 200 ms apart within 1%); counts everything the instances cost the host"
-            .to_string(),
-    ];
-    method.push(if in_harness {
-        "pss: (the harness process's PSS growth with the instances live, as they live inside \
-         it, plus each instance's committed linear memory) / instances; a pooling allocator \
-         keeps slots resident, so the growth alone can read 0"
-            .into()
-    } else {
-        "pss: the PSS (/proc/PID/smaps_rollup) of each instance's processes (the probe; a \
-         container's processes and the process holding it, containerd's shim or conmon; QEMU) \
-         summed / instances; shared pages split among their users"
-            .into()
-    });
-    method.push(
-        "not removed: shared pages counted once by the host view, page cache the instances pull \
-         in, KSM (off unless enabled)"
-            .into(),
-    );
-    Density {
-        instances: plan.instances,
-        rounds: raw.len() as u64,
-        host_bytes_per_instance: host,
-        pss_bytes_per_instance: pss,
-        cgroup_bytes_per_instance: per(&|r| r.cgroup_bytes.map(|b| b as f64)),
-        linear_memory_bytes_per_instance: per(&|r| r.linear_memory_bytes.map(|b| b as f64)),
-        bring_up_ns: Spread::of(&raw.iter().map(|r| r.bring_up_ns as f64).collect::<Vec<_>>()),
-        instances_per_gib: host
-            .filter(|h| h.median > 0.0)
-            .map(|h| (1u64 << 30) as f64 / h.median),
-        method,
-        raw,
     }
 }

@@ -29,7 +29,7 @@
 //!   spread in earlier runs, two standard deviations of the log per-run medians,
 //!   raises that group's threshold where the group is noisier than the threshold.
 
-use crate::export::format_ns;
+use crate::format::format_ns;
 use crate::report::group_values;
 use crate::results::{Mode, ResultFile};
 use crate::stats::median;

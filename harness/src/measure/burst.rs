@@ -13,11 +13,12 @@
 //! after Ctrl-C. Each sample's timeout (`--timeout`) runs from its own start: a
 //! large burst on few cores needs a longer one than a single cold start.
 
+use crate::measure::record;
+use crate::measure::verify::Verifier;
 use crate::phase::nanos;
 use crate::results::{hex, Burst, Mode, Outcome, Sample, Spread};
 use crate::runner::{footprint, Request, Runner};
-use crate::verify::Verifier;
-use crate::{measure, stats};
+use crate::stats;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -30,7 +31,7 @@ pub struct Plan {
 }
 
 /// What one variant's bursts gave.
-pub struct Taken {
+pub struct BurstRun {
     pub bursts: Vec<Burst>,
     pub samples: Vec<Sample>,
     /// Why the variant takes no part in bursts.
@@ -47,9 +48,9 @@ pub async fn run(
     verifier: &mut Verifier,
     interrupted: &AtomicBool,
     seq: &mut u64,
-) -> Taken {
+) -> BurstRun {
     let key = runner.key().clone();
-    let mut taken = Taken {
+    let mut taken = BurstRun {
         bursts: Vec::new(),
         samples: Vec::new(),
         skipped: None,
@@ -112,14 +113,14 @@ pub async fn run(
                         let verdict = verifier
                             .cold(&start.response, &expected)
                             .and(start.not_cold.clone().map_or(Ok(()), Err));
-                        measure::record_cold(&mut sample, &start);
+                        record::record_cold(&mut sample, &start);
                         // From the common launch, not from its own start.
                         sample.total_ns = Some(took_ns);
                         sample
                             .phases_ns
                             .insert("wait".into(), took_ns.saturating_sub(start.times.total_ns));
                         sample.expected_checksum = Some(hex(expected.checksum));
-                        measure::record_verdict(&mut sample, verdict);
+                        record::record_verdict(&mut sample, verdict);
                         ok_in_round += u64::from(sample.ok);
                         instances.push(start.instance);
                     }

@@ -1,0 +1,92 @@
+//! Which runners a run builds, and what a variant that cannot run here means: a
+//! skip written into the results when the run measures "all available", bad input
+//! (exit code 2) when it was named.
+
+use super::{build, detect, Built, RunContext, RuntimeKind};
+use crate::error::UsageError;
+
+/// One runtime to measure: its variants and how it was asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub kind: RuntimeKind,
+    pub variants: Vec<&'static str>,
+    /// Runtimes were named (`--runtime` or a suite's `runtimes`): a runtime that
+    /// cannot run at all is bad input.
+    pub explicit: bool,
+    /// `--runtime KIND` with no variant: none of its variants able to run is bad input.
+    pub bare: bool,
+    /// Variants named as `KIND:VARIANT`: each that cannot run is bad input.
+    pub named_variants: Vec<&'static str>,
+}
+
+/// A variant built (or skipped with its reason), with its runtime.
+pub struct BuiltVariant {
+    pub kind: RuntimeKind,
+    pub built: Built,
+}
+
+/// Detects and builds every selected runtime, in the selection's order.
+pub async fn build_selected(
+    selection: &[Selection],
+    ctx: &RunContext,
+) -> Result<Vec<BuiltVariant>, UsageError> {
+    let mut out = Vec::new();
+    for sel in selection {
+        let kind = sel.kind;
+        let available = detect(
+            kind,
+            &Ok(ctx.probes.clone()),
+            &ctx.lambda,
+            &ctx.engine,
+            &ctx.vm,
+        )
+        .await;
+        let built = match available.unavailable {
+            Some(reason) => Err(reason),
+            None => build(kind, &sel.variants, ctx)
+                .await
+                .map_err(|e| format!("{e:#}")),
+        };
+        let built = match built {
+            Ok(built) => built,
+            Err(reason) if sel.explicit => {
+                return Err(UsageError(format!(
+                    "runtime {kind} cannot run here: {reason}"
+                )))
+            }
+            Err(reason) => sel
+                .variants
+                .iter()
+                .map(|variant| Built::Skipped {
+                    variant,
+                    reason: reason.clone(),
+                })
+                .collect(),
+        };
+        if sel.bare && !built.iter().any(|b| matches!(b, Built::Ready(_))) {
+            let mut reasons: Vec<&str> = Vec::new();
+            for b in &built {
+                if let Built::Skipped { reason, .. } = b {
+                    if !reasons.contains(&reason.as_str()) {
+                        reasons.push(reason);
+                    }
+                }
+            }
+            return Err(UsageError(format!(
+                "runtime {kind} cannot run here: {}",
+                reasons.join("; ")
+            )));
+        }
+        for built in built {
+            if let Built::Skipped { variant, reason } = &built {
+                if sel.named_variants.contains(variant) {
+                    return Err(UsageError(format!(
+                        "{kind}:{variant} cannot run here: {reason}"
+                    )));
+                }
+            }
+            out.push(BuiltVariant { kind, built });
+        }
+    }
+    Ok(out)
+}
