@@ -12,7 +12,8 @@
 
 use crate::cli::{DeployArgs, DestroyArgs, FunctionSet, LambdaCommand};
 use crate::error::UsageError;
-use crate::runner::lambda::aws::{self, describe, redact_arn, wait_ready};
+use crate::runner::lambda::aws::wait_ready;
+use crate::runner::lambda::sdk::{self, describe, redact_arn};
 use crate::runner::lambda::{function_name, variant_name, Arch};
 use anyhow::Context as _;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
@@ -122,10 +123,10 @@ fn parse_env(pairs: &[String]) -> Result<HashMap<String, String>, UsageError> {
 
 async fn client(set: &FunctionSet) -> anyhow::Result<aws_sdk_lambda::Client> {
     let settings = crate::options::lambda_settings(&set.lambda);
-    let config = aws::access(&settings)
+    let config = sdk::access(&settings)
         .await
         .map_err(|e| UsageError(format!("cannot reach AWS Lambda: {e}")))?;
-    Ok(aws::control_client(&config, settings.endpoint.as_deref()))
+    Ok(sdk::control_client(&config, settings.endpoint.as_deref()))
 }
 
 fn is_not_found<E: ProvideErrorMetadata>(e: &E) -> bool {

@@ -10,7 +10,6 @@
 //! keeps measurement and analysis apart the same way). The final write, with the
 //! run's status, is done by the caller once measuring is over.
 
-use crate::measure::Sink;
 use crate::results::{ResultFile, RuntimeResult, Sample};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -76,6 +75,14 @@ impl Exports {
 enum Message {
     Sample(Box<Sample>),
     Runtimes(Vec<RuntimeResult>),
+}
+
+/// Where each sample goes as soon as it is taken, and the runtimes' entries when
+/// something beyond their samples changes (a note, an abandonment): the checkpoint
+/// writer, off the measuring thread.
+pub trait Sink {
+    fn sample(&mut self, sample: &Sample);
+    fn runtimes(&mut self, runtimes: &[RuntimeResult]);
 }
 
 /// The writer thread and the sending end of its channel: a [`Sink`].

@@ -38,6 +38,7 @@ pub mod verify;
 
 pub use order::{work_order, Plan, WorkItem};
 
+use crate::export::writer::Sink;
 use crate::phase::{nanos, PhaseTimes};
 use crate::results::{hex, Mode, ResultFile, RuntimeResult, Sample};
 use crate::runner::{ColdStart, Instance, Request, Response, Runner, SampleError};
@@ -48,14 +49,6 @@ use record::{record_cold, record_response, record_times, record_verdict};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use verify::{Expected, Verifier};
-
-/// Where each sample goes as soon as it is taken, and the runtimes' entries when
-/// something beyond their samples changes (a note, an abandonment): the checkpoint
-/// writer, off the measuring thread.
-pub trait Sink {
-    fn sample(&mut self, sample: &Sample);
-    fn runtimes(&mut self, runtimes: &[RuntimeResult]);
-}
 
 /// The live instance a variant's warm samples go to.
 struct Live {

@@ -23,15 +23,14 @@
 //! account replaced by `*`, memory, architecture and runtime; never credentials.
 
 use super::invoke::{self, Invoked};
-use super::{Settings, NONCE_VAR};
+use super::sdk::{access, control_client, redact_arn, sdk_error};
+use super::NONCE_VAR;
 use crate::phase::PhaseTimes;
 use crate::runner::{
     Built, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo, RunnerKey,
     RuntimeKind, SampleError,
 };
 use async_trait::async_trait;
-use aws_sdk_lambda::config::ProvideCredentials as _;
-use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::{Environment, LastUpdateStatus, State};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -42,92 +41,8 @@ const COLD_PHASES: &[&str] = &["invoke"];
 const REPORTED_SOURCE: &str =
     "AWS Lambda's REPORT log line (Invoke with LogType=Tail): the platform's own clock";
 
-/// How long credential discovery may take before it counts as "no credentials".
-const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// How long a configuration update or a new version may take to become usable.
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(180);
-
-/// The AWS config of the usual chain (env, profile, SSO, IMDS...), if it has a region
-/// and credentials. The credentials are only checked, never kept in results.
-pub async fn access(settings: &Settings) -> Result<aws_config::SdkConfig, String> {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(region) = &settings.region {
-        loader = loader.region(aws_config::Region::new(region.clone()));
-    }
-    let config = loader.load().await;
-    let Some(provider) = config.credentials_provider() else {
-        return Err(no_credentials("no credentials provider"));
-    };
-    match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => return Err(no_credentials(&e.to_string())),
-        Err(_) => return Err(no_credentials("looking for them timed out")),
-    }
-    if config.region().is_none() {
-        return Err("no region: set AWS_REGION or AWS_PROFILE, or pass --lambda-region".into());
-    }
-    Ok(config)
-}
-
-fn no_credentials(why: &str) -> String {
-    format!(
-        "no credentials ({why}): configure AWS credentials (AWS_ACCESS_KEY_ID and \
-         AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or SSO) to measure Lambda in AWS; \
-         `lambda:local-emulator` runs without them"
-    )
-}
-
-/// `arn:aws:lambda:eu-west-1:123456789012:function:f` -> the same with `*` for the account.
-pub fn redact_arn(arn: &str) -> String {
-    let mut parts: Vec<&str> = arn.split(':').collect();
-    if parts.len() > 4 {
-        parts[4] = "*";
-    }
-    parts.join(":")
-}
-
-/// A control-plane client: its calls are untimed, so the SDK's standard retries stay.
-pub fn control_client(
-    config: &aws_config::SdkConfig,
-    endpoint: Option<&str>,
-) -> aws_sdk_lambda::Client {
-    let mut builder = aws_sdk_lambda::config::Builder::from(config);
-    if let Some(url) = endpoint {
-        builder = builder.endpoint_url(url);
-    }
-    aws_sdk_lambda::Client::from_conf(builder.build())
-}
-
-/// An SDK error in one line: the service's code and message, or the transport's chain.
-pub fn describe<E, R>(e: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match (e.code(), e.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_string(),
-        _ => DisplayErrorContext(e).to_string(),
-    }
-}
-
-fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    what: &str,
-    e: SdkError<E, R>,
-) -> String {
-    let code = e.code().unwrap_or_default().to_string();
-    let hint = match code.as_str() {
-        "ResourceNotFoundException" => {
-            " (create it with `coldstart lambda deploy --role <role ARN>`)"
-        }
-        "AccessDeniedException" | "UnrecognizedClientException" => {
-            " (the credentials are not allowed to do this; see README: Lambda permissions)"
-        }
-        _ => "",
-    };
-    format!("{what}: {}{hint}", describe(&e))
-}
 
 /// Waits until the function (or its version) has applied its last change.
 pub async fn wait_ready(
@@ -241,7 +156,7 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> Vec<Built> {
             live_version: None,
             timeout: ctx.timeout,
             info: RunnerInfo {
-                versions: super::sdk_versions(),
+                versions: super::sdk::sdk_versions(),
                 reported_source: Some(REPORTED_SOURCE.into()),
                 ..Default::default()
             },

@@ -180,7 +180,7 @@ struct SlotName {
 }
 
 pub async fn build(ctx: &RunContext) -> anyhow::Result<Box<dyn Runner>> {
-    let mut versions = super::sdk_versions();
+    let mut versions = super::sdk::sdk_versions();
     versions.insert(
         "cargo-lambda".into(),
         cargo_lambda_version().await.map_err(anyhow::Error::msg)?,

@@ -199,7 +199,7 @@ pub async fn invoke(
             Err(e) => {
                 return Err(SampleError::Runtime(format!(
                     "invoking {function}: {}",
-                    super::aws::describe(&e)
+                    super::sdk::describe(&e)
                 )))
             }
         };
@@ -250,7 +250,7 @@ pub async fn dry_run(
         Err(SdkError::TimeoutError(_)) => Err(SampleError::Timeout(timeout)),
         Err(e) => Err(SampleError::Runtime(format!(
             "DryRun invoke of {function}: {}",
-            super::aws::describe(&e)
+            super::sdk::describe(&e)
         ))),
     }
 }

@@ -32,6 +32,7 @@ pub mod aws;
 pub mod emulator;
 pub mod invoke;
 pub mod report;
+pub mod sdk;
 
 use super::{Availability, Built, RunContext, RuntimeKind};
 use crate::probes::ProbeArtifacts;
@@ -153,7 +154,7 @@ fn bootstrap(probes: &ProbeArtifacts) -> std::path::PathBuf {
 /// Whether each variant can run here: the emulator needs cargo-lambda and the
 /// bootstrap; AWS needs a region and credentials (checked, never recorded).
 pub async fn detect(probes: &Result<ProbeArtifacts, String>, settings: &Settings) -> Availability {
-    let mut versions = sdk_versions();
+    let mut versions = sdk::sdk_versions();
     let mut unavailable_variants = Vec::new();
     let probes = match probes {
         Ok(p) => p,
@@ -186,7 +187,7 @@ pub async fn detect(probes: &Result<ProbeArtifacts, String>, settings: &Settings
         }
         Err(reason) => unavailable_variants.push((LOCAL, reason)),
     }
-    if let Err(reason) = aws::access(settings).await {
+    if let Err(reason) = sdk::access(settings).await {
         for variant in aws_variants() {
             unavailable_variants.push((*variant, reason.clone()));
         }
@@ -222,13 +223,6 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
     Ok(built)
 }
 
-/// The SDK's version, recorded with every lambda row.
-fn sdk_versions() -> BTreeMap<String, String> {
-    BTreeMap::from([(
-        "aws-sdk-lambda".to_string(),
-        aws_sdk_lambda::meta::PKG_VERSION.to_string(),
-    )])
-}
 
 #[cfg(test)]
 mod tests {
