@@ -1,6 +1,6 @@
 //! Bad input gets a one-line error that says what to do, and exit code 2.
 
-use crate::common::{coldstart, probes_dir};
+use crate::support::{coldstart, probes_dir};
 use predicates::prelude::*;
 
 #[test]
@@ -193,7 +193,7 @@ fn exit_codes_are_documented_in_help_and_the_readme_alike() {
     for code in ["  0 ", "  1 ", "  2 ", "  3 ", "  130 "] {
         assert!(block.iter().any(|l| l.starts_with(code)), "{code}: {help}");
     }
-    let readme = std::fs::read_to_string(crate::common::repo_file("README.md")).unwrap();
+    let readme = std::fs::read_to_string(crate::support::repo_file("README.md")).unwrap();
     for line in &block {
         assert!(readme.contains(line), "README lacks {line:?}");
     }
@@ -209,7 +209,7 @@ fn exit_codes_are_documented_in_help_and_the_readme_alike() {
 fn a_report_that_cannot_be_written_is_an_environment_failure() {
     coldstart()
         .arg("report")
-        .arg(crate::common::repo_file("fixtures/results-small.json"))
+        .arg(crate::support::repo_file("fixtures/results-small.json"))
         .args(["-o", "/proc/coldstart/report.txt"])
         .assert()
         .code(3)

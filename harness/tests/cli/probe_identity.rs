@@ -4,7 +4,7 @@
 //! native probe computed, for each case's request nonce; and the same request with
 //! another nonce gives another checksum on every target (a replay cannot verify).
 
-use crate::common::{probes_dir, read_json, repo_file};
+use crate::support::{probes_dir, read_json, repo_file};
 use coldstart::probes::ProbeArtifacts;
 use coldstart::runner::{self, Request, RunContext, RuntimeKind};
 use probe_core::InitParams;

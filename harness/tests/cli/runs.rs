@@ -1,7 +1,7 @@
 //! Real runs of the real runtimes: every sample verified, the result file valid
 //! against its schema, the order seeded, Ctrl-C keeping what was measured.
 
-use crate::common::{
+use crate::support::{
     assert_valid_results, coldstart, copied_probes, docker_lock, read_json, runtime, sigint,
     spawn_run,
 };
@@ -155,7 +155,7 @@ fn default_suite_measures_every_runtime_and_validates() {
 
     // crun 1.8 refuses hybrid cgroups: on such a host (this project's) its variants
     // must be skipped with that reason; on any other they must run.
-    let hybrid = crate::common::hybrid_cgroups();
+    let hybrid = crate::support::hybrid_cgroups();
     for variant in ["crun-none", "crun-bridge"] {
         let r = runtime(&doc, "docker", variant);
         if hybrid {
@@ -408,7 +408,7 @@ fn csv_export_time_unit_and_too_few_samples_for_a_verdict() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc = crate::common::read_json(&json);
+    let doc = crate::support::read_json(&json);
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

@@ -1,7 +1,7 @@
 //! Scheduled benchmarks: suite files, scripts/ci-bench.sh run twice as CI would, and
 //! the history of what it published.
 
-use crate::common::{assert_valid_results, coldstart, probes_dir, read_json, repo_file};
+use crate::support::{assert_valid_results, coldstart, probes_dir, read_json, repo_file};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! machines have no working KVM; nothing here assumes either way). `.ci/run`
 //! installs qemu-system-x86, linux-image-cloud-amd64 and mmdebstrap.
 
-use crate::common::*;
+use crate::support::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! sample with its reason, the run goes on with the other runtimes, and the exit
 //! code says something failed.
 
-use crate::common::{fake_native_probe, fake_wasm_probe, run_to_json, runtime};
+use crate::support::{fake_native_probe, fake_wasm_probe, run_to_json, runtime};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -137,7 +137,7 @@ done"#;
 /// A fake native probe that wraps the real one (whose path it is given) with a
 /// shell filter: `{probe}` in `script` stands for the real probe.
 fn wrapping_probe(script: &str) -> tempfile::TempDir {
-    let real = crate::common::probes_dir().join("coldstart-probe");
+    let real = crate::support::probes_dir().join("coldstart-probe");
     fake_native_probe(&script.replace("{probe}", &real.display().to_string()))
 }
 

@@ -1,7 +1,7 @@
 //! The docker runner against the real daemon that .ci/run starts: verified samples,
 //! the image built once and reused, and no container left behind, whatever happens.
 
-use crate::common::{
+use crate::support::{
     assert_valid_results, coldstart, coldstart_with, containers_of_run, docker_lock, probes_dir,
     read_json, run_to_json, runtime, sigint, spawn_run, wait_for_run_id,
 };
@@ -83,7 +83,7 @@ fn docker_samples_are_verified_phase_by_phase_and_nothing_is_left() {
 fn the_image_is_built_once_and_reused() {
     let _docker = docker_lock();
     // A probe of unique content (trailing bytes do not change what the ELF runs).
-    let dir = crate::common::copied_probes();
+    let dir = crate::support::copied_probes();
     let probe = dir.path().join("coldstart-probe");
     let mut bytes = std::fs::read(&probe).unwrap();
     bytes.extend_from_slice(

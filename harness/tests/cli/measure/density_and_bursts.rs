@@ -2,7 +2,7 @@
 //! ways, bursts launched at one instant and verified, nothing left behind, bad levels
 //! refused, Ctrl-C tearing everything down.
 
-use crate::common::{
+use crate::support::{
     assert_valid_results, coldstart, containers_of_run, docker_lock, probes_dir, read_json,
     runtime, sigint, spawn_run, wait_for_run_id,
 };

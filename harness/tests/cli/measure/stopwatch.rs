@@ -6,7 +6,7 @@
 //! every other phase by much less. A runner that timed the wrong span (a phase
 //! boundary in the wrong place, a stopwatch started late) fails here.
 
-use crate::common::{coldstart, command_to_json, docker_lock, runtime};
+use crate::support::{coldstart, command_to_json, docker_lock, runtime};
 use serde_json::Value;
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! The measurement loop, statistics and exporters on the deterministic mock runner:
 //! counts, verification and checkpoints checked exactly, reports snapshotted.
 
-use crate::common::assert_valid_results;
+use crate::support::assert_valid_results;
 use coldstart::export;
 use coldstart::host::Host;
 use coldstart::measure::{self, Plan, Sink};
