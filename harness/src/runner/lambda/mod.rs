@@ -223,7 +223,6 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
     Ok(built)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,14 +3,15 @@
 
 use crate::support::assert_valid_results;
 use coldstart::export;
+use coldstart::export::writer::Sink;
 use coldstart::host::Host;
-use coldstart::measure::{self, Plan, Sink};
+use coldstart::measure::verify::Verifier;
+use coldstart::measure::{self, Plan};
 use coldstart::results::{
     hex, Order, Parameters, ResultFile, RunStatus, RuntimeResult, Sample, Tool,
 };
 use coldstart::runner::mock::{Faults, MockRunner};
 use coldstart::runner::Runner;
-use coldstart::verify::Verifier;
 use indicatif::ProgressBar;
 use probe_core::InitParams;
 use std::sync::atomic::AtomicBool;
@@ -183,7 +184,7 @@ async fn clean_mock_run_counts_and_hands_every_sample_to_the_writer() {
     }
     assert_valid_results(&serde_json::to_value(&results).unwrap());
     insta::assert_snapshot!("mock_markdown", export::markdown::render(&results, None));
-    insta::assert_snapshot!("mock_table", export::table::render(&results, None));
+    insta::assert_snapshot!("mock_table", export::terminal::render(&results, None));
 }
 
 #[tokio::test]
