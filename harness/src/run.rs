@@ -196,7 +196,7 @@ pub async fn run_suite(args: RunArgs) -> anyhow::Result<i32> {
         timeout: args.timeout,
         timeout_given: args.timeout_given,
         run_id: run_id.clone(),
-        engine: runner::engine::Settings {
+        engine: runner::container::Settings {
             memory_bytes: args.docker_memory_mib << 20,
             hardened: !args.docker_unhardened,
             podman_host: args.podman_host.clone(),
