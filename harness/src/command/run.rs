@@ -156,7 +156,7 @@ fn run_context(opts: &RunOptions, probes: ProbeArtifacts, run_id: String) -> Run
         timeout: opts.timeout,
         timeout_given: opts.timeout_given,
         run_id,
-        engine: runner::engine::Settings {
+        engine: runner::container::Settings {
             memory_bytes: opts.docker_memory_mib << 20,
             hardened: !opts.docker_unhardened,
             podman_host: opts.podman_host.clone(),

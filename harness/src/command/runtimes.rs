@@ -13,7 +13,7 @@ use std::time::Duration;
 
 pub async fn list(args: RuntimesArgs) -> anyhow::Result<i32> {
     let probes = ProbeArtifacts::locate(args.probes.probes_dir.as_deref());
-    let engine = runner::engine::Settings {
+    let engine = runner::container::Settings {
         podman_host: args.podman_host.clone(),
         ..Default::default()
     };

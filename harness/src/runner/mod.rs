@@ -12,7 +12,7 @@
 //! by [`crate::measure::verify`] for all of them alike. A new compute model is one new file
 //! here plus a line in [`RuntimeKind`].
 
-pub mod engine;
+pub mod container;
 pub mod footprint;
 pub mod lambda;
 pub mod line;
@@ -77,8 +77,8 @@ impl RuntimeKind {
         match self {
             RuntimeKind::Process => process::VARIANTS,
             RuntimeKind::Wasm => wasm::VARIANTS,
-            RuntimeKind::Docker => engine::DOCKER_VARIANTS,
-            RuntimeKind::Podman => engine::PODMAN_VARIANTS,
+            RuntimeKind::Docker => container::DOCKER_VARIANTS,
+            RuntimeKind::Podman => container::PODMAN_VARIANTS,
             RuntimeKind::Lambda => lambda::VARIANTS,
             RuntimeKind::Vm => vm::VARIANTS,
         }
@@ -180,7 +180,7 @@ pub struct RunContext {
     /// The run's id: labels whatever the run creates outside this process.
     pub run_id: String,
     /// Settings of the container engines (Docker and Podman alike).
-    pub engine: engine::Settings,
+    pub engine: container::Settings,
     pub lambda: lambda::Settings,
     pub vm: vm::Settings,
     /// The most instances of one variant the run holds alive at once (density's N,
@@ -387,14 +387,14 @@ pub async fn detect(
     kind: RuntimeKind,
     probes: &Result<ProbeArtifacts, String>,
     settings: &lambda::Settings,
-    engine: &engine::Settings,
+    engine: &container::Settings,
     vm_settings: &vm::Settings,
 ) -> Availability {
     match kind {
         RuntimeKind::Process => process::detect(probes),
         RuntimeKind::Wasm => wasm::detect(probes),
-        RuntimeKind::Docker => engine::detect(engine::Engine::Docker, probes, engine).await,
-        RuntimeKind::Podman => engine::detect(engine::Engine::Podman, probes, engine).await,
+        RuntimeKind::Docker => container::detect(container::Engine::Docker, probes, engine).await,
+        RuntimeKind::Podman => container::detect(container::Engine::Podman, probes, engine).await,
         RuntimeKind::Lambda => lambda::detect(probes, settings).await,
         RuntimeKind::Vm => vm::detect(probes, vm_settings),
     }
@@ -440,8 +440,8 @@ pub async fn build(
     match kind {
         RuntimeKind::Process => process::build(variants, ctx).map(ready),
         RuntimeKind::Wasm => wasm::build(variants, ctx).map(ready),
-        RuntimeKind::Docker => engine::build(engine::Engine::Docker, variants, ctx).await,
-        RuntimeKind::Podman => engine::build(engine::Engine::Podman, variants, ctx).await,
+        RuntimeKind::Docker => container::build(container::Engine::Docker, variants, ctx).await,
+        RuntimeKind::Podman => container::build(container::Engine::Podman, variants, ctx).await,
         RuntimeKind::Lambda => lambda::build(variants, ctx).await,
         RuntimeKind::Vm => vm::build(variants, ctx).await,
     }

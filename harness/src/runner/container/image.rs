@@ -4,7 +4,7 @@
 //! image of that content exists. Nothing here is timed: images are made before
 //! measuring (the `*-image` variant times only loading a saved one, in the runner).
 
-use super::is_not_found;
+use super::daemon::is_not_found;
 use anyhow::Context as _;
 use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptionsBuilder};
 use bollard::Docker;

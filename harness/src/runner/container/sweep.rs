@@ -4,7 +4,8 @@
 //! leftover; at start, containers of earlier runs whose harness is gone are removed
 //! and reported. Untimed.
 
-use super::{is_not_found, At, HOST_LABEL, PID_LABEL, RUN_LABEL};
+use super::daemon::{is_not_found, DaemonEndpoint};
+use super::{HOST_LABEL, PID_LABEL, RUN_LABEL};
 use anyhow::Context as _;
 use bollard::query_parameters::RemoveContainerOptionsBuilder;
 use bollard::Docker;
@@ -25,7 +26,7 @@ struct Listed {
 /// Containers (running or not) with `label`, read with a plain HTTP request rather
 /// than bollard's typed list: Podman reports states Docker's API does not know
 /// (`stopped`), and one such container would make the whole typed list fail.
-async fn list_labelled(at: &At, label: &str) -> anyhow::Result<Vec<Listed>> {
+async fn list_labelled(at: &DaemonEndpoint, label: &str) -> anyhow::Result<Vec<Listed>> {
     let filters = serde_json::json!({ "label": [label] }).to_string();
     let encoded: String = filters
         .bytes()
@@ -73,7 +74,7 @@ async fn exchange(
 }
 
 /// Removes containers labelled by runs whose harness process is gone; returns notes.
-pub async fn remove_stale(docker: &Docker, at: &At) -> anyhow::Result<Vec<String>> {
+pub async fn remove_stale(docker: &Docker, at: &DaemonEndpoint) -> anyhow::Result<Vec<String>> {
     let containers = list_labelled(at, RUN_LABEL)
         .await
         .context("listing containers left by earlier runs")?;
@@ -121,7 +122,7 @@ pub async fn remove_container(docker: &Docker, id: &str) -> Result<(), bollard::
 
 /// Removes every container that still carries the run's label; returns one note per
 /// container, naming it (each one is a teardown that did not happen).
-pub async fn sweep_run(docker: &Docker, at: &At, run_id: &str) -> Vec<String> {
+pub async fn sweep_run(docker: &Docker, at: &DaemonEndpoint, run_id: &str) -> Vec<String> {
     let mut notes = Vec::new();
     let label = format!("{RUN_LABEL}={run_id}");
     match list_labelled(at, &label).await {
