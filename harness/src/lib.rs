@@ -5,7 +5,8 @@
 //! [`run`] in-process or the binary. The pieces, one concept per module:
 //! [`runner`] (how each compute model is started), [`measure`] (the one loop that
 //! samples them), [`verify`] (what makes a sample valid), [`stats`] (histograms and
-//! summaries derived from raw samples), [`results`] (the published file),
+//! summaries derived from raw samples), [`results`] (the published file, and in
+//! [`results_values`] the values of one of its groups),
 //! [`export`] (JSON, markdown, terminal table, the checkpoint writer), [`density`]
 //! and [`burst`] (memory per live instance, cold starts under concurrency), [`run`]
 //! (the `run` command that ties them together) and [`runtimes`] (what can run here).
@@ -23,6 +24,7 @@ pub mod phase;
 pub mod probes;
 pub mod report;
 pub mod results;
+pub mod results_values;
 pub mod run;
 pub mod runner;
 pub mod runtimes;
@@ -156,11 +158,11 @@ fn compare(args: cli::CompareArgs) -> anyhow::Result<i32> {
         result.notes.push(warning);
     }
     let format = match args.format {
-        cli::CompareFormat::Text => compare::Format::Text,
-        cli::CompareFormat::Markdown => compare::Format::Markdown,
-        cli::CompareFormat::Json => compare::Format::Json,
+        cli::CompareFormat::Text => report::compare::Format::Text,
+        cli::CompareFormat::Markdown => report::compare::Format::Markdown,
+        cli::CompareFormat::Json => report::compare::Format::Json,
     };
-    let text = compare::render(
+    let text = report::compare::render(
         &result,
         &args.baseline.display().to_string(),
         &args.candidate.display().to_string(),
