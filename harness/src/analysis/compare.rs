@@ -1,26 +1,17 @@
-//! A/B comparison for CI gates, built not to cry wolf.
+//! How `compare` decides whether a build got slower, built not to cry wolf.
 //!
 //! Each side is one result file or a directory of them, one run each (e.g. five
-//! back-to-back runs of the same build). Groups (runtime, variant, mode, phase)
-//! present on both sides are compared:
+//! back-to-back runs of the same build). Every group (runtime, variant, mode, phase)
+//! present on both sides is compared:
 //!
-//! * **Between runs, not only within.** A run has a state of its own (the core the
-//!   probe landed on, the page cache, the CPU frequency), and that varies more from
-//!   run to run than samples do within one run: process warm round trips were
-//!   12.8 µs in one run and 34.8 µs in the next. So each run is summarised by its
-//!   median, and the change is estimated across runs: the ratio of the geometric
-//!   means of the per-run medians (candidate / baseline), with a 95% confidence
-//!   interval and a two-sided p-value from a **hierarchical bootstrap** (resample
-//!   runs with replacement, then samples within each resampled run, take each
-//!   run's median; 2000 resamples, seeded), as Firecracker's A/B tooling compares
-//!   repeated runs. With one run on a side it still works, resampling samples only,
-//!   and says that it cannot see between-run variance.
-//! * **Multiple comparisons controlled** by Holm's step-down correction over the
-//!   gated groups: it bounds the chance of *any* false flag in a comparison (the
-//!   family-wise rate), which is what a CI gate that fails a build needs; a
-//!   false-discovery bound (Benjamini–Hochberg) would let a gate fail on noise in a
-//!   fixed share of its comparisons. By default the gate is the `total` of each mode
-//!   (what users gate on); phases are shown and gated only with `--phases`.
+//! * **Between runs, not only within**: each run is summarised by its median, and
+//!   the change is the ratio of the geometric means of the per-run medians, with a
+//!   95% CI and a p-value from the hierarchical bootstrap
+//!   ([`crate::stats::hierarchical_bootstrap`]; 2000 resamples, seeded). One run a
+//!   side still works and says that it cannot see between-run variance.
+//! * **Multiple comparisons controlled** by Holm's step-down correction
+//!   ([`crate::stats::holm`]) over the gated groups: by default the `total` of each
+//!   mode (what users gate on); phases are shown, and gated only with `--phases`.
 //! * **One decision rule**: a group is flagged only when its Holm-corrected p is
 //!   below alpha *and* its whole confidence interval lies beyond the threshold
 //!   (a regression: CI above 1 + threshold; an improvement: below 1 / (1 +
@@ -28,18 +19,18 @@
 //! * **A noise floor from history** (`--noise-from DIR`): each group's run-to-run
 //!   spread in earlier runs, two standard deviations of the log per-run medians,
 //!   raises that group's threshold where the group is noisier than the threshold.
+//!
+//! [`differences`] says beforehand whether the two sides measured the same
+//! workload. The result is written out by [`crate::report::compare`].
 
-use crate::format::format_ns;
-use crate::report::group_values;
 use crate::results::{Mode, ResultFile};
-use crate::stats::median;
-use rand::{Rng, SeedableRng};
+use crate::stats::hierarchical_bootstrap::{estimate, log_medians};
+use crate::stats::holm::holm;
+use crate::stats::mean;
+use rand::SeedableRng;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
-/// Bootstrap resamples for the interval and the p-value.
-use crate::stats::BOOTSTRAP;
 /// Largest sample set used per run (larger ones are thinned evenly, in order).
 const MAX_VALUES: usize = 2000;
 /// Runs of history needed before a group's noise floor is estimated.
@@ -107,9 +98,10 @@ pub struct Comparison {
     pub change: Change,
 }
 
-/// The whole comparison.
+/// The whole comparison: every compared group, what only one side has, and how
+/// it was decided.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub struct CompareResult {
     pub compared: Vec<Comparison>,
     pub only_baseline: Vec<Group>,
     pub only_candidate: Vec<Group>,
@@ -123,7 +115,7 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-impl Report {
+impl CompareResult {
     pub fn regressions(&self) -> usize {
         self.compared
             .iter()
@@ -171,7 +163,7 @@ fn run_values(runs: &[ResultFile], g: &Group) -> (Vec<Vec<f64>>, bool) {
     let values = runs
         .iter()
         .map(|results| {
-            let mut v = group_values(results, &g.runtime, &g.variant, g.mode, &g.phase);
+            let mut v = results.group_values(&g.runtime, &g.variant, g.mode, &g.phase);
             v.sort_unstable();
             let step = v.len().div_ceil(MAX_VALUES).max(1);
             thinned |= step > 1;
@@ -180,77 +172,6 @@ fn run_values(runs: &[ResultFile], g: &Group) -> (Vec<Vec<f64>>, bool) {
         .filter(|v: &Vec<f64>| !v.is_empty())
         .collect();
     (values, thinned)
-}
-
-/// The log of each run's median.
-fn log_medians(runs: &[Vec<f64>]) -> Vec<f64> {
-    runs.iter()
-        .map(|r| median(&mut r.clone()).max(1.0).ln())
-        .collect()
-}
-
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
-}
-
-/// One hierarchical resample: runs with replacement, then samples within each.
-fn resampled_center(rng: &mut impl Rng, runs: &[Vec<f64>], scratch: &mut Vec<f64>) -> f64 {
-    let mut logs = 0.0;
-    for _ in 0..runs.len() {
-        let run = &runs[rng.random_range(0..runs.len())];
-        scratch.clear();
-        scratch.extend((0..run.len()).map(|_| run[rng.random_range(0..run.len())]));
-        logs += median(scratch).max(1.0).ln();
-    }
-    logs / runs.len() as f64
-}
-
-/// What one group's runs say, side against side.
-struct Estimate {
-    /// Geometric means of the per-run medians, ns.
-    base_center: f64,
-    cand_center: f64,
-    ratio: f64,
-    ci_low: f64,
-    ci_high: f64,
-    p: f64,
-}
-
-/// Ratio of the geometric means of the per-run medians, its 95% CI and a
-/// two-sided p, from the hierarchical bootstrap.
-fn estimate(base: &[Vec<f64>], cand: &[Vec<f64>], rng: &mut impl Rng) -> Estimate {
-    let (b, c) = (mean(&log_medians(base)), mean(&log_medians(cand)));
-    let mut scratch = Vec::new();
-    let mut diffs: Vec<f64> = (0..BOOTSTRAP)
-        .map(|_| {
-            resampled_center(rng, cand, &mut scratch) - resampled_center(rng, base, &mut scratch)
-        })
-        .collect();
-    diffs.sort_by(f64::total_cmp);
-    let below = diffs.iter().filter(|d| **d <= 0.0).count();
-    let above = diffs.iter().filter(|d| **d >= 0.0).count();
-    Estimate {
-        base_center: b.exp(),
-        cand_center: c.exp(),
-        ratio: (c - b).exp(),
-        ci_low: diffs[BOOTSTRAP * 25 / 1000].exp(),
-        ci_high: diffs[BOOTSTRAP * 975 / 1000 - 1].exp(),
-        p: (2.0 * (below.min(above) + 1) as f64 / (BOOTSTRAP + 1) as f64).min(1.0),
-    }
-}
-
-/// Holm's step-down adjustment of `p` (in any order); returns them in that order.
-pub fn holm(p: &[f64]) -> Vec<f64> {
-    let m = p.len();
-    let mut order: Vec<usize> = (0..m).collect();
-    order.sort_by(|a, b| p[*a].total_cmp(&p[*b]));
-    let mut adjusted = vec![0.0; m];
-    let mut running: f64 = 0.0;
-    for (rank, &i) in order.iter().enumerate() {
-        running = running.max(((m - rank) as f64 * p[i]).min(1.0));
-        adjusted[i] = running;
-    }
-    adjusted
 }
 
 /// Each group's run-to-run noise in `history`: two standard deviations of the log
@@ -361,7 +282,11 @@ pub fn differences(baseline: &[ResultFile], candidate: &[ResultFile]) -> Differe
 }
 
 /// Compares every group both sides share.
-pub fn compare(baseline: &[ResultFile], candidate: &[ResultFile], settings: &Settings) -> Report {
+pub fn compare(
+    baseline: &[ResultFile],
+    candidate: &[ResultFile],
+    settings: &Settings,
+) -> CompareResult {
     let (gb, gc) = (groups(baseline), groups(candidate));
     let floors = settings.history.as_deref().map(noise_floors);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
@@ -435,7 +360,7 @@ pub fn compare(baseline: &[ResultFile], candidate: &[ResultFile], settings: &Set
             "the history holds fewer than {MIN_HISTORY} runs of every group: no noise floor"
         ));
     }
-    Report {
+    CompareResult {
         compared,
         only_baseline: gb.iter().filter(|g| !gc.contains(g)).cloned().collect(),
         only_candidate: gc.iter().filter(|g| !gb.contains(g)).cloned().collect(),
@@ -445,225 +370,5 @@ pub fn compare(baseline: &[ResultFile], candidate: &[ResultFile], settings: &Set
         alpha: settings.alpha,
         phases_gated: settings.phases,
         notes,
-    }
-}
-
-fn change_words(c: Change) -> &'static str {
-    match c {
-        Change::Regression => "REGRESSION",
-        Change::Improvement => "improvement",
-        Change::NoChange => "no change",
-        Change::NotGated => "shown only",
-    }
-}
-
-/// How the comparison is written out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Markdown,
-    Json,
-}
-
-/// The comparison as text, markdown (for a PR comment) or JSON.
-pub fn render(report: &Report, baseline: &str, candidate: &str, format: Format) -> String {
-    if format == Format::Json {
-        #[derive(Serialize)]
-        struct Doc<'a> {
-            baseline: &'a str,
-            candidate: &'a str,
-            #[serde(flatten)]
-            report: &'a Report,
-            regressions: usize,
-        }
-        let doc = Doc {
-            baseline,
-            candidate,
-            report,
-            regressions: report.regressions(),
-        };
-        return serde_json::to_string_pretty(&doc).expect("a report serializes") + "\n";
-    }
-    let markdown = format == Format::Markdown;
-    let mut out = String::new();
-    let rule = format!(
-        "{} baseline run(s), {} candidate run(s). A group is flagged when its Holm-corrected \
-         p < {} and its whole 95% CI lies beyond the threshold ({:.0}%, or the group's noise \
-         floor where larger); gated: {}.",
-        report.baseline_runs,
-        report.candidate_runs,
-        report.alpha,
-        report.threshold * 100.0,
-        if report.phases_gated {
-            "every phase"
-        } else {
-            "the total of each mode"
-        }
-    );
-    if markdown {
-        let _ = writeln!(
-            out,
-            "### coldstart compare\n\nBaseline `{baseline}`, candidate `{candidate}`. {rule}\n"
-        );
-        let _ = writeln!(
-            out,
-            "| group | baseline p50 | candidate p50 | ratio | 95% CI | p | p (Holm) | threshold | n | result |"
-        );
-        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|");
-    } else {
-        let _ = writeln!(out, "baseline {baseline}\ncandidate {candidate}\n{rule}\n");
-    }
-    for c in &report.compared {
-        let threshold = match c.noise_floor {
-            Some(noise) if noise > report.threshold => {
-                format!("{:.0}% (noise)", c.threshold * 100.0)
-            }
-            _ => format!("{:.0}%", c.threshold * 100.0),
-        };
-        let cells = [
-            c.group.to_string(),
-            format_ns(c.baseline_median_ns),
-            format_ns(c.candidate_median_ns),
-            format!("{:.3}", c.ratio),
-            format!("{:.3}–{:.3}", c.ci_low, c.ci_high),
-            format!("{:.4}", c.p_value),
-            c.p_corrected
-                .map(|p| format!("{p:.4}"))
-                .unwrap_or_else(|| "—".into()),
-            threshold,
-            format!("{}/{}", c.baseline_n, c.candidate_n),
-            change_words(c.change).to_string(),
-        ];
-        if markdown {
-            let mut cells = cells;
-            if c.change == Change::Regression {
-                cells[9] = format!("**{}**", cells[9]);
-            }
-            let _ = writeln!(out, "| {} |", cells.join(" | "));
-        } else {
-            let _ =
-                writeln!(
-                out,
-                "{:<40} {:>9} -> {:>9}  ×{:<6} CI {:<13} p {:<6} holm {:<6} thr {:<11} n {:<10} {}",
-                cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7],
-                cells[8], cells[9]
-            );
-        }
-    }
-    for (label, groups) in [
-        ("only in the baseline", &report.only_baseline),
-        ("only in the candidate", &report.only_candidate),
-    ] {
-        if !groups.is_empty() {
-            let names: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
-            let _ = writeln!(out, "\n{label} (not compared): {}", names.join(", "));
-        }
-    }
-    for note in &report.notes {
-        let _ = writeln!(out, "\nNote: {note}.");
-    }
-    let _ = writeln!(
-        out,
-        "\n{} groups compared, {} gated, {} regressions.",
-        report.compared.len(),
-        report
-            .compared
-            .iter()
-            .filter(|c| c.p_corrected.is_some())
-            .count(),
-        report.regressions()
-    );
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn noisy(center: f64, n: usize, seed: u64) -> Vec<f64> {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        (0..n)
-            .map(|_| center * (0.9 + 0.2 * rng.random::<f64>()))
-            .collect()
-    }
-
-    #[test]
-    fn medians() {
-        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
-    }
-
-    #[test]
-    fn holm_steps_down_and_stays_monotone() {
-        let adjusted = holm(&[0.01, 0.04, 0.03, 0.5]);
-        // Sorted: 0.01×4, 0.03×3, 0.04×2, 0.5×1 -> 0.04, 0.09, 0.09 (monotone), 0.5.
-        let expected = [0.04, 0.09, 0.09, 0.5];
-        for (a, e) in adjusted.iter().zip(expected) {
-            assert!((a - e).abs() < 1e-12, "{adjusted:?}");
-        }
-        assert_eq!(holm(&[0.6, 0.6]), [1.0, 1.0]);
-    }
-
-    #[test]
-    fn within_one_run_a_real_shift_is_significant_and_noise_is_not() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let Estimate {
-            ratio,
-            ci_low: lo,
-            ci_high: hi,
-            p,
-            ..
-        } = estimate(&[noisy(100.0, 200, 1)], &[noisy(150.0, 200, 2)], &mut rng);
-        assert!((ratio - 1.5).abs() < 0.05, "{ratio}");
-        assert!(lo < ratio && ratio < hi && lo > 1.3, "{lo} {hi}");
-        assert!(p < 0.01, "{p}");
-        let Estimate {
-            ratio,
-            ci_low: lo,
-            ci_high: hi,
-            p,
-            ..
-        } = estimate(&[noisy(100.0, 200, 3)], &[noisy(100.0, 200, 4)], &mut rng);
-        assert!(
-            (ratio - 1.0).abs() < 0.05 && lo < 1.0 && hi > 1.0,
-            "{ratio} {lo} {hi}"
-        );
-        assert!(p > 0.05, "{p}");
-    }
-
-    #[test]
-    fn between_run_variance_widens_the_interval() {
-        // Five runs a side whose medians wander by ±30% from run to run, the same
-        // on both sides: within-run resampling alone would call the first run of each
-        // side different; across runs, the interval includes 1.
-        let centers = [70.0, 130.0, 100.0, 85.0, 115.0];
-        let base: Vec<Vec<f64>> = centers
-            .iter()
-            .enumerate()
-            .map(|(i, c)| noisy(*c, 200, i as u64))
-            .collect();
-        let cand: Vec<Vec<f64>> = centers
-            .iter()
-            .rev()
-            .enumerate()
-            .map(|(i, c)| noisy(*c, 200, 10 + i as u64))
-            .collect();
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
-        let Estimate {
-            ci_low: lo,
-            ci_high: hi,
-            p,
-            ..
-        } = estimate(&base[..1], &cand[..1], &mut rng);
-        assert!(p < 0.01 && lo > 1.3, "one run a side: {lo} {hi} {p}");
-        let Estimate {
-            ratio,
-            ci_low: lo,
-            ci_high: hi,
-            p,
-            ..
-        } = estimate(&base, &cand, &mut rng);
-        assert!(lo < 1.0 && hi > 1.0 && p > 0.05, "{ratio} {lo} {hi} {p}");
-        assert!(hi / lo > 1.3, "the spread between runs shows: {lo} {hi}");
     }
 }

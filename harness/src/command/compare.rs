@@ -2,10 +2,10 @@
 //! directory of runs); exit code 1 on a flagged regression. The decision is
 //! [`crate::analysis::compare`]'s.
 
-use crate::analysis;
 use crate::cli::{CompareArgs, CompareFormat};
 use crate::error::{UsageError, EXIT_OK, EXIT_SAMPLES_FAILED};
 use crate::results::{self, ResultFile};
+use crate::{analysis, report};
 use std::path::Path;
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<i32> {
@@ -44,11 +44,11 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<i32> {
         result.notes.push(warning);
     }
     let format = match args.format {
-        CompareFormat::Text => analysis::compare::Format::Text,
-        CompareFormat::Markdown => analysis::compare::Format::Markdown,
-        CompareFormat::Json => analysis::compare::Format::Json,
+        CompareFormat::Text => report::compare::Format::Text,
+        CompareFormat::Markdown => report::compare::Format::Markdown,
+        CompareFormat::Json => report::compare::Format::Json,
     };
-    let text = analysis::compare::render(
+    let text = report::compare::render(
         &result,
         &args.baseline.display().to_string(),
         &args.candidate.display().to_string(),

@@ -466,7 +466,8 @@ fn side(results: &ResultFile, r: &RuntimeResult, t: &Target) -> Result<Side, Str
             t.phase
         )
     })?;
-    let values = crate::report::group_values(results, &r.runtime, &r.variant, t.mode, &t.phase)
+    let values = results
+        .group_values(&r.runtime, &r.variant, t.mode, &t.phase)
         .into_iter()
         .map(|v| v as f64)
         .collect();

@@ -4,7 +4,7 @@
 //! axis, and the cold phases of each variant as a stacked bar.
 
 use super::claims::Verdict;
-use super::{group_values, provenance};
+use super::provenance;
 use crate::format::format_ns;
 use crate::results::{Mode, ResultFile};
 use plotters::prelude::*;
@@ -31,7 +31,7 @@ fn cdf(results: &ResultFile, mode: Mode) -> Result<String, String> {
         .iter()
         .filter(|r| r.available)
         .map(|r| {
-            let mut v = group_values(results, &r.runtime, &r.variant, mode, crate::phase::TOTAL);
+            let mut v = results.group_values(&r.runtime, &r.variant, mode, crate::phase::TOTAL);
             v.sort_unstable();
             (format!("{}:{}", r.runtime, r.variant), v)
         })

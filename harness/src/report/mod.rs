@@ -1,15 +1,17 @@
 //! Reports on result files: the article's claims judged against a run, with the run's
 //! tables, as text, markdown or a self-contained HTML page with plots. Any valid
 //! result file works, whatever runtimes it holds; what it lacks is `not measured`.
+//! [`compare`] writes out an A/B comparison of two sides of runs.
 
 pub mod claims;
+pub mod compare;
 pub mod history;
 pub mod html;
 
 use crate::export;
 use crate::export::tables::Table;
 use crate::format::{self, format_bytes, TimeUnit};
-use crate::results::{Mode, ResultFile};
+use crate::results::ResultFile;
 use claims::Verdict;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -200,51 +202,6 @@ pub fn markdown(results: &ResultFile, verdicts: &[Verdict], unit: Option<TimeUni
         1,
     ));
     out
-}
-
-/// The most values rebuilt from one histogram.
-const MAX_RECONSTRUCTED: u64 = 100_000;
-
-/// Valid values of a group, raw samples first, else reconstructed from the histogram.
-pub fn group_values(
-    results: &ResultFile,
-    runtime: &str,
-    variant: &str,
-    mode: Mode,
-    phase: &str,
-) -> Vec<u64> {
-    let raw: Vec<u64> = results
-        .samples
-        .iter()
-        .filter(|s| s.ok && s.runtime == runtime && s.variant == variant && s.mode == mode)
-        .filter_map(|s| {
-            if phase == crate::phase::TOTAL {
-                s.total_ns
-            } else {
-                s.phases_ns.get(phase).copied()
-            }
-        })
-        .collect();
-    if !raw.is_empty() {
-        return raw;
-    }
-    let summary = results
-        .runtimes
-        .iter()
-        .find(|r| r.runtime == runtime && r.variant == variant)
-        .and_then(|r| r.modes.get(mode).phases.get(phase));
-    match summary.and_then(|s| crate::stats::decode(&s.histogram).ok()) {
-        // A histogram of more values than that (a merged history, a crafted file)
-        // gives evenly spaced quantiles instead, so memory stays bounded.
-        Some(hist) if hist.len() > MAX_RECONSTRUCTED => (0..MAX_RECONSTRUCTED)
-            .map(|i| hist.value_at_quantile((i as f64 + 0.5) / MAX_RECONSTRUCTED as f64))
-            .collect(),
-        Some(hist) => hist
-            .iter_recorded()
-            .flat_map(|v| std::iter::repeat_n(v.value_iterated_to(), v.count_at_value() as usize))
-            .collect(),
-        None => Vec::new(),
-    }
 }
 
 #[cfg(test)]

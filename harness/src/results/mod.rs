@@ -15,6 +15,7 @@
 mod density;
 pub mod load;
 pub mod merge;
+mod values;
 
 pub use density::{Burst, Density, DensityRound, Spread};
 

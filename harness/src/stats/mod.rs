@@ -6,6 +6,13 @@
 //! deviation are what any other HdrHistogram tool computes from the same data. The
 //! histogram itself is kept, serialized as V2 + deflate and base64, so runs can be
 //! merged later.
+//!
+//! Across runs (what `compare` reads): [`hierarchical_bootstrap`] estimates a change
+//! between two sides of several runs each, and [`holm`] corrects the p-values of
+//! many such changes at once.
+
+pub mod hierarchical_bootstrap;
+pub mod holm;
 
 use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
@@ -110,6 +117,11 @@ pub fn median(v: &mut [f64]) -> f64 {
     }
 }
 
+/// Arithmetic mean; NaN for an empty slice.
+pub fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
 /// Bootstrap resamples of a confidence interval.
 pub const BOOTSTRAP: usize = 2000;
 
@@ -180,6 +192,12 @@ mod tests {
         assert_eq!(merged.len(), 4);
         assert!(decode("not base64!").is_err());
         assert!(decode("AAAA").is_err());
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
     }
 
     #[test]
