@@ -15,7 +15,7 @@
 pub mod container;
 pub mod footprint;
 pub mod lambda;
-pub mod line;
+pub mod line_protocol;
 pub mod mock;
 pub mod process;
 pub mod select;

@@ -13,7 +13,7 @@
 //! status and the tail of its stderr; one that does not answer within the timeout is
 //! killed.
 
-use super::line;
+use super::line_protocol;
 use super::{
     Availability, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo,
     RunnerKey, RuntimeKind, SampleError,
@@ -118,8 +118,10 @@ impl Runner for ProcessRunner {
             })?;
         sw.lap("spawn");
         let mut probe = LineProbe::new(child, self.timeout);
-        let response =
-            line::ready_and_first_response(&mut probe, &mut sw, "ready", request, deadline).await?;
+        let response = line_protocol::ready_and_first_response(
+            &mut probe, &mut sw, "ready", request, deadline,
+        )
+        .await?;
         Ok(ColdStart {
             instance: Box::new(probe),
             response,
@@ -156,7 +158,9 @@ impl LineProbe {
     /// Asks the probe to exit and waits until it has; kills it if it does not.
     pub async fn shutdown(mut self) -> Result<Duration, SampleError> {
         let start = Instant::now();
-        let _ = line::LineStream::send(&mut self, &line::encode(HarnessLine::Exit)).await;
+        let _ =
+            line_protocol::LineStream::send(&mut self, &line_protocol::encode(HarnessLine::Exit))
+                .await;
         drop(self.stdin.take());
         match tokio::time::timeout(self.timeout, self.child.wait()).await {
             Ok(Ok(status)) if status.success() => Ok(start.elapsed()),
@@ -171,7 +175,7 @@ impl LineProbe {
 }
 
 #[async_trait(?Send)]
-impl line::LineStream for LineProbe {
+impl line_protocol::LineStream for LineProbe {
     /// Reads the next protocol line; end of output means the probe died.
     async fn read(&mut self, deadline: Instant) -> Result<ProbeLine, SampleError> {
         self.line.clear();
@@ -180,7 +184,7 @@ impl line::LineStream for LineProbe {
             Err(_) => Err(SampleError::Timeout(self.timeout)),
             Ok(Err(e)) => Err(SampleError::Crashed(format!("reading its stdout: {e}"))),
             Ok(Ok(0)) => Err(SampleError::Crashed("closed its stdout".into())),
-            Ok(Ok(_)) => line::parse(&self.line),
+            Ok(Ok(_)) => line_protocol::parse(&self.line),
         }
     }
 
@@ -212,7 +216,7 @@ impl line::LineStream for LineProbe {
                     Ok(Ok(status)) => format!(", {status}"),
                     _ => ", unknown status".into(),
                 };
-                line::crashed(&what, &exit, &stderr)
+                line_protocol::crashed(&what, &exit, &stderr)
             }
             other => other,
         }
@@ -222,7 +226,7 @@ impl line::LineStream for LineProbe {
 #[async_trait(?Send)]
 impl Instance for LineProbe {
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
-        line::warm_round_trip(self, request, self.timeout).await
+        line_protocol::warm_round_trip(self, request, self.timeout).await
     }
 
     async fn footprint(&self) -> super::Footprint {

@@ -15,7 +15,7 @@
 //! * `first_response`: `INVOKE` written to the attached stdin and `DONE` read back.
 //!
 //! The clock stops at that last lap, on the first response; checking that `READY` and
-//! `DONE` came from the same instance, verifying the answer ([`crate::verify`]) and
+//! `DONE` came from the same instance, verifying the answer ([`crate::measure::verify`]) and
 //! tearing the container down ([`super::instance`]) all happen after it. A sample that
 //! fails has its container removed, untimed. Every step shares the sample's deadline
 //! (`--timeout`). The preflight, one untimed start per variant when it is built, proves
@@ -25,7 +25,7 @@ use super::daemon::api_error;
 use super::instance::Container;
 use super::{image, sweep, DockerRunner, Settings, Variant, HOST_LABEL, PID_LABEL, RUN_LABEL};
 use crate::phase::{PhaseTimes, Stopwatch};
-use crate::runner::{line, ColdStart, Instance, Request, Response, SampleError};
+use crate::runner::{line_protocol, ColdStart, Instance, Request, Response, SampleError};
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{AttachContainerOptionsBuilder, ImportImageOptionsBuilder};
 use bytes::Bytes;
@@ -183,9 +183,14 @@ impl DockerRunner {
             stderr: Vec::new(),
             timeout,
         };
-        let response =
-            line::ready_and_first_response(&mut instance, &mut sw, "ready", request, deadline)
-                .await?;
+        let response = line_protocol::ready_and_first_response(
+            &mut instance,
+            &mut sw,
+            "ready",
+            request,
+            deadline,
+        )
+        .await?;
         Ok((Box::new(instance), response, sw.finish()))
     }
 }

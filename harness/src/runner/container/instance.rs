@@ -6,7 +6,9 @@
 use super::daemon::{api_error, DaemonEndpoint};
 use super::sweep;
 use crate::phase::PhaseTimes;
-use crate::runner::{footprint, line, Footprint, Instance, Request, Response, SampleError};
+use crate::runner::{
+    footprint, line_protocol, Footprint, Instance, Request, Response, SampleError,
+};
 use async_trait::async_trait;
 use bollard::container::LogOutput;
 use bollard::Docker;
@@ -34,12 +36,12 @@ pub(super) struct Container {
 }
 
 #[async_trait(?Send)]
-impl line::LineStream for Container {
+impl line_protocol::LineStream for Container {
     async fn read(&mut self, deadline: Instant) -> Result<ProbeLine, SampleError> {
         loop {
             if let Some(end) = self.stdout.iter().position(|b| *b == b'\n') {
                 let text: Vec<u8> = self.stdout.drain(..=end).collect();
-                return line::parse(&String::from_utf8_lossy(&text));
+                return line_protocol::parse(&String::from_utf8_lossy(&text));
             }
             let next = tokio::time::timeout_at(deadline.into(), self.output.next()).await;
             match next {
@@ -88,7 +90,7 @@ impl line::LineStream for Container {
                     .and_then(|s| s.exit_code)
                     .map(|c| format!(", exit code {c}"))
                     .unwrap_or_default();
-                line::crashed(&what, &exit, &self.stderr)
+                line_protocol::crashed(&what, &exit, &self.stderr)
             }
             other => other,
         }
@@ -98,7 +100,7 @@ impl line::LineStream for Container {
 #[async_trait(?Send)]
 impl Instance for Container {
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
-        line::warm_round_trip(self, request, self.timeout).await
+        line_protocol::warm_round_trip(self, request, self.timeout).await
     }
 
     /// The container's processes (its memory cgroup's, else its init) and the
@@ -135,7 +137,9 @@ impl Instance for Container {
 
     async fn teardown(mut self: Box<Self>) -> Result<Option<Duration>, SampleError> {
         let start = Instant::now();
-        let _ = line::LineStream::send(&mut *self, &line::encode(HarnessLine::Exit)).await;
+        let _ =
+            line_protocol::LineStream::send(&mut *self, &line_protocol::encode(HarnessLine::Exit))
+                .await;
         let _ = self.input.shutdown().await;
         // The probe exits on EXIT; wait for that, then remove the container.
         let mut wait = self.docker.wait_container(&self.id, None);

@@ -14,8 +14,8 @@
 use super::invoke::{self, Invoked};
 use crate::phase::PhaseTimes;
 use crate::runner::{
-    line, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo, RunnerKey,
-    RuntimeKind, SampleError,
+    line_protocol, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo,
+    RunnerKey, RuntimeKind, SampleError,
 };
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -153,14 +153,14 @@ impl Emulator {
             if let Some(status) = child.try_wait()? {
                 anyhow::bail!(
                     "the cargo-lambda emulator exited with {status}: {}",
-                    line::tail(&log(), 500)
+                    line_protocol::tail(&log(), 500)
                 );
             }
             if Instant::now() > deadline {
                 anyhow::bail!(
                     "the cargo-lambda emulator did not listen on port {port} within {}s: {}",
                     START_TIMEOUT.as_secs(),
-                    line::tail(&log(), 500)
+                    line_protocol::tail(&log(), 500)
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -364,7 +364,7 @@ impl Emulated {
                     let _ = tokio::time::timeout(Duration::from_secs(1), err.read_to_end(&mut stderr)).await;
                 }
                 let status = status.map(|s| format!(", {s}")).unwrap_or_default();
-                Err(line::crashed("the bootstrap exited", &status, &stderr))
+                Err(line_protocol::crashed("the bootstrap exited", &status, &stderr))
             }
         };
         if result.is_err() {

@@ -29,8 +29,8 @@ pub mod initramfs;
 pub mod qemu;
 
 use super::{
-    line, Availability, Built, ColdStart, Request, RunContext, Runner, RunnerInfo, RunnerKey,
-    RuntimeKind, SampleError,
+    line_protocol, Availability, Built, ColdStart, Request, RunContext, Runner, RunnerInfo,
+    RunnerKey, RuntimeKind, SampleError,
 };
 use crate::phase::Stopwatch;
 use crate::probes::{self, ProbeArtifacts};
@@ -543,7 +543,7 @@ async fn preflight(
         Err(e) => Err(format!(
             "KVM preflight: a minimal guest under -accel kvm did not answer within {}: {}",
             humantime::format_duration(KVM_PREFLIGHT_TIMEOUT),
-            line::tail(&e.to_string(), 400)
+            line_protocol::tail(&e.to_string(), 400)
         )),
     }
 }
@@ -626,7 +626,8 @@ impl Runner for VmRunner {
         sw.lap("spawn");
         let (at_start, at_ready) = guest.boottime(deadline).await?;
         let response =
-            line::ready_and_first_response(&mut guest, &mut sw, "boot", request, deadline).await?;
+            line_protocol::ready_and_first_response(&mut guest, &mut sw, "boot", request, deadline)
+                .await?;
         let mut times = sw.finish();
         let start_name = match self.guest {
             Guest::Minimal => "guest_init_start_ns",

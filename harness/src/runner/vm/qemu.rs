@@ -11,7 +11,7 @@
 //! which tears the guests down, not QEMU) and dies with the harness
 //! (`PR_SET_PDEATHSIG`), so no guest outlives a run, even a killed one.
 
-use super::super::line::{self, LineStream};
+use super::super::line_protocol::{self, LineStream};
 use super::super::{Instance, Request, Response, SampleError};
 use crate::phase::PhaseTimes;
 use async_trait::async_trait;
@@ -193,7 +193,7 @@ impl Guest {
     /// Asks the probe to exit (the guest then powers off) and waits for QEMU to exit.
     async fn shutdown(mut self) -> Result<Duration, SampleError> {
         let start = Instant::now();
-        let _ = self.send(&line::encode(HarnessLine::Exit)).await;
+        let _ = self.send(&line_protocol::encode(HarnessLine::Exit)).await;
         let waited = tokio::time::timeout(self.timeout, self.child.wait()).await;
         let result = match waited {
             Ok(Ok(status)) if status.success() => Ok(start.elapsed()),
@@ -233,7 +233,10 @@ impl Guest {
             shown.push("...");
         }
         shown.extend_from_slice(last);
-        format!("; guest console: {}", line::tail(&shown.join(" | "), 900))
+        format!(
+            "; guest console: {}",
+            line_protocol::tail(&shown.join(" | "), 900)
+        )
     }
 }
 
@@ -273,7 +276,7 @@ impl LineStream for Guest {
             if text.is_empty() || text == "EXIT" || text.starts_with("INVOKE ") {
                 continue; // the terminal's echo of what we wrote
             }
-            return line::parse(text);
+            return line_protocol::parse(text);
         }
     }
 
@@ -308,7 +311,7 @@ impl LineStream for Guest {
         }
         let console = self.console_tail();
         let qemu = String::from_utf8_lossy(&stderr);
-        let qemu = match line::tail(&qemu, 300) {
+        let qemu = match line_protocol::tail(&qemu, 300) {
             t if t.is_empty() => String::new(),
             t => format!("; QEMU: {t}"),
         };
@@ -341,7 +344,7 @@ impl Instance for Guest {
     }
 
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
-        let result = line::warm_round_trip(self, request, self.timeout).await;
+        let result = line_protocol::warm_round_trip(self, request, self.timeout).await;
         match result {
             Ok(ok) => Ok(ok),
             Err(e) => Err(self.explain(e).await),
