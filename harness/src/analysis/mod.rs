@@ -2,5 +2,6 @@
 //! claims judged by `report`, and the history of published runs. Reads result
 //! files; writes nothing.
 
+pub mod claims;
 pub mod compare;
 pub mod history;

@@ -3,23 +3,23 @@
 
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::{UsageError, EXIT_OK};
-use crate::{report, results};
+use crate::{analysis, report, results};
 
 pub fn report(args: ReportArgs) -> anyhow::Result<i32> {
     let results = results::load::load(&args.results)?;
     let claims_text = match &args.claims {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?,
-        None => report::claims::BUILTIN.to_string(),
+        None => analysis::claims::BUILTIN.to_string(),
     };
-    let claims = report::claims::parse(&claims_text).map_err(|e| {
+    let claims = analysis::claims::parse(&claims_text).map_err(|e| {
         let file = args.claims.as_ref().map(|p| p.display().to_string());
         UsageError(format!(
             "{}: {e}",
             file.unwrap_or_else(|| "built-in claims".into())
         ))
     })?;
-    let verdicts = report::claims::evaluate(&claims, &results);
+    let verdicts = analysis::claims::evaluate(&claims, &results);
     let text = match args.format {
         ReportFormat::Text => report::text(&results, &verdicts, args.time_unit),
         ReportFormat::Markdown => report::markdown(&results, &verdicts, args.time_unit),

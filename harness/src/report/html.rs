@@ -3,8 +3,8 @@
 //! the latency CDF of every runtime variant for cold and for warm on a log time
 //! axis, and the cold phases of each variant as a stacked bar.
 
-use super::claims::Verdict;
 use super::provenance;
+use crate::analysis::claims::Verdict;
 use crate::format::format_ns;
 use crate::results::{Mode, ResultFile};
 use plotters::prelude::*;

@@ -3,16 +3,15 @@
 //! result file works, whatever runtimes it holds; what it lacks is `not measured`.
 //! [`compare`] writes out an A/B comparison of two sides of runs.
 
-pub mod claims;
 pub mod compare;
 pub mod history;
 pub mod html;
 
+use crate::analysis::claims::Verdict;
 use crate::export;
 use crate::export::tables::Table;
 use crate::format::{self, format_bytes, TimeUnit};
 use crate::results::ResultFile;
-use claims::Verdict;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -221,7 +220,8 @@ mod tests {
             .cold
             .reported
             .insert("init_duration_ns".into(), init);
-        let verdicts = claims::evaluate(&claims::parse(claims::BUILTIN).unwrap(), &results);
+        let claims = crate::analysis::claims::parse(crate::analysis::claims::BUILTIN).unwrap();
+        let verdicts = crate::analysis::claims::evaluate(&claims, &results);
         let html = html::render(&results, &verdicts).unwrap();
         for out in [
             text_report(&results, &verdicts),

@@ -1,0 +1,374 @@
+//! How a claim is judged: one function per measure kind turns the rows `select`
+//! picks into verdicts, all through one rule.
+//!
+//! * A time, ratio or overhead needs `min_samples` valid samples on every side it
+//!   is read from; with fewer it reads `not enough samples (n=5 < 30)`, whatever
+//!   the p50.
+//! * The percentile-bootstrap 95% interval of the median (of a ratio of medians,
+//!   for ratios) decides: `holds` only when the whole interval lies inside the
+//!   claimed range, below or above only when it lies wholly outside, and
+//!   `inconclusive` when it straddles a bound. Sizes and memory are one figure each.
+//! * A time measured under CPU emulation (`details.accel = "tcg"`: QEMU without
+//!   hardware virtualization) is only an upper bound: "faster than claimed" still
+//!   follows from it, anything else is `inconclusive` until a KVM row decides. It
+//!   never judges an overhead claim, which is about hardware virtualization.
+
+use super::file::{Claim, MemoryTarget, Range, SizeTarget, Target, DEFAULT_MIN_SAMPLES};
+use super::select::{
+    emulated, entries, memory, memory_entries, name, pairs, sandboxed, side, size, sized, Side,
+};
+use super::verdict::{Figure, Interval, Outcome, Verdict};
+use crate::results::{ResultFile, RuntimeResult};
+
+/// What an emulated entry's time means for a verdict.
+const UPPER_BOUND: &str =
+    "measured under CPU emulation (TCG): an upper bound of a hardware-virtualized boot";
+
+/// A figure ready to be judged.
+struct Judgement {
+    figure: Figure,
+    /// The judged value (a p50, a ratio of p50s, a size).
+    value: f64,
+    /// Its interval and sample count, for figures read from samples.
+    sampled: Option<Sampled>,
+}
+
+/// What a figure read from samples brings to its verdict.
+#[derive(Clone, Copy)]
+struct Sampled {
+    /// The 95% interval of the judged value; `None` when the bootstrap gave none.
+    ci: Option<Interval>,
+    /// The fewest valid samples of any side it was read from.
+    n: u64,
+}
+
+type Judged = Result<Judgement, String>;
+
+/// Where a value lies against the claimed range.
+fn judge(range: Range, value: f64) -> Outcome {
+    match (range.min, range.max) {
+        (Some(lo), _) if value < lo => Outcome::Below,
+        (_, Some(hi)) if value > hi => Outcome::Above,
+        _ => Outcome::Holds,
+    }
+}
+
+/// The outcome both ends of an interval agree on, or `None` when it straddles a
+/// bound of the range.
+fn judge_interval(range: Range, ci: Interval) -> Option<Outcome> {
+    let (low, high) = (judge(range, ci.lo), judge(range, ci.hi));
+    (low == high).then_some(low)
+}
+
+/// The interval of `combine` over the medians of `sides`, with the smallest n.
+fn interval(sides: &[&Side], combine: impl Fn(&[f64]) -> f64) -> Sampled {
+    let values: Vec<&[f64]> = sides.iter().map(|s| s.values.as_slice()).collect();
+    let (lo, hi) = crate::stats::bootstrap_ci(&values, combine, 0);
+    let n = sides.iter().map(|s| s.n).min().unwrap_or(0);
+    Sampled {
+        ci: Some(Interval { lo, hi }).filter(|ci| ci.lo.is_finite() && ci.hi.is_finite()),
+        n,
+    }
+}
+
+/// A claim's verdict on `on`: the figure judged against the claimed range (too few
+/// samples and an interval across a bound first), or not measured, with why.
+fn row(claim: &Claim, on: String, judged: Judged) -> Verdict {
+    let min = claim.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES);
+    match judged {
+        Ok(j) => {
+            let mut verdict = Verdict {
+                claim: claim.clone(),
+                on,
+                figure: Some(j.figure),
+                outcome: judge(claim.range, j.value),
+                ci: j.sampled.and_then(|s| s.ci),
+                caveat: None,
+            };
+            if let Some(n) = j.sampled.map(|s| s.n).filter(|n| *n < min) {
+                verdict.outcome = Outcome::TooFew { n, min };
+            } else if let Some(ci) = verdict.ci {
+                verdict.outcome = judge_interval(claim.range, ci).unwrap_or_else(|| {
+                    Outcome::Inconclusive(format!(
+                        "the 95% CI of the median, {} – {}, straddles a claimed bound",
+                        verdict.unit(ci.lo),
+                        verdict.unit(ci.hi)
+                    ))
+                });
+            }
+            verdict
+        }
+        Err(why) => Verdict {
+            claim: claim.clone(),
+            on,
+            figure: None,
+            outcome: Outcome::NotMeasured(why),
+            ci: None,
+            caveat: None,
+        },
+    }
+}
+
+/// The one row of a claim with nothing to judge, and why.
+fn missing(claim: &Claim, why: String) -> Verdict {
+    row(claim, String::new(), Err(why))
+}
+
+/// A time measured under emulation bounds the real one from above; a sandboxed
+/// container's is another tier's.
+fn bounded(r: &RuntimeResult, mut verdict: Verdict) -> Verdict {
+    if verdict.figure.is_some() {
+        verdict.caveat = sandboxed(r);
+    }
+    if emulated(r) && verdict.figure.is_some() {
+        verdict.caveat = Some(UPPER_BOUND.into());
+        if matches!(verdict.outcome, Outcome::Holds | Outcome::Above) {
+            verdict.outcome = Outcome::Inconclusive(format!(
+                "{UPPER_BOUND}; hardware may be faster, so only a KVM row can decide"
+            ));
+        }
+    }
+    verdict
+}
+
+/// A claim about something coldstart does not measure: one row saying so.
+pub(super) fn judge_unmeasured(claim: &Claim, what: &str) -> Vec<Verdict> {
+    vec![missing(
+        claim,
+        format!("coldstart does not measure {what} yet"),
+    )]
+}
+
+/// A phase time, on every entry the target names; sandboxed rows after the plain
+/// ones.
+pub(super) fn judge_latency(claim: &Claim, results: &ResultFile, t: &Target) -> Vec<Verdict> {
+    let mut found = match entries(results, t) {
+        Err(why) => return vec![missing(claim, why)],
+        Ok(found) => found,
+    };
+    // Sandboxed rows are listed apart, after the plain ones.
+    found.sort_by_key(|r| sandboxed(r).is_some());
+    found
+        .into_iter()
+        .map(|r| {
+            let judged = side(results, r, t).map(|s| Judgement {
+                figure: Figure::Latency {
+                    p50_ns: s.p50_ns,
+                    p99_ns: s.p99_ns,
+                },
+                value: s.p50_ns as f64,
+                sampled: Some(interval(&[&s], |m| m[0])),
+            });
+            bounded(r, row(claim, name(r), judged))
+        })
+        .collect()
+}
+
+/// `inside / outside - 1` of two p50s, on every hardware-virtualized pair, when the
+/// run's invocation is CPU-bound enough that the transport's round trip does not
+/// dominate.
+pub(super) fn judge_overhead(
+    claim: &Claim,
+    results: &ResultFile,
+    inside: &Target,
+    outside: &Target,
+    min_invoke_iters: u64,
+) -> Vec<Verdict> {
+    let iters = results.parameters.invoke_iters;
+    let outsides = || {
+        entries(results, outside).and_then(|outs| {
+            if iters < min_invoke_iters {
+                Err(format!(
+                    "needs a CPU-bound invocation, so the transport's round trip \
+                     does not dominate: run with --invoke-iters {min_invoke_iters} \
+                     or more (this run: {iters})"
+                ))
+            } else {
+                Ok(outs)
+            }
+        })
+    };
+    pairs(entries(results, inside), outsides, |i, o| {
+        if emulated(i) {
+            return Err("emulated CPU (TCG), not hardware virtualization".into());
+        }
+        let si = side(results, i, inside)?;
+        let so = side(results, o, outside)?;
+        let overhead = si.p50_ns as f64 / so.p50_ns.max(1) as f64 - 1.0;
+        Ok(Judgement {
+            figure: Figure::Overhead {
+                inside_ns: si.p50_ns,
+                outside_ns: so.p50_ns,
+                overhead,
+            },
+            value: overhead,
+            sampled: Some(interval(&[&si, &so], |m| m[0] / m[1].max(1.0) - 1.0)),
+        })
+    })
+    .into_iter()
+    .map(|pair| row(claim, pair.on, pair.figure))
+    .collect()
+}
+
+/// An artifact size, on every entry the target names.
+pub(super) fn judge_size(claim: &Claim, results: &ResultFile, t: &SizeTarget) -> Vec<Verdict> {
+    match sized(results, t) {
+        Err(why) => vec![missing(claim, why)],
+        Ok(found) => found
+            .into_iter()
+            .map(|r| {
+                let judged = size(r).map(|b| Judgement {
+                    figure: Figure::Bytes(b),
+                    value: b as f64,
+                    sampled: None,
+                });
+                row(claim, name(r), judged)
+            })
+            .collect(),
+    }
+}
+
+/// The ratio of two p50s (and of the p99s, shown beside), on every pair.
+pub(super) fn judge_ratio(
+    claim: &Claim,
+    results: &ResultFile,
+    numerator: &Target,
+    denominator: &Target,
+) -> Vec<Verdict> {
+    pairs(
+        entries(results, numerator),
+        || entries(results, denominator),
+        |num, den| {
+            let sn = side(results, num, numerator)?;
+            let sd = side(results, den, denominator)?;
+            let p50 = sn.p50_ns as f64 / sd.p50_ns.max(1) as f64;
+            let p99 = sn.p99_ns as f64 / sd.p99_ns.max(1) as f64;
+            Ok(Judgement {
+                figure: Figure::Ratio { p50, p99 },
+                value: p50,
+                sampled: Some(interval(&[&sn, &sd], |m| m[0] / m[1].max(1.0))),
+            })
+        },
+    )
+    .into_iter()
+    .map(|pair| row(claim, pair.on, pair.figure))
+    .collect()
+}
+
+/// The ratio of two artifact sizes, on every pair.
+pub(super) fn judge_size_ratio(
+    claim: &Claim,
+    results: &ResultFile,
+    numerator: &SizeTarget,
+    denominator: &SizeTarget,
+) -> Vec<Verdict> {
+    pairs(
+        sized(results, numerator),
+        || sized(results, denominator),
+        |num, den| {
+            let r = size(num)? as f64 / size(den)?.max(1) as f64;
+            Ok(Judgement {
+                figure: Figure::SizeRatio(r),
+                value: r,
+                sampled: None,
+            })
+        },
+    )
+    .into_iter()
+    .map(|pair| row(claim, pair.on, pair.figure))
+    .collect()
+}
+
+/// Memory per live instance in the target's view, on every entry it names; the
+/// view is named beside the verdict.
+pub(super) fn judge_memory(claim: &Claim, results: &ResultFile, t: &MemoryTarget) -> Vec<Verdict> {
+    match memory_entries(results, t) {
+        Err(why) => vec![missing(claim, why)],
+        Ok(found) => found
+            .into_iter()
+            .map(|r| {
+                let judged = memory(r, t.view).map(|b| Judgement {
+                    figure: Figure::Bytes(b as u64),
+                    value: b,
+                    sampled: None,
+                });
+                let mut v = row(claim, name(r), judged);
+                if v.figure.is_some() {
+                    v.caveat = Some(t.view.words().into());
+                }
+                v
+            })
+            .collect(),
+    }
+}
+
+/// A memory ratio's figure, and whether either side ran under emulation.
+struct MemoryRatioJudgement {
+    judgement: Judgement,
+    emulated_side: bool,
+}
+
+/// The ratio of two entries' memory per instance, on every pair; under emulation
+/// only "lower than claimed" can follow.
+pub(super) fn judge_memory_ratio(
+    claim: &Claim,
+    results: &ResultFile,
+    numerator: &MemoryTarget,
+    denominator: &MemoryTarget,
+) -> Vec<Verdict> {
+    pairs(
+        memory_entries(results, numerator),
+        || memory_entries(results, denominator),
+        |num, den| {
+            let r = memory(num, numerator.view)? / memory(den, denominator.view)?;
+            Ok(MemoryRatioJudgement {
+                judgement: Judgement {
+                    figure: Figure::SizeRatio(r),
+                    value: r,
+                    sampled: None,
+                },
+                emulated_side: emulated(num) || emulated(den),
+            })
+        },
+    )
+    .into_iter()
+    .map(|pair| {
+        let emulated_side = pair.figure.as_ref().is_ok_and(|j| j.emulated_side);
+        let mut v = row(claim, pair.on, pair.figure.map(|j| j.judgement));
+        if v.figure.is_some() {
+            v.caveat = Some(numerator.view.words().into());
+        }
+        // QEMU's translation cache under TCG adds to a guest's memory: an upper
+        // bound of what the same guest holds under KVM.
+        if emulated_side && matches!(v.outcome, Outcome::Holds | Outcome::Above) {
+            v.outcome = Outcome::Inconclusive(format!(
+                "{}; under CPU emulation (TCG) QEMU's translation cache adds to \
+                 the guest's memory, so only a KVM row can decide",
+                numerator.view.words()
+            ));
+        }
+        v
+    })
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_judge_both_ways() {
+        let r = Range {
+            min: Some(10.0),
+            max: Some(20.0),
+        };
+        assert_eq!(judge(r, 5.0), Outcome::Below);
+        assert_eq!(judge(r, 15.0), Outcome::Holds);
+        assert_eq!(judge(r, 25.0), Outcome::Above);
+        let open = Range {
+            min: Some(10.0),
+            max: None,
+        };
+        assert_eq!(judge(open, 1e12), Outcome::Holds);
+    }
+}
