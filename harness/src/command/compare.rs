@@ -19,7 +19,7 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<i32> {
     let baseline = load_side(&args.baseline)?;
     let candidate = load_side(&args.candidate)?;
     let history = match &args.noise_from {
-        Some(dir) => Some(results::load::load_runs(dir)?.0),
+        Some(dir) => Some(results::load::load_runs(dir)?.runs),
         None => None,
     };
     let settings = analysis::compare::Settings {
@@ -65,7 +65,7 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<i32> {
 /// One side of a comparison: a result file, or a directory of them (one run each).
 fn load_side(path: &Path) -> Result<Vec<ResultFile>, UsageError> {
     if path.is_dir() {
-        let (runs, notes) = results::load::load_runs(path)?;
+        let results::load::Runs { runs, notes } = results::load::load_runs(path)?;
         for note in notes {
             eprintln!("{note}");
         }

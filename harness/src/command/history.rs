@@ -6,7 +6,7 @@ use crate::error::EXIT_OK;
 use crate::{analysis, report, results};
 
 pub fn history(args: HistoryArgs) -> anyhow::Result<i32> {
-    let (runs, notes) = results::load::load_runs(&args.dir)?;
+    let results::load::Runs { runs, notes } = results::load::load_runs(&args.dir)?;
     for note in notes {
         eprintln!("{note}");
     }

@@ -2,7 +2,7 @@
 //! file's header is made, the selected runners are built, the one loop measures
 //! them ([`crate::measure`]) while the writer thread checkpoints the exports
 //! ([`crate::export::writer`]), density and bursts follow, every runner is closed,
-//! and the [`Outcome`] becomes the exit code.
+//! and the [`RunOutcome`] becomes the exit code.
 
 use crate::cli::RunArgs;
 use crate::error::{UsageError, EXIT_INTERRUPTED, EXIT_OK, EXIT_SAMPLES_FAILED};
@@ -13,7 +13,7 @@ use crate::measure::{self, burst, density, progress, verify::Verifier};
 use crate::options::{self, RunOptions};
 use crate::probes::ProbeArtifacts;
 use crate::results::{self, Counts, ResultFile};
-use crate::runner::{self, select::BuiltVariant, Built, RunContext, Runner};
+use crate::runner::{self, Built, RunContext, Runner, RuntimeKind};
 use anyhow::Context as _;
 use probe_core::InitParams;
 use std::io::IsTerminal;
@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 /// How a run ended, and so its exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum RunOutcome {
     /// Interrupted (Ctrl-C, SIGTERM): the results hold what was taken.
     Interrupted,
     /// Everything planned was attempted; the counts of what went wrong.
@@ -34,13 +34,13 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
+impl RunOutcome {
     /// What the finished `results` say.
-    pub fn of(results: &ResultFile, complete: bool) -> Outcome {
+    pub fn of(results: &ResultFile, complete: bool) -> RunOutcome {
         if !complete {
-            return Outcome::Interrupted;
+            return RunOutcome::Interrupted;
         }
-        Outcome::Finished {
+        RunOutcome::Finished {
             problems: results.problem_count(),
             teardowns: results.teardown_error_count(),
             skipped: results.skipped_count(),
@@ -49,13 +49,13 @@ impl Outcome {
 
     pub fn exit_code(self) -> i32 {
         match self {
-            Outcome::Interrupted => EXIT_INTERRUPTED,
-            Outcome::Finished {
+            RunOutcome::Interrupted => EXIT_INTERRUPTED,
+            RunOutcome::Finished {
                 problems,
                 teardowns,
                 skipped,
             } if problems + teardowns + skipped > 0 => EXIT_SAMPLES_FAILED,
-            Outcome::Finished { .. } => EXIT_OK,
+            RunOutcome::Finished { .. } => EXIT_OK,
         }
     }
 }
@@ -78,8 +78,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     // reaches the cleanup at the end (runners only measure while it is not set).
     let interrupted = install_signal_handlers()?;
 
-    let built = runner::select::build_selected(&opts.selection(), &ctx).await?;
-    let (mut runners, slots) = add_rows(built, &mut results);
+    let mut ready = Ready::default();
+    for selection in opts.selection() {
+        let built = runner::select::build_selection(&selection, &ctx).await?;
+        ready.add_rows(selection.kind, built, &mut results);
+    }
+    let Ready { mut runners, slots } = ready;
     if runners.is_empty() {
         return Err(
             UsageError("no runtime can run here; `coldstart runtimes` says why".into()).into(),
@@ -140,7 +144,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     if let Some(e) = exports.failed {
         return Err(e.context("the results could not be written"));
     }
-    let outcome = Outcome::of(&results, complete);
+    let outcome = RunOutcome::of(&results, complete);
     say_outcome(outcome, &results);
     Ok(outcome.exit_code())
 }
@@ -187,38 +191,35 @@ fn install_signal_handlers() -> anyhow::Result<Arc<AtomicBool>> {
     Ok(interrupted)
 }
 
-/// Adds each built variant's row to the results (a skipped one with its reason, said
-/// once per runtime and reason); returns the runners and their rows' indices.
-fn add_rows(
-    built: Vec<BuiltVariant>,
-    results: &mut ResultFile,
-) -> (Vec<Box<dyn Runner>>, Vec<usize>) {
-    let mut runners = Vec::new();
-    let mut slots = Vec::new();
-    let mut kinds = Vec::new();
-    for BuiltVariant { kind, built } in built {
-        if !kinds.contains(&kind) {
-            kinds.push(kind);
-        }
-        match built {
-            Built::Ready(r) => {
-                slots.push(results.runtimes.len());
-                results.runtimes.push(runner::result_row(r.as_ref()));
-                runners.push(r);
+/// The runners to measure, and where each one's row is in the results.
+#[derive(Default)]
+struct Ready {
+    runners: Vec<Box<dyn Runner>>,
+    /// `slots[i]`: the index of `runners[i]`'s row in `results.runtimes`.
+    slots: Vec<usize>,
+}
+
+impl Ready {
+    /// Adds the rows of one runtime's built variants (a skipped one with its reason,
+    /// said once per reason before anything is measured).
+    fn add_rows(&mut self, kind: RuntimeKind, built: Vec<Built>, results: &mut ResultFile) {
+        for built in built {
+            match built {
+                Built::Ready(r) => {
+                    self.slots.push(results.runtimes.len());
+                    results.runtimes.push(runner::result_row(r.as_ref()));
+                    self.runners.push(r);
+                }
+                Built::Skipped { variant, reason } => results.runtimes.push(
+                    results::RuntimeResult::skipped(kind.name(), variant, reason),
+                ),
             }
-            Built::Skipped { variant, reason } => results.runtimes.push(
-                results::RuntimeResult::skipped(kind.name(), variant, reason),
-            ),
         }
-    }
-    // Before the (long) measurement: each reason once, with the variants it skips.
-    for kind in kinds {
         let of_kind = results.runtimes.iter().filter(|r| r.runtime == kind.name());
         for group in export::skipped_groups(of_kind) {
             eprintln!("skipping {}: {}", group.variants, group.reason);
         }
     }
-    (runners, slots)
 }
 
 /// The plan of the samples; a runtime's own counts (VMs), under the command line's,
@@ -327,13 +328,13 @@ fn print_summary(
 }
 
 /// What went wrong, one line each, on stderr.
-fn say_outcome(outcome: Outcome, results: &ResultFile) {
+fn say_outcome(outcome: RunOutcome, results: &ResultFile) {
     match outcome {
-        Outcome::Interrupted => eprintln!(
+        RunOutcome::Interrupted => eprintln!(
             "interrupted: the results hold the {} samples taken",
             results.samples.len()
         ),
-        Outcome::Finished {
+        RunOutcome::Finished {
             problems,
             teardowns,
             skipped,
@@ -361,20 +362,20 @@ mod tests {
 
     #[test]
     fn an_outcome_maps_to_its_exit_code() {
-        let clean = Outcome::Finished {
+        let clean = RunOutcome::Finished {
             problems: 0,
             teardowns: 0,
             skipped: 0,
         };
         assert_eq!(clean.exit_code(), EXIT_OK);
         for (p, t, s) in [(1, 0, 0), (0, 1, 0), (0, 0, 1)] {
-            let bad = Outcome::Finished {
+            let bad = RunOutcome::Finished {
                 problems: p,
                 teardowns: t,
                 skipped: s,
             };
             assert_eq!(bad.exit_code(), EXIT_SAMPLES_FAILED, "{bad:?}");
         }
-        assert_eq!(Outcome::Interrupted.exit_code(), EXIT_INTERRUPTED);
+        assert_eq!(RunOutcome::Interrupted.exit_code(), EXIT_INTERRUPTED);
     }
 }

@@ -142,7 +142,7 @@ pub async fn measure(
         runtimes_changed: false,
         cx,
     };
-    let complete = run.work_order().await;
+    let complete = run.run().await;
     run.results.wall_time_ns = nanos(started.elapsed());
     run.results.derive_statistics();
     complete
@@ -170,7 +170,7 @@ impl Loop<'_, '_> {
     }
 
     /// Prepares every variant, then takes the work order item by item.
-    async fn work_order(&mut self) -> bool {
+    async fn run(&mut self) -> bool {
         for i in 0..self.runners.len() {
             if self.interrupted() {
                 return false; // interrupted before measuring: start nothing more

@@ -130,7 +130,8 @@ impl RunOptions {
                 }
             }
             match sel.variant {
-                Some(v) => have.named_variants.push(v),
+                Some(v) if !have.named_variants.contains(&v) => have.named_variants.push(v),
+                Some(_) => {}
                 None => have.bare = true,
             }
         }
@@ -319,5 +320,24 @@ mod tests {
             "--docker-unhardened",
         ]);
         assert!(both.is_err(), "the two flags contradict each other");
+    }
+
+    #[test]
+    fn named_runtimes_merge_in_order_and_say_how_they_were_named() {
+        let named = resolved("", &["--runtime", "wasm:pre,process,wasm:jit,wasm:pre"]).selection();
+        let kinds: Vec<RuntimeKind> = named.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, [RuntimeKind::Wasm, RuntimeKind::Process]);
+        assert_eq!(named[0].variants, ["pre", "jit"]);
+        assert_eq!(named[0].named_variants, ["pre", "jit"]);
+        assert!(named[0].explicit && !named[0].bare);
+        assert_eq!(named[1].variants, RuntimeKind::Process.variants());
+        assert!(named[1].explicit && named[1].bare && named[1].named_variants.is_empty());
+
+        let all = resolved("", &[]).selection();
+        assert_eq!(all.len(), RuntimeKind::ALL.len());
+        assert!(all
+            .iter()
+            .all(|s| !s.explicit && !s.bare && s.named_variants.is_empty()));
+        assert!(all.iter().all(|s| s.variants == s.kind.variants()));
     }
 }

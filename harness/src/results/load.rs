@@ -125,8 +125,14 @@ fn result_files(
     Ok(())
 }
 
-/// Reads every result file under `dir`; returns the runs (oldest first) and notes.
-pub fn load_runs(dir: &Path) -> Result<(Vec<ResultFile>, Vec<String>), UsageError> {
+/// The result files of a directory, oldest first, and a note for each file passed over.
+pub struct Runs {
+    pub runs: Vec<ResultFile>,
+    pub notes: Vec<String>,
+}
+
+/// Reads every result file under `dir`.
+pub fn load_runs(dir: &Path) -> Result<Runs, UsageError> {
     let mut paths = Vec::new();
     let mut notes = Vec::new();
     let cannot = |e: std::io::Error| UsageError(format!("cannot read {}: {e}", dir.display()));
@@ -149,7 +155,7 @@ pub fn load_runs(dir: &Path) -> Result<(Vec<ResultFile>, Vec<String>), UsageErro
         )));
     }
     runs.sort_by(|a, b| a.started_at.cmp(&b.started_at));
-    Ok((runs, notes))
+    Ok(Runs { runs, notes })
 }
 
 #[cfg(test)]

@@ -19,74 +19,61 @@ pub struct Selection {
     pub named_variants: Vec<&'static str>,
 }
 
-/// A variant built (or skipped with its reason), with its runtime.
-pub struct BuiltVariant {
-    pub kind: RuntimeKind,
-    pub built: Built,
-}
-
-/// Detects and builds every selected runtime, in the selection's order.
-pub async fn build_selected(
-    selection: &[Selection],
-    ctx: &RunContext,
-) -> Result<Vec<BuiltVariant>, UsageError> {
-    let mut out = Vec::new();
-    for sel in selection {
-        let kind = sel.kind;
-        let available = detect(
-            kind,
-            &Ok(ctx.probes.clone()),
-            &ctx.lambda,
-            &ctx.engine,
-            &ctx.vm,
-        )
-        .await;
-        let built = match available.unavailable {
-            Some(reason) => Err(reason),
-            None => build(kind, &sel.variants, ctx)
-                .await
-                .map_err(|e| format!("{e:#}")),
-        };
-        let built = match built {
-            Ok(built) => built,
-            Err(reason) if sel.explicit => {
-                return Err(UsageError(format!(
-                    "runtime {kind} cannot run here: {reason}"
-                )))
-            }
-            Err(reason) => sel
-                .variants
-                .iter()
-                .map(|variant| Built::Skipped {
-                    variant,
-                    reason: reason.clone(),
-                })
-                .collect(),
-        };
-        if sel.bare && !built.iter().any(|b| matches!(b, Built::Ready(_))) {
-            let mut reasons: Vec<&str> = Vec::new();
-            for b in &built {
-                if let Built::Skipped { reason, .. } = b {
-                    if !reasons.contains(&reason.as_str()) {
-                        reasons.push(reason);
-                    }
-                }
-            }
+/// Detects and builds the variants of one selected runtime, in the selection's order.
+pub async fn build_selection(sel: &Selection, ctx: &RunContext) -> Result<Vec<Built>, UsageError> {
+    let kind = sel.kind;
+    let available = detect(
+        kind,
+        &Ok(ctx.probes.clone()),
+        &ctx.lambda,
+        &ctx.engine,
+        &ctx.vm,
+    )
+    .await;
+    let built = match available.unavailable {
+        Some(reason) => Err(reason),
+        None => build(kind, &sel.variants, ctx)
+            .await
+            .map_err(|e| format!("{e:#}")),
+    };
+    let built = match built {
+        Ok(built) => built,
+        Err(reason) if sel.explicit => {
             return Err(UsageError(format!(
-                "runtime {kind} cannot run here: {}",
-                reasons.join("; ")
-            )));
+                "runtime {kind} cannot run here: {reason}"
+            )))
         }
-        for built in built {
-            if let Built::Skipped { variant, reason } = &built {
-                if sel.named_variants.contains(variant) {
-                    return Err(UsageError(format!(
-                        "{kind}:{variant} cannot run here: {reason}"
-                    )));
+        Err(reason) => sel
+            .variants
+            .iter()
+            .map(|variant| Built::Skipped {
+                variant,
+                reason: reason.clone(),
+            })
+            .collect(),
+    };
+    if sel.bare && !built.iter().any(|b| matches!(b, Built::Ready(_))) {
+        let mut reasons: Vec<&str> = Vec::new();
+        for b in &built {
+            if let Built::Skipped { reason, .. } = b {
+                if !reasons.contains(&reason.as_str()) {
+                    reasons.push(reason);
                 }
             }
-            out.push(BuiltVariant { kind, built });
+        }
+        return Err(UsageError(format!(
+            "runtime {kind} cannot run here: {}",
+            reasons.join("; ")
+        )));
+    }
+    for b in &built {
+        if let Built::Skipped { variant, reason } = b {
+            if sel.named_variants.contains(variant) {
+                return Err(UsageError(format!(
+                    "{kind}:{variant} cannot run here: {reason}"
+                )));
+            }
         }
     }
-    Ok(out)
+    Ok(built)
 }
