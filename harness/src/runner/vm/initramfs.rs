@@ -105,9 +105,17 @@ pub fn archive(probe: &[u8]) -> Vec<u8> {
     out
 }
 
+/// An initramfs archive written to disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Initramfs {
+    pub path: PathBuf,
+    /// The archive's SHA-256, hex.
+    pub sha256: String,
+}
+
 /// Writes the archive for `probe` into `dir` (once: its name is its hash) and
-/// returns its path and SHA-256.
-pub fn ensure(probe: &Path, dir: &Path) -> anyhow::Result<(PathBuf, String)> {
+/// returns where it is.
+pub fn ensure(probe: &Path, dir: &Path) -> anyhow::Result<Initramfs> {
     use anyhow::Context as _;
     let bytes = std::fs::read(probe).with_context(|| format!("reading {}", probe.display()))?;
     let archive = archive(&bytes);
@@ -125,7 +133,7 @@ pub fn ensure(probe: &Path, dir: &Path) -> anyhow::Result<(PathBuf, String)> {
         std::fs::rename(&partial, &path)
             .with_context(|| format!("renaming into {}", path.display()))?;
     }
-    Ok((path, sha))
+    Ok(Initramfs { path, sha256: sha })
 }
 
 #[cfg(test)]

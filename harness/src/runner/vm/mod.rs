@@ -25,21 +25,26 @@
 //! * **teardown** (timed apart): `EXIT` written until QEMU has exited (the probe powers
 //!   the guest off as init; systemd powers it off when the unit ends).
 
+mod detect;
 pub mod initramfs;
 pub mod qemu;
 
+pub use detect::detect;
+
 use super::{
-    line_protocol, Availability, Built, ColdStart, Request, RunContext, Runner, RunnerInfo,
-    RunnerKey, RuntimeKind, SampleError,
+    line_protocol, Built, ColdStart, Request, RunContext, Runner, RunnerInfo, RunnerKey,
+    RuntimeKind, SampleError,
 };
 use crate::phase::Stopwatch;
-use crate::probes::{self, ProbeArtifacts};
+use crate::probes;
 use crate::results::Counts;
 use async_trait::async_trait;
-use qemu::{Accel, Alive, Machine};
+use detect::{inspect, kvm_device, Found, FullBootFiles};
+use initramfs::Initramfs;
+use qemu::{Accel, Alive, Boottime, Machine};
 use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// `<guest>-<accelerator>`.
@@ -107,18 +112,27 @@ enum Guest {
     Full,
 }
 
-fn parse_variant(name: &str) -> (Guest, Accel) {
-    let guest = if name.starts_with("minimal") {
-        Guest::Minimal
-    } else {
-        Guest::Full
-    };
-    let accel = if name.ends_with("kvm") {
-        Accel::Kvm
-    } else {
-        Accel::Tcg
-    };
-    (guest, accel)
+/// A variant's guest and accelerator, parsed from its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Variant {
+    guest: Guest,
+    accel: Accel,
+}
+
+impl Variant {
+    fn parse(name: &str) -> Variant {
+        let guest = if name.starts_with("minimal") {
+            Guest::Minimal
+        } else {
+            Guest::Full
+        };
+        let accel = if name.ends_with("kvm") {
+            Accel::Kvm
+        } else {
+            Accel::Tcg
+        };
+        Variant { guest, accel }
+    }
 }
 
 /// Sample counts of VM variants when `--cold`/`--warm`/`--warmup` are not given on the
@@ -150,213 +164,6 @@ fn own_timeout(guest: Guest, accel: Accel) -> Duration {
     })
 }
 
-/// A program on PATH.
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|p| p.is_file())
-    })
-}
-
-/// The guest kernel: `--vm-kernel`, or the newest `/boot/vmlinuz-*`.
-fn kernel(settings: &Settings) -> Result<PathBuf, String> {
-    if let Some(path) = &settings.kernel {
-        return if path.is_file() {
-            Ok(path.clone())
-        } else {
-            Err(format!("--vm-kernel {}: no such file", path.display()))
-        };
-    }
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/boot")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("vmlinuz-"))
-        })
-        .collect();
-    found.sort();
-    found.pop().ok_or_else(|| {
-        "no guest kernel in /boot: install linux-image-cloud-amd64 (apt-get install \
-         linux-image-cloud-amd64) or pass --vm-kernel PATH"
-            .to_string()
-    })
-}
-
-/// The version part of a kernel's file name (`vmlinuz-6.1.0-27-cloud-amd64`).
-fn kernel_release(kernel: &Path) -> Option<String> {
-    kernel
-        .file_name()?
-        .to_str()?
-        .strip_prefix("vmlinuz-")
-        .map(str::to_string)
-}
-
-/// The initramfs `full` guests boot with (it holds the virtio-blk driver).
-fn full_initrd(settings: &Settings, kernel: &Path) -> Result<PathBuf, String> {
-    if let Some(path) = &settings.initrd {
-        return if path.is_file() {
-            Ok(path.clone())
-        } else {
-            Err(format!("--vm-initrd {}: no such file", path.display()))
-        };
-    }
-    let release = kernel_release(kernel).ok_or_else(|| {
-        format!(
-            "cannot tell the initrd of kernel {}: pass --vm-initrd PATH",
-            kernel.display()
-        )
-    })?;
-    let path = kernel.with_file_name(format!("initrd.img-{release}"));
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(format!(
-            "no initrd {} for the vm:full guests: pass --vm-initrd PATH",
-            path.display()
-        ))
-    }
-}
-
-/// The `vm:full` image and the probe hash its manifest names.
-fn full_image(settings: &Settings, probes: &ProbeArtifacts) -> Result<(PathBuf, String), String> {
-    let path = settings
-        .image
-        .clone()
-        .unwrap_or_else(|| probes.dir.join(IMAGE));
-    let build = "build it with scripts/build-vm-image.sh (or pass --vm-image PATH)";
-    if !path.is_file() {
-        return Err(format!("no vm:full image at {}: {build}", path.display()));
-    }
-    let manifest_path = PathBuf::from(format!("{}.json", path.display()));
-    let manifest: serde_json::Value = std::fs::read(&manifest_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| {
-            format!(
-                "the vm:full image has no readable manifest {}: {build}",
-                manifest_path.display()
-            )
-        })?;
-    let inside = manifest["probe_sha256"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let current = probes::file_sha256(&probes.native()).map_err(|e| e.to_string())?;
-    if inside != current {
-        return Err(format!(
-            "the vm:full image {} holds another probe than {} (rebuilt since): {build}",
-            path.display(),
-            probes.native().display()
-        ));
-    }
-    Ok((path, inside))
-}
-
-/// `qemu-system-x86_64 --version`'s number.
-fn qemu_version(qemu: &Path) -> Option<String> {
-    let out = std::process::Command::new(qemu)
-        .arg("--version")
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .next()?
-        .split_whitespace()
-        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
-        .map(str::to_string)
-}
-
-/// Whether /dev/kvm can be opened for the guest.
-fn kvm_device() -> Result<(), String> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-        .map(|_| ())
-        .map_err(|e| format!("/dev/kvm cannot be opened ({e}): KVM is absent or not permitted"))
-}
-
-/// What `detect` found on this host, for `build` to use without looking again.
-struct Found {
-    qemu: PathBuf,
-    kernel: PathBuf,
-    /// The full guests' initrd and image, or why they cannot boot.
-    full: Result<(PathBuf, PathBuf), String>,
-}
-
-/// Available when QEMU and a guest kernel are; `full` needs its image, `kvm` /dev/kvm.
-pub fn detect(probes: &Result<ProbeArtifacts, String>, settings: &Settings) -> Availability {
-    inspect(probes, settings).0
-}
-
-fn inspect(
-    probes: &Result<ProbeArtifacts, String>,
-    settings: &Settings,
-) -> (Availability, Option<Found>) {
-    let mut availability = Availability {
-        runtime: RuntimeKind::Vm,
-        variants: VARIANTS,
-        versions: BTreeMap::new(),
-        unavailable: None,
-        unavailable_variants: Vec::new(),
-    };
-    let probes = match probes {
-        Ok(p) => p,
-        Err(e) => {
-            availability.unavailable = Some(e.clone());
-            return (availability, None);
-        }
-    };
-    let Some(qemu) = on_path(QEMU) else {
-        availability.unavailable = Some(format!(
-            "{QEMU} not found on PATH: install qemu-system-x86 (apt-get install qemu-system-x86)"
-        ));
-        return (availability, None);
-    };
-    if let Some(v) = qemu_version(&qemu) {
-        availability.versions.insert("qemu".into(), v);
-    }
-    let kernel = match kernel(settings) {
-        Ok(k) => k,
-        Err(e) => {
-            availability.unavailable = Some(e);
-            return (availability, None);
-        }
-    };
-    if let Some(release) = kernel_release(&kernel) {
-        availability.versions.insert("guest_kernel".into(), release);
-    }
-    let full = full_initrd(settings, &kernel)
-        .and_then(|initrd| full_image(settings, probes).map(|(image, _)| (initrd, image)));
-    let kvm = kvm_device();
-    for variant in VARIANTS {
-        let (guest, accel) = parse_variant(variant);
-        let reason = match (settings.accel, accel) {
-            (AccelChoice::Tcg, Accel::Kvm) => Some("--vm-accel tcg".to_string()),
-            (AccelChoice::Kvm, Accel::Tcg) => Some("--vm-accel kvm".to_string()),
-            _ => None,
-        }
-        .or_else(|| match (guest, &full) {
-            (Guest::Full, Err(e)) => Some(e.clone()),
-            _ => None,
-        })
-        .or_else(|| match (accel, &kvm) {
-            (Accel::Kvm, Err(e)) => Some(e.clone()),
-            _ => None,
-        });
-        if let Some(reason) = reason {
-            availability.unavailable_variants.push((variant, reason));
-        }
-    }
-    let found = Found { qemu, kernel, full };
-    (availability, Some(found))
-}
-
 /// Builds the selected variants: writes the initramfs, checks the image, and boots
 /// one KVM guest when a KVM variant is selected (the preflight).
 pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<Built>> {
@@ -374,7 +181,10 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
             })?,
     );
     let cache = std::env::temp_dir().join("coldstart-vm-cache");
-    let (initramfs, initramfs_sha) = initramfs::ensure(&ctx.probes.native(), &cache)?;
+    let Initramfs {
+        path: initramfs,
+        sha256: initramfs_sha,
+    } = initramfs::ensure(&ctx.probes.native(), &cache)?;
     let probe_sha = probes::file_sha256(&ctx.probes.native())?;
     let alive: Alive = Default::default();
 
@@ -382,7 +192,8 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
         let (initrd, disk, append) = match guest {
             Guest::Minimal => (initramfs.clone(), None, minimal_cmdline(ctx)),
             Guest::Full => {
-                let (initrd, image) = full.clone().expect("only built when the image is there");
+                let FullBootFiles { initrd, image } =
+                    full.clone().expect("only built when the image is there");
                 (initrd, Some(image), full_cmdline(ctx))
             }
         };
@@ -403,7 +214,7 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
         availability.unavailable_variants.iter().cloned().collect();
     let wants_kvm = variants
         .iter()
-        .any(|v| parse_variant(v).1 == Accel::Kvm && !unavailable.contains_key(v));
+        .any(|v| Variant::parse(v).accel == Accel::Kvm && !unavailable.contains_key(v));
     let kvm_failure = if wants_kvm {
         preflight(machine(Guest::Minimal, Accel::Kvm), &work, &alive)
             .await
@@ -415,7 +226,7 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
     let mut built = Vec::new();
     let mut counter = 0;
     for variant in variants {
-        let (guest, accel) = parse_variant(variant);
+        let Variant { guest, accel } = Variant::parse(variant);
         if let Some(reason) = unavailable.get(variant) {
             built.push(Built::Skipped {
                 variant,
@@ -624,7 +435,10 @@ impl Runner for VmRunner {
             &self.alive,
         )?;
         sw.lap("spawn");
-        let (at_start, at_ready) = guest.boottime(deadline).await?;
+        let Boottime {
+            at_start_ns,
+            at_ready_ns,
+        } = guest.boottime(deadline).await?;
         let response =
             line_protocol::ready_and_first_response(&mut guest, &mut sw, "boot", request, deadline)
                 .await?;
@@ -633,8 +447,8 @@ impl Runner for VmRunner {
             Guest::Minimal => "guest_init_start_ns",
             Guest::Full => "guest_unit_start_ns",
         };
-        times.reported.insert(start_name, at_start);
-        times.reported.insert("guest_ready_ns", at_ready);
+        times.reported.insert(start_name, at_start_ns);
+        times.reported.insert("guest_ready_ns", at_ready_ns);
         Ok(ColdStart {
             instance: Box::new(guest),
             response,

@@ -163,6 +163,16 @@ pub fn spawn(
     })
 }
 
+/// The guest's `CLOCK_BOOTTIME` readings its probe sent (the platform's clock, for
+/// `reported`, never for phases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Boottime {
+    /// When the probe started (as `/init`, or as systemd's unit).
+    pub at_start_ns: u64,
+    /// When the probe was ready to answer.
+    pub at_ready_ns: u64,
+}
+
 /// A live guest, spoken to over its protocol serial port.
 pub struct Guest {
     child: Child,
@@ -176,13 +186,16 @@ pub struct Guest {
 }
 
 impl Guest {
-    /// The guest's clock as the probe sent it: `(at_start_ns, at_ready_ns)`.
-    pub async fn boottime(&mut self, deadline: Instant) -> Result<(u64, u64), SampleError> {
+    /// The guest's clock as the probe sent it.
+    pub async fn boottime(&mut self, deadline: Instant) -> Result<Boottime, SampleError> {
         match self.read(deadline).await {
             Ok(ProbeLine::Boottime {
                 at_start_ns,
                 at_ready_ns,
-            }) => Ok((at_start_ns, at_ready_ns)),
+            }) => Ok(Boottime {
+                at_start_ns,
+                at_ready_ns,
+            }),
             Ok(other) => Err(SampleError::Protocol(format!(
                 "expected BOOTTIME, probe said {other:?}"
             ))),
