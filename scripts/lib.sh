@@ -8,13 +8,3 @@ target_dir() {
 require() {
   command -v "$1" >/dev/null || { echo "error: $1 is missing: $2" >&2; exit 2; }
 }
-# For the benchmark scripts: builds the probes and coldstart (release), sets `bin` to
-# the binary and `out` to $OUT (default: a new temporary directory), and enters the repo.
-build_for_bench() {
-  "$repo/scripts/build-probes.sh"
-  cd "$repo"
-  cargo build --quiet --release -p coldstart
-  bin="$(target_dir)/release/coldstart"
-  out=${OUT:-$(mktemp -d)}
-  mkdir -p "$out"
-}

@@ -305,7 +305,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub block_size: Option<u64>,
 
-    /// Pause after each block of cold starts, once its instances are gone (e.g. 20ms, 0s) [default: 20ms]
+    /// Pause after each block that tore instances down (its cold starts, or its
+    /// warm instance), once they are gone (e.g. 20ms, 0s) [default: 20ms]
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub settle: Option<Duration>,
 

@@ -153,8 +153,10 @@ mod tests {
     #[test]
     fn noise_sources_are_read_from_this_machine() {
         let host = Host::detect();
-        let load = host.load_average_start.expect("/proc/loadavg is readable");
-        assert!(load.iter().all(|l| *l >= 0.0));
+        assert!(
+            host.load_average_start.is_some(),
+            "/proc/loadavg is readable"
+        );
         assert!(matches!(
             host.cgroup.as_deref(),
             Some("v1" | "v2" | "hybrid")

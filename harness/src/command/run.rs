@@ -110,13 +110,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         std::io::stdout().is_terminal() && !json_to_stdout,
     );
     let mut writer = Writer::start(exports, &results).context("cannot start the writer thread")?;
+    // One per run: an instance id seen by the loop is caught in density and bursts too.
+    let mut verifier = Verifier::new(ctx.params);
     let complete = measure::measure(
         &mut runners,
         &slots,
         &mut results,
         measure::Context {
             plan: &plan,
-            verifier: Verifier::new(ctx.params),
+            verifier: &mut verifier,
             progress: &bar,
             interrupted: &interrupted,
             sink: &mut writer,
@@ -131,7 +133,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
             &slots,
             &mut results,
             &after_samples(&opts),
-            ctx.params,
+            &mut verifier,
             &interrupted,
             &mut |results| exports.checkpoint(results),
         )

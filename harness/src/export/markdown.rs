@@ -51,7 +51,7 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
     if p.order != crate::results::Order::Interleave {
         let _ = write!(
             order,
-            " · settle {} after each block of cold starts",
+            " · settle {} after each block that tore instances down",
             format_ns(p.settle_ns as f64)
         );
     }
@@ -81,6 +81,14 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
                 continue; // a variant that takes no samples of this mode
             }
             let artifact = r.artifact_bytes.map(format_bytes).unwrap_or_default();
+            // Each block's unrecorded first item is verified too: what it got wrong is
+            // in no count of recorded samples, so it is added beside them.
+            let with_unrecorded = |recorded: u64, unrecorded: u64| match unrecorded {
+                0 => recorded.to_string(),
+                n => format!("{recorded} (+{n} unrecorded)"),
+            };
+            let invalid = with_unrecorded(m.invalid, m.unrecorded_invalid);
+            let failed = with_unrecorded(m.failed, m.unrecorded_failed);
             match m.phases.get(crate::phase::TOTAL) {
                 Some(s) => {
                     let _ = writeln!(
@@ -90,8 +98,8 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
                         r.variant,
                         mode.name(),
                         m.ok,
-                        m.invalid,
-                        m.failed,
+                        invalid,
+                        failed,
                         format_time(s.p50_ns as f64, unit),
                         format_time(s.p90_ns as f64, unit),
                         format_time(s.p99_ns as f64, unit),
@@ -109,8 +117,8 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
                         r.variant,
                         mode.name(),
                         m.ok,
-                        m.invalid,
-                        m.failed,
+                        invalid,
+                        failed,
                         artifact
                     );
                 }

@@ -137,7 +137,7 @@ pub fn density(results: &ResultFile) -> Option<Table> {
             "host per instance",
             "PSS per instance",
             "cgroup per instance",
-            "linear memory",
+            "linear memory resident",
             "per GiB (host)",
             "bring-up (all)",
         ]
@@ -210,10 +210,10 @@ pub fn bursts(results: &ResultFile) -> Option<Table> {
 }
 
 /// The sentences under the two tables.
-pub const DENSITY_NOTE: &str = "Medians over the rounds (smallest–largest). host: MemAvailable \
-before minus with all instances live, settled, per instance; PSS: the instances' own processes \
-(or the harness's growth for Wasm instances inside it). Shared pages, page cache and KSM are not \
-removed (README: Density).";
+pub const DENSITY_NOTE: &str = "Medians over the rounds (smallest–largest), settled or not. host: \
+MemAvailable before minus with all instances live, per instance; PSS: the instances' own processes \
+(for Wasm instances inside the harness, the larger of its growth and their linear memories' \
+resident pages). Shared pages, page cache and KSM are not removed (README: Density).";
 pub const BURST_NOTE: &str = "Each burst's cold starts launched at one instant; each sample timed \
 from that launch to its own verified first response; wait: until the runner began on it; \
 makespan: launch to the round's last response; starts/s: valid starts per makespan.";

@@ -37,6 +37,15 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
         }
         for mode in [Mode::Cold, Mode::Warm] {
             let m = r.modes.get(mode);
+            if m.unrecorded_problems() > 0 {
+                skipped.push(format!(
+                    "{name} {}: of the blocks' unrecorded first items, {} did not verify \
+                     and {} failed (not in the counts above)",
+                    mode.name(),
+                    m.unrecorded_invalid,
+                    m.unrecorded_failed
+                ));
+            }
             if m.taken() == 0 && (mode == Mode::Warm || m.skipped == 0) {
                 continue; // a variant that takes no samples of this mode
             }

@@ -6,17 +6,20 @@
 //! them, reads memory, and tears them all down (untimed). Memory is read:
 //!
 //! 1. **host view**: `MemAvailable` of `/proc/meminfo` before the first instance and
-//!    with all N live, each once the page cache has settled (read every 200 ms until
-//!    two reads agree within 1%, for at most 10 s; nothing is dropped), the
-//!    difference divided by the instances live. It counts everything the instances
-//!    cost the host: their processes, the kernel's structures, a daemon's
-//!    bookkeeping, page cache they pull in.
+//!    with all N live, each once steady (read every 200 ms until two reads differ by
+//!    at most 64 KiB, for at most 10 s; nothing is dropped), the difference divided
+//!    by the instances live. The two readings' last changes are the round's noise;
+//!    the round is `settled` only when that noise is at most 2% of the drop, so a
+//!    reading within its noise of zero never counts as settled. It counts
+//!    everything the instances cost the host: their processes, the kernel's
+//!    structures, a daemon's bookkeeping, page cache they pull in.
 //! 2. **per-process view**: the PSS (`/proc/PID/smaps_rollup`) of every process an
 //!    instance owns (the probe; a container's processes and its shim or conmon; QEMU)
 //!    summed, per instance; where the instances live inside the harness (Wasm), the
-//!    harness's own PSS growth plus each instance's committed linear memory (a pool
-//!    keeps its slots resident, so the growth alone can read 0). The memory cgroup's
-//!    charge is recorded where readable.
+//!    larger of the harness's own PSS growth and the resident pages of the
+//!    instances' linear memories (`mincore`; a pool keeps slots resident, so the
+//!    growth alone can miss them; never the sum, which would count a touched page
+//!    twice). The memory cgroup's charge is recorded where readable.
 //!
 //! Shared pages (the probe's binary, libraries, a daemon) are split among their
 //! users by PSS and counted once by the host view; KSM or page deduplication would
@@ -30,6 +33,7 @@
 
 use crate::measure::verify::Verifier;
 use crate::phase::nanos;
+use crate::results::density::settled;
 use crate::results::{Density, DensityRound};
 use crate::runner::{footprint, Instance, Request, Runner};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,21 +53,36 @@ const MAX_FAILURES_IN_A_ROW: u64 = 5;
 /// Errors kept per round.
 const KEPT_ERRORS: usize = 5;
 
-/// `MemAvailable` once two reads 200 ms apart agree within 1% (at most 10 s), and
-/// whether they did.
-async fn settled_available() -> (u64, bool) {
+/// Two `MemAvailable` reads 200 ms apart this close are taken as steady.
+const STEADY_BYTES: u64 = 64 << 10;
+
+/// A `MemAvailable` reading, and its noise: how much the last two reads 200 ms
+/// apart differed.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    bytes: u64,
+    noise: u64,
+}
+
+/// `MemAvailable` once two reads 200 ms apart differ by at most [`STEADY_BYTES`]
+/// (at most 10 s of reads), with the last difference as its noise.
+async fn steady_available() -> Reading {
     let read = || footprint::meminfo().map_or(0, |(available, _)| available);
     let mut previous = read();
+    let mut noise = u64::MAX;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let now = read();
-        let diff = now.abs_diff(previous) as f64;
-        if diff <= 0.01 * previous.max(1) as f64 {
-            return (now, true);
-        }
+        noise = now.abs_diff(previous);
         previous = now;
+        if noise <= STEADY_BYTES {
+            break;
+        }
     }
-    (previous, false)
+    Reading {
+        bytes: previous,
+        noise,
+    }
 }
 
 /// What one variant's density rounds gave.
@@ -88,7 +107,7 @@ pub async fn run(
         if interrupted.load(Ordering::Relaxed) {
             break;
         }
-        let (before, settled_before) = settled_available().await;
+        let before = steady_available().await;
         let harness_before = footprint::pss_bytes(me);
         let mut live: Vec<Box<dyn Instance>> = Vec::new();
         let mut stopped = None;
@@ -151,14 +170,18 @@ pub async fn run(
             }
         }
         let bring_up = started.elapsed();
-        let (after, settled_after) = settled_available().await;
+        let after = steady_available().await;
         let mut pss = Some(0u64);
         let mut cgroup = Some(0u64);
         let mut linear = None::<u64>;
+        // An instance inside the harness whose memory could not be read: the sum
+        // over the others would be too low, so the round has none.
+        let mut linear_unread = false;
         let mut counted = std::collections::HashSet::new();
         for instance in &live {
             let f = instance.footprint().await;
-            if f.pids.is_empty() && f.in_harness_bytes.is_none() {
+            let in_harness = f.pids.is_empty();
+            if in_harness && f.in_harness_bytes.is_none() {
                 pss = None;
             }
             for pid in f.pids {
@@ -171,9 +194,14 @@ pub async fn run(
                 (Some(sum), Some(b)) => Some(sum + b),
                 _ => None,
             };
-            if let Some(b) = f.in_harness_bytes {
-                linear = Some(linear.unwrap_or(0) + b);
+            match f.in_harness_bytes {
+                Some(b) => linear = Some(linear.unwrap_or(0) + b),
+                None if in_harness => linear_unread = true,
+                None => {}
             }
+        }
+        if linear_unread {
+            linear = None;
         }
         let harness_delta = match (linear, harness_before, footprint::pss_bytes(me)) {
             (Some(_), Some(b), Some(a)) => Some(a as i64 - b as i64),
@@ -199,9 +227,14 @@ pub async fn run(
             stopped,
             failed,
             errors,
-            mem_available_before_bytes: before,
-            mem_available_after_bytes: after,
-            settled: settled_before && settled_after,
+            mem_available_before_bytes: before.bytes,
+            mem_available_after_bytes: after.bytes,
+            mem_available_noise_bytes: Some(before.noise.saturating_add(after.noise)),
+            settled: settled(
+                before.bytes,
+                after.bytes,
+                before.noise.saturating_add(after.noise),
+            ),
             pss_bytes: pss,
             harness_pss_delta_bytes: harness_delta,
             cgroup_bytes: cgroup,

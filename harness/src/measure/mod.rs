@@ -1,21 +1,23 @@
 //! The measurement loop: one loop for every runner, so every runtime is sampled,
 //! verified and recorded the same way.
 //!
-//! 1. Warm-up, not recorded: per variant, `warmup` cold starts (each torn down), the
-//!    network baseline where the runtime has one, then the live instance for warm
-//!    samples is started and invoked `warmup` times.
+//! 1. Warm-up, not recorded: per variant, `warmup` cold starts (each torn down) and
+//!    the network baseline where the runtime has one.
 //! 2. The work list holds `cold` cold items and `warm` warm items per variant, in
 //!    the plan's [`Order`]: `blocks` (default) cuts each variant's items into blocks
 //!    of `block_size` and shuffles the blocks of all variants with a ChaCha8
 //!    generator seeded by `seed` (recorded); `interleave` shuffles single items;
 //!    `sequential` runs variant after variant. Before each block the previous
 //!    block's instances are gone (every teardown is awaited, Docker's containers
-//!    removed), after a block of cold starts the loop sleeps `settle` (a warm block
-//!    starts and stops nothing), and the block's first item is taken unrecorded: a
-//!    µs-scale sample never runs in the shadow of a container start that dockerd
-//!    and the kernel are still finishing on the other core.
+//!    removed; a warm block's live instance is retired at its end), after a block
+//!    that tore instances down (cold starts, or a live instance whose teardown took
+//!    a millisecond or more) the loop sleeps `settle`, and the block's first item
+//!    is taken unrecorded: a µs-scale sample never runs in the shadow of a container
+//!    start that dockerd and the kernel are still finishing on the other core.
 //! 3. A cold item starts a new instance, records its phases, then tears it down
-//!    (timed apart). A warm item is one round trip on the variant's live instance.
+//!    (timed apart). A warm block starts the variant's live instance (untimed,
+//!    invoked `warmup` times, before its unrecorded first item); a warm item is one
+//!    round trip on it.
 //!    A warm answer that fails or does not verify retires that instance (torn down,
 //!    untimed), and the next warm item gets a fresh one, so one bad answer costs one
 //!    sample, not the rest of the column.
@@ -50,6 +52,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use verify::{Expected, Verifier};
 
+/// A teardown or a live start that took this long may leave work behind (a
+/// daemon's, the kernel's): the next block waits `settle`. A Wasm instance's or a
+/// process's takes µs and is not waited for.
+const AFTER_WORK: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// The live instance a variant's warm samples go to.
 struct Live {
     instance: Box<dyn Instance>,
@@ -64,27 +71,37 @@ struct Answered {
     expected: Expected,
 }
 
-/// Why a warm round trip gave no sample to count as valid.
-enum WarmError {
+/// Why a cold start or a round trip gave no answer to count as valid.
+#[derive(Debug)]
+enum Miss {
     /// No answer (crash, timeout, runtime error).
     Failed(String),
-    /// An answer that did not verify (kept raw in the sample).
+    /// An answer that did not verify (kept raw when it was a recorded sample's).
     Invalid(String),
 }
 
-impl std::fmt::Display for WarmError {
+impl std::fmt::Display for Miss {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            WarmError::Failed(e) => f.write_str(e),
-            WarmError::Invalid(e) => write!(f, "invalid: {e}"),
+            Miss::Failed(e) => f.write_str(e),
+            Miss::Invalid(e) => write!(f, "invalid: {e}"),
         }
     }
+}
+
+/// A live instance retired (at the end of its block, or after a failed answer)
+/// where the runtime keeps it alive (`Runner::live_outlives_teardown`): the next
+/// live start may reach it.
+struct Retired {
+    id: u64,
+    last_index: u64,
 }
 
 /// Per variant: its live instance and its circuit breaker.
 #[derive(Default)]
 struct VariantState {
     live: Option<Live>,
+    retired: Option<Retired>,
     failures_in_row: u64,
     abandoned: bool,
 }
@@ -111,7 +128,9 @@ impl Requests {
 /// What the loop needs besides the runners and the results it fills.
 pub struct Context<'a> {
     pub plan: &'a Plan,
-    pub verifier: Verifier,
+    /// The run's one verifier: every instance id it has seen, here and in density
+    /// and bursts after, so an id is caught wherever it comes back.
+    pub verifier: &'a mut Verifier,
     pub progress: &'a ProgressBar,
     pub interrupted: &'a AtomicBool,
     pub sink: &'a mut dyn Sink,
@@ -183,20 +202,28 @@ impl Loop<'_, '_> {
         let order = order::work_order(self.cx.plan, &warm);
         let mut complete = true;
         let mut eta = Eta::new(&order, self.runners.len());
-        // Whether the last block started cold instances (whose teardowns dockerd and
-        // the kernel may still be finishing): only then is a settle needed.
-        let mut after_cold = false;
+        // Whether the last block tore instances down (its cold starts, or its warm
+        // instance), whose teardowns dockerd and the kernel may still be finishing:
+        // only then is a settle needed.
+        let mut after_teardowns = false;
         for (position, item) in order.iter().enumerate() {
             if self.interrupted() {
                 complete = false;
                 break;
             }
             let started = Instant::now();
+            if item.block_start {
+                // A warm instance lives only through its own block: no idle guest,
+                // container or runtime of one variant sits beside another's samples.
+                after_teardowns |= self
+                    .retire_live("the warm instance at the end of its block")
+                    .await;
+            }
             if item.block_start && !self.states[item.runner].abandoned {
-                if after_cold && !self.cx.plan.settle.is_zero() {
+                if after_teardowns && !self.cx.plan.settle.is_zero() {
                     tokio::time::sleep(self.cx.plan.settle).await;
                 }
-                after_cold = item.mode == Mode::Cold;
+                after_teardowns = item.mode == Mode::Cold;
                 self.unrecorded(item.runner, item.mode).await;
             }
             // Abandoned before or by the block's unrecorded first item: not attempted.
@@ -214,15 +241,34 @@ impl Loop<'_, '_> {
                 self.cx.sink.runtimes(&self.results.runtimes);
             }
         }
-        for i in 0..self.runners.len() {
-            if let Some(live) = self.states[i].live.take() {
-                self.retire(i, live, "the warm instance at the end").await;
-            }
-        }
+        self.retire_live("the warm instance at the end").await;
         complete
     }
 
-    /// Warm-up, baseline and the live instance of one variant, all unrecorded.
+    /// Where the runtime keeps a retired live instance alive (Lambda), remembers
+    /// it: the next live start may reach it.
+    fn remember_retired(&mut self, i: usize, live: &Live) {
+        if self.runners[i].live_outlives_teardown() {
+            self.states[i].retired = Some(Retired {
+                id: live.id,
+                last_index: live.last_index,
+            });
+        }
+    }
+
+    /// Retires every live warm instance, untimed; whether one left after-work.
+    async fn retire_live(&mut self, what: &str) -> bool {
+        let mut after_work = false;
+        for i in 0..self.runners.len() {
+            if let Some(live) = self.states[i].live.take() {
+                self.remember_retired(i, &live);
+                after_work |= self.retire(i, live, what).await;
+            }
+        }
+        after_work
+    }
+
+    /// Warm-up cold starts and the network baseline of one variant, unrecorded.
     async fn prepare(&mut self, i: usize) {
         let mut notes = Vec::new();
         for _ in 0..self.cx.plan.counts(i).warmup {
@@ -244,12 +290,8 @@ impl Loop<'_, '_> {
                 Some(Err(e)) => notes.push(format!("network baseline: {e}")),
             }
         }
-        let wants_live = self.runners[i].supports_warm() && self.cx.plan.counts(i).warm > 0;
-        if wants_live && !self.states[i].abandoned && !self.interrupted() {
-            if let Err(e) = self.start_live(i).await {
-                notes.push(format!("starting the warm instance: {e}"));
-            }
-        }
+        // No live instance is started here: each warm block starts its own (its
+        // first item, unrecorded, pays for it) and retires it at its end.
         if !notes.is_empty() {
             eprintln!("warning: {}: {}", self.runners[i].key(), notes.join("; "));
             self.entry(i)
@@ -286,11 +328,14 @@ impl Loop<'_, '_> {
         self.runtimes_changed = true;
     }
 
-    /// Tears down an instance that will take no more samples, untimed.
-    async fn retire(&mut self, i: usize, live: Live, what: &str) {
+    /// Tears down an instance that will take no more samples, untimed; whether it
+    /// left after-work (its teardown took [`AFTER_WORK`] or more).
+    async fn retire(&mut self, i: usize, live: Live, what: &str) -> bool {
+        let started = Instant::now();
         if let Err(e) = live.instance.teardown().await {
             self.teardown_failed(i, what, &e);
         }
+        started.elapsed() >= AFTER_WORK
     }
 
     /// A cold start whose first response is verified, counted by the breaker; the
@@ -299,7 +344,7 @@ impl Loop<'_, '_> {
         &mut self,
         i: usize,
         live: bool,
-    ) -> Result<(Box<dyn Instance>, Response), String> {
+    ) -> Result<(Box<dyn Instance>, Response), Miss> {
         let request = self.requests.next();
         let runner = &mut self.runners[i];
         let start = if live {
@@ -312,17 +357,40 @@ impl Loop<'_, '_> {
             Err(e) => {
                 let e = e.to_string();
                 self.breaker(i, Err(&e));
-                return Err(e);
+                return Err(Miss::Failed(e));
             }
         };
-        match self.cold_verdict(i, &start, &request).1 {
+        // A live start the platform answered from the instance retired last (at the
+        // end of its block, or after a failed answer): it is that instance's next
+        // warm answer, at a later index (a call that failed may have advanced it).
+        let resumed = match live.then(|| self.states[i].retired.take()).flatten() {
+            Some(r) if start.response.instance_id == r.id => Some(r),
+            _ => None,
+        };
+        let verdict = match resumed {
+            Some(r) => {
+                let expected = self.cx.verifier.expect(&request);
+                let previous = if start.response.index > r.last_index {
+                    start.response.index - 1
+                } else {
+                    r.last_index
+                };
+                let verdict = self
+                    .cx
+                    .verifier
+                    .warm(&start.response, &expected, r.id, previous);
+                self.breaker(i, verdict.as_ref().map(|_| ()).map_err(String::as_str));
+                verdict
+            }
+            None => self.cold_verdict(i, &start, &request).1,
+        };
+        match verdict {
             Ok(()) => Ok((start.instance, start.response)),
             Err(e) => {
-                let e = format!("invalid: {e}");
                 if let Err(te) = start.instance.teardown().await {
                     self.teardown_failed(i, "an invalid unrecorded instance", &te);
                 }
-                Err(e)
+                Err(Miss::Invalid(e))
             }
         }
     }
@@ -349,7 +417,7 @@ impl Loop<'_, '_> {
         (expected, verdict)
     }
 
-    async fn unrecorded_cold(&mut self, i: usize) -> Result<(), String> {
+    async fn unrecorded_cold(&mut self, i: usize) -> Result<(), Miss> {
         let (instance, _) = self.cold_verified(i, false).await?;
         if let Err(e) = instance.teardown().await {
             self.teardown_failed(i, "an unrecorded cold start", &e);
@@ -358,24 +426,43 @@ impl Loop<'_, '_> {
     }
 
     /// One unrecorded item at the start of a block: the block's first cold start
-    /// or round trip pays for whatever the previous block left cold or hot.
+    /// or round trip pays for whatever the previous block left cold or hot. It is
+    /// verified like any other: one that fails or does not verify is counted in the
+    /// mode's `unrecorded_failed` / `unrecorded_invalid` (and the run's exit code).
     async fn unrecorded(&mut self, i: usize, mode: Mode) {
-        match mode {
-            Mode::Cold => {
-                let _ = self.unrecorded_cold(i).await;
+        let outcome = match mode {
+            Mode::Cold => self.unrecorded_cold(i).await,
+            Mode::Warm => self.unrecorded_warm(i).await,
+        };
+        if let Err(miss) = outcome {
+            let counts = self.entry(i).modes.get_mut(mode);
+            match miss {
+                Miss::Failed(_) => counts.unrecorded_failed += 1,
+                Miss::Invalid(_) => counts.unrecorded_invalid += 1,
             }
-            Mode::Warm => {
-                if self.states[i].live.is_none() && self.start_live(i).await.is_err() {
-                    return;
-                }
-                let request = self.requests.next();
-                let _ = self.warm_round_trip(i, request).await;
-            }
+            self.runtimes_changed = true;
         }
     }
 
+    async fn unrecorded_warm(&mut self, i: usize) -> Result<(), Miss> {
+        if self.states[i].live.is_none() {
+            let started = Instant::now();
+            self.start_live(i).await?;
+            // The block's samples follow a start: one that took long (a
+            // container's, a guest's boot) may leave after-work, as cold starts do.
+            if started.elapsed() >= AFTER_WORK && !self.cx.plan.settle.is_zero() {
+                tokio::time::sleep(self.cx.plan.settle).await;
+            }
+        }
+        let request = self.requests.next();
+        self.warm_round_trip(i, request)
+            .await
+            .map(|_| ())
+            .map_err(|(miss, _)| miss)
+    }
+
     /// Starts the live instance for warm samples and invokes it `warmup` times.
-    async fn start_live(&mut self, i: usize) -> Result<(), String> {
+    async fn start_live(&mut self, i: usize) -> Result<(), Miss> {
         let (instance, response) = self.cold_verified(i, true).await?;
         self.states[i].live = Some(Live {
             instance,
@@ -384,8 +471,14 @@ impl Loop<'_, '_> {
         });
         for _ in 0..self.cx.plan.counts(i).warmup {
             let request = self.requests.next();
-            if let Err((e, _)) = self.warm_round_trip(i, request).await {
-                return Err(format!("warm-up invocation: {e}"));
+            match self.warm_round_trip(i, request).await {
+                Ok(_) => {}
+                Err((Miss::Failed(e), _)) => {
+                    return Err(Miss::Failed(format!("warm-up invocation: {e}")))
+                }
+                Err((Miss::Invalid(e), _)) => {
+                    return Err(Miss::Invalid(format!("warm-up invocation: {e}")))
+                }
             }
         }
         Ok(())
@@ -398,7 +491,7 @@ impl Loop<'_, '_> {
         &mut self,
         i: usize,
         request: Request,
-    ) -> Result<Answered, (WarmError, Option<Answered>)> {
+    ) -> Result<Answered, (Miss, Option<Answered>)> {
         let state = &mut self.states[i];
         let live = state.live.as_mut().expect("a live instance");
         let answer = live.instance.invoke(request).await;
@@ -406,8 +499,9 @@ impl Loop<'_, '_> {
             Ok(answer) => answer,
             Err(e) => {
                 let dead = state.live.take().expect("live");
-                self.retire(i, dead, "a warm instance that failed").await;
-                return Err((WarmError::Failed(e.to_string()), None));
+                self.remember_retired(i, &dead);
+                let _ = self.retire(i, dead, "a warm instance that failed").await;
+                return Err((Miss::Failed(e.to_string()), None));
             }
         };
         let expected = self.cx.verifier.expect(&request);
@@ -427,10 +521,12 @@ impl Loop<'_, '_> {
             }
             Err(e) => {
                 let dead = self.states[i].live.take().expect("live");
-                self.retire(i, dead, "a warm instance that answered wrongly")
+                self.remember_retired(i, &dead);
+                let _ = self
+                    .retire(i, dead, "a warm instance that answered wrongly")
                     .await;
                 Err((
-                    WarmError::Invalid(e),
+                    Miss::Invalid(e),
                     Some(Answered {
                         response,
                         times,
@@ -499,7 +595,7 @@ impl Loop<'_, '_> {
                 record_verdict(sample, Ok(()));
             }
             Err((
-                WarmError::Invalid(e),
+                Miss::Invalid(e),
                 Some(Answered {
                     response,
                     times,
@@ -530,14 +626,13 @@ pub async fn density_and_bursts(
     slots: &[usize],
     results: &mut ResultFile,
     plan: &AfterSamples,
-    params: probe_core::InitParams,
+    verifier: &mut Verifier,
     interrupted: &AtomicBool,
     checkpoint: &mut dyn FnMut(&ResultFile),
 ) -> bool {
     if plan.density.is_none() && plan.burst.is_none() {
         return true;
     }
-    let mut verifier = Verifier::new(params);
     let mut seq = results
         .samples
         .iter()
@@ -554,8 +649,7 @@ pub async fn density_and_bursts(
                 "density: {key}, {} live instances × {} rounds",
                 plan.instances, plan.rounds
             );
-            let taken =
-                density::run(runner.as_ref(), plan, &mut verifier, interrupted, &mut seq).await;
+            let taken = density::run(runner.as_ref(), plan, verifier, interrupted, &mut seq).await;
             let row = &mut results.runtimes[*slot];
             row.density = Some(taken.density);
             row.teardown_errors.extend(taken.teardown_errors);
@@ -574,8 +668,7 @@ pub async fn density_and_bursts(
                     .join(", "),
                 plan.rounds
             );
-            let taken =
-                burst::run(runner.as_ref(), plan, &mut verifier, interrupted, &mut seq).await;
+            let taken = burst::run(runner.as_ref(), plan, verifier, interrupted, &mut seq).await;
             if let Some(why) = &taken.skipped {
                 eprintln!("bursts: {key} skipped: {why}");
             }

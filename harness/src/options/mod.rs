@@ -269,6 +269,8 @@ pub fn lambda_settings(args: &LambdaArgs) -> lambda::Settings {
         region: args.lambda_region.clone(),
         endpoint: args.lambda_endpoint.clone(),
         invoke_endpoint: args.lambda_invoke_endpoint.clone(),
+        // Read from the SDK's configuration when the runners are built.
+        configured_endpoint: None,
     }
 }
 

@@ -45,7 +45,8 @@ pub struct Density {
     /// The instances' memory cgroup charge, per instance, where readable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup_bytes_per_instance: Option<Spread>,
-    /// Committed linear memory per instance (Wasm), inside the harness.
+    /// Resident pages of linear memory per instance (Wasm, `mincore`), inside the
+    /// harness: what the instance's memory holds in RAM, not its size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linear_memory_bytes_per_instance: Option<Spread>,
     /// Time to bring all instances up one after another, verified, ns.
@@ -73,13 +74,19 @@ pub struct DensityRound {
     pub errors: Vec<String>,
     pub mem_available_before_bytes: u64,
     pub mem_available_after_bytes: u64,
-    /// Whether each `MemAvailable` reading settled (two reads 200 ms apart within 1%).
+    /// The two `MemAvailable` readings' noise summed: each one's last change between
+    /// two reads 200 ms apart. `None` in files from before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_available_noise_bytes: Option<u64>,
+    /// Whether the drop stands out of that noise (noise ≤ 2% of the drop): only
+    /// settled rounds judge a host-view claim.
     pub settled: bool,
     /// PSS summed over the instances' processes.
     pub pss_bytes: Option<u64>,
     /// The harness process's PSS growth (instances inside the harness).
     pub harness_pss_delta_bytes: Option<i64>,
     pub cgroup_bytes: Option<u64>,
+    /// Resident bytes of the instances' linear memories (Wasm, `mincore`), summed.
     pub linear_memory_bytes: Option<u64>,
     pub bring_up_ns: u64,
 }
@@ -109,6 +116,63 @@ pub struct Burst {
     pub notes: Vec<String>,
 }
 
+/// A round's host view counts as settled when the two readings' noise (each one's
+/// last change between reads) is at most this share of what the round measured.
+pub const SETTLED_SHARE: f64 = 0.02;
+
+/// Whether a round's host view stands out of its readings' noise: their noise
+/// summed is at most [`SETTLED_SHARE`] of the drop measured (a figure of any size
+/// on a quiet host; on a busy one only a large drop).
+pub fn settled(before: u64, after: u64, noise: u64) -> bool {
+    let drop = before.abs_diff(after);
+    drop > 0 && noise as f64 <= SETTLED_SHARE * drop as f64
+}
+
+impl DensityRound {
+    /// Whether this round's host view stands out of its readings' noise, by
+    /// [`settled`] on the noise recorded; unknown noise (a file from before it was
+    /// recorded) never does.
+    pub fn host_view_settled(&self) -> bool {
+        self.mem_available_noise_bytes.is_some_and(|noise| {
+            settled(
+                self.mem_available_before_bytes,
+                self.mem_available_after_bytes,
+                noise,
+            )
+        })
+    }
+
+    /// The host view of this round, per instance live (negative when MemAvailable
+    /// rose); `None` when no instance was live.
+    pub fn host_bytes_per_instance(&self) -> Option<f64> {
+        self.per_instance(Some(
+            self.mem_available_before_bytes as f64 - self.mem_available_after_bytes as f64,
+        ))
+    }
+
+    /// The PSS view of this round, per instance live.
+    pub fn pss_bytes_per_instance(&self) -> Option<f64> {
+        // Instances inside the harness: two lower bounds of what they hold, the
+        // larger taken (never their sum: a page they touched is in both). The
+        // harness's PSS growth misses pool slots kept resident by earlier instances;
+        // the resident pages of their linear memories miss the stores and tables.
+        self.per_instance(
+            match (self.linear_memory_bytes, self.harness_pss_delta_bytes) {
+                (Some(linear), Some(h)) => Some((linear as f64).max(h as f64)),
+                (Some(_), None) => None,
+                (None, _) => self.pss_bytes.map(|p| p as f64),
+            },
+        )
+    }
+
+    fn per_instance(&self, total: Option<f64>) -> Option<f64> {
+        (self.reached > 0)
+            .then_some(total)
+            .flatten()
+            .map(|t| t / self.reached as f64)
+    }
+}
+
 impl Density {
     /// The figures over the rounds, and how they were read.
     pub fn summarize(instances: u64, raw: Vec<DensityRound>) -> Density {
@@ -120,28 +184,23 @@ impl Density {
                 .collect();
             Spread::of(&values)
         };
-        let host = per(&|r| {
-            Some(r.mem_available_before_bytes as f64 - r.mem_available_after_bytes as f64)
-        });
-        // Instances inside the harness: its PSS growth plus their committed linear
-        // memory (a pool keeps slots resident, so the growth alone can read 0).
-        let pss = per(
-            &|r| match (r.linear_memory_bytes, r.harness_pss_delta_bytes) {
-                (Some(linear), Some(h)) => Some((linear as f64 + h as f64).max(0.0)),
-                (Some(_), None) => None,
-                (None, _) => r.pss_bytes.map(|p| p as f64),
-            },
-        );
+        let spread = |f: fn(&DensityRound) -> Option<f64>| {
+            Spread::of(&raw.iter().filter_map(f).collect::<Vec<_>>())
+        };
+        let host = spread(DensityRound::host_bytes_per_instance);
+        let pss = spread(DensityRound::pss_bytes_per_instance);
         let in_harness = raw.iter().any(|r| r.linear_memory_bytes.is_some());
         let mut method = vec![
             "host: (MemAvailable before − with all instances live) / instances live, each reading \
-             settled (two reads 200 ms apart within 1%); counts everything the instances cost the host"
+             steady (two reads 200 ms apart within 64 KiB); a round is settled when that noise is \
+             at most 2% of the drop; counts everything the instances cost the host"
                 .to_string(),
         ];
         method.push(if in_harness {
-            "pss: (the harness process's PSS growth with the instances live, as they live inside \
-             it, plus each instance's committed linear memory) / instances; a pooling allocator \
-             keeps slots resident, so the growth alone can read 0"
+            "pss: the larger of two lower bounds, / instances: the harness process's PSS growth \
+             with the instances live (they live inside it; misses pool slots an earlier instance \
+             left resident), and the resident pages of their linear memories by mincore (misses \
+             stores and tables); never their sum, which counts a touched page twice"
                 .into()
         } else {
             "pss: the PSS (/proc/PID/smaps_rollup) of each instance's processes (the probe; a \
@@ -168,5 +227,25 @@ impl Density {
             method,
             raw,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::settled;
+
+    #[test]
+    fn settled_is_relative_to_the_drop_measured() {
+        const GIB: u64 = 1 << 30;
+        // 20 instances of 100 KiB on a 128 GiB host: a 2 MiB drop. Noise of 512 KiB
+        // is 1% of nothing here, and 0.0004% of MemAvailable.
+        let before = 120 * GIB;
+        assert!(!settled(before, before - (2 << 20), 512 << 10));
+        assert!(settled(before, before - (2 << 20), 40 << 10));
+        // 20 guests of 190 MiB: the same noise is far below 2% of 3.7 GiB.
+        assert!(settled(before, before - 20 * (190 << 20), 512 << 10));
+        // A reading of zero never stands out, not even of no noise.
+        assert!(!settled(before, before, 1));
+        assert!(!settled(before, before, 0));
     }
 }

@@ -53,6 +53,8 @@ fn add_mode(into: &mut ModeResult, from: &ModeResult) -> Result<(), String> {
     into.invalid += from.invalid;
     into.failed += from.failed;
     into.skipped += from.skipped;
+    into.unrecorded_invalid += from.unrecorded_invalid;
+    into.unrecorded_failed += from.unrecorded_failed;
     add_summaries(&mut into.phases, &from.phases)?;
     add_summaries(&mut into.reported, &from.reported)
 }

@@ -12,7 +12,7 @@
 //! are still read (for compare, merge and history); the fields they lack read as
 //! their version-1 meaning (order `interleave`, no nonces).
 
-mod density;
+pub mod density;
 pub mod load;
 pub mod merge;
 mod sample;
@@ -305,6 +305,13 @@ pub struct ModeResult {
     /// Never attempted: the variant was abandoned (see `abandoned`).
     #[serde(default)]
     pub skipped: u64,
+    /// Unrecorded items (the first of each block) that answered but did not verify:
+    /// in no histogram and no count above, but seen, and so said.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unrecorded_invalid: u64,
+    /// Unrecorded items (the first of each block) that did not answer.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unrecorded_failed: u64,
     /// Phase name (including `total`) -> summary of the valid samples.
     pub phases: BTreeMap<String, Summary>,
     /// Figures the platform reported about the valid samples (`*_ns` fields of
@@ -319,6 +326,15 @@ impl ModeResult {
     pub fn taken(&self) -> u64 {
         self.ok + self.invalid + self.failed
     }
+
+    /// Unrecorded items that failed or did not verify.
+    pub fn unrecorded_problems(&self) -> u64 {
+        self.unrecorded_invalid + self.unrecorded_failed
+    }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl RuntimeResult {
@@ -433,6 +449,8 @@ impl ResultFile {
                     failed: count(Outcome::Failed),
                     // Set by the measurement loop, not derivable from samples.
                     skipped: previous.skipped,
+                    unrecorded_invalid: previous.unrecorded_invalid,
+                    unrecorded_failed: previous.unrecorded_failed,
                     phases,
                     reported,
                 };
@@ -443,9 +461,14 @@ impl ResultFile {
         }
     }
 
-    /// Samples that were invalid or failed, over all runtimes, bursts and density
-    /// rounds included.
+    /// Samples that were invalid or failed, over all runtimes, bursts, density
+    /// rounds and the unrecorded first items of blocks included.
     pub fn problem_count(&self) -> u64 {
+        let unrecorded: u64 = self
+            .runtimes
+            .iter()
+            .map(|r| r.modes.cold.unrecorded_problems() + r.modes.warm.unrecorded_problems())
+            .sum();
         let density: u64 = self
             .runtimes
             .iter()
@@ -458,6 +481,7 @@ impl ResultFile {
             .filter(|s| !s.ok)
             .count() as u64
             + density
+            + unrecorded
     }
 
     /// Failed teardowns and leftovers, over all runtimes.

@@ -55,6 +55,30 @@ pub fn parent(pid: u32) -> Option<u32> {
         .filter(|p| *p > 1)
 }
 
+/// How many bytes of `[start, start + len)` of this process's memory are resident
+/// (`mincore(2)`: pages in RAM, touched or kept so). `None` when `start` is not
+/// page-aligned or the kernel refuses the range.
+pub fn resident_bytes(start: *const u8, len: usize) -> Option<u64> {
+    // SAFETY: sysconf has no memory effects.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok()?;
+    if len == 0 {
+        return Some(0);
+    }
+    if page == 0 || start as usize % page != 0 {
+        return None;
+    }
+    let pages = len.div_ceil(page);
+    let mut vec = vec![0u8; pages];
+    // SAFETY: mincore only reads the page tables of the range and writes `pages`
+    // bytes into `vec`, which has that many; the range is not dereferenced.
+    let rc = unsafe { libc::mincore(start as *mut libc::c_void, len, vec.as_mut_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    let resident = vec.iter().filter(|b| **b & 1 == 1).count();
+    Some((resident * page) as u64)
+}
+
 /// The proportional set size of `pid` (`Pss:` of `/proc/PID/smaps_rollup`), bytes.
 pub fn pss_bytes(pid: u32) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
@@ -98,6 +122,38 @@ pub fn below_floor() -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resident_bytes_counts_only_touched_pages() {
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        let len = 64 * page;
+        // SAFETY: a private anonymous mapping, unmapped below.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(ptr, libc::MAP_FAILED);
+        let bytes = ptr.cast::<u8>();
+        assert_eq!(resident_bytes(bytes, len), Some(0), "nothing touched yet");
+        for i in [0, 5, 6, 63] {
+            // SAFETY: inside the mapping.
+            unsafe { bytes.add(i * page).write(1) };
+        }
+        assert_eq!(resident_bytes(bytes, len), Some(4 * page as u64));
+        assert_eq!(
+            resident_bytes(unsafe { bytes.add(1) }, 10),
+            None,
+            "unaligned"
+        );
+        // SAFETY: the mapping made above.
+        unsafe { libc::munmap(ptr, len) };
+    }
 
     #[test]
     fn this_process_is_readable() {

@@ -295,6 +295,14 @@ pub trait Runner {
         self.cold_start(request).await
     }
 
+    /// Whether a live instance outlives its teardown and may answer the next
+    /// `start_live` (an environment only the platform can end: Lambda's). Such an
+    /// answer is verified as that instance's next warm answer (its id, the next
+    /// index, the right checksum), not as a cold start.
+    fn live_outlives_teardown(&self) -> bool {
+        false
+    }
+
     /// Sample counts of its own, for a runtime too slow for the run's (VMs): used
     /// for each count not given on the command line.
     fn own_counts(&self) -> Option<Counts> {
@@ -352,8 +360,8 @@ pub struct Footprint {
     /// The instance's memory cgroup charge (`memory.current`, or v1's
     /// `memory.usage_in_bytes`), where readable.
     pub cgroup_bytes: Option<u64>,
-    /// Memory the instance holds inside the harness process (a Wasm instance's
-    /// committed linear memory), which no PSS of its own shows.
+    /// Memory the instance holds inside the harness process (the resident pages of
+    /// a Wasm instance's linear memory), which no PSS of its own shows.
     pub in_harness_bytes: Option<u64>,
 }
 

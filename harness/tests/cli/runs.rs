@@ -191,23 +191,12 @@ fn default_suite_measures_every_runtime_and_validates() {
         assert_eq!(s["ok"], true, "{s}");
         assert_eq!(s["checksum"], s["expected_checksum"], "{s}");
         assert!(nonces.insert(s["nonce"].as_str().unwrap().to_string()));
-        let phase_sum: u64 = s["phases_ns"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|v| v.as_u64().unwrap())
-            .sum();
         if s["mode"] == "cold" {
             assert!(
                 cold_ids.insert(s["instance_id"].as_str().unwrap().to_string()),
                 "reused id {s}"
             );
             assert_eq!(s["invocation_index"], 0);
-            assert_eq!(
-                phase_sum,
-                s["total_ns"].as_u64().unwrap(),
-                "phases add up to total: {s}"
-            );
             assert!(s["teardown_ns"].is_u64());
         } else {
             assert!(s["invocation_index"].as_u64().unwrap() > 0);

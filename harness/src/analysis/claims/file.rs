@@ -98,7 +98,7 @@ impl MemoryView {
             MemoryView::Host => "host view: MemAvailable drop per live instance",
             MemoryView::Pss => {
                 "PSS view: what each instance holds (its processes' PSS; for Wasm the \
-                 harness's growth plus its linear memory)"
+                 larger of the harness's growth and its linear memory's resident pages)"
             }
         }
     }

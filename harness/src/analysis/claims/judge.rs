@@ -7,15 +7,22 @@
 //! * The percentile-bootstrap 95% interval of the median (of a ratio of medians,
 //!   for ratios) decides: `holds` only when the whole interval lies inside the
 //!   claimed range, below or above only when it lies wholly outside, and
-//!   `inconclusive` when it straddles a bound. Sizes and memory are one figure each.
+//!   `inconclusive` when it straddles a bound. Sizes are one figure each.
+//! * Memory is judged over density rounds: a round counts when it reached every
+//!   instance asked for and (host view) its drop stood out of its readings' noise;
+//!   it needs [`MIN_MEMORY_ROUNDS`] such rounds of at least [`MIN_MEMORY_INSTANCES`]
+//!   instances, its interval is over rounds, and a side whose interval reaches zero
+//!   is `inconclusive` (a ratio over a near-zero reading explodes).
 //! * A time measured under CPU emulation (`details.accel = "tcg"`: QEMU without
 //!   hardware virtualization) is only an upper bound: "faster than claimed" still
 //!   follows from it, anything else is `inconclusive` until a KVM row decides. It
 //!   never judges an overhead claim, which is about hardware virtualization.
 
+use super::file::MemoryView;
 use super::file::{Claim, MemoryTarget, Range, SizeTarget, Target, DEFAULT_MIN_SAMPLES};
 use super::select::{
-    emulated, entries, memory, memory_entries, name, pairs, sandboxed, side, size, sized, Side,
+    emulated, entries, memory, memory_entries, name, pairs, sandboxed, side, size, sized,
+    MemoryRounds, Side,
 };
 use super::verdict::{Figure, Interval, Outcome, Verdict};
 use crate::results::{ResultFile, RuntimeResult};
@@ -33,14 +40,31 @@ struct Judgement {
     sampled: Option<Sampled>,
 }
 
-/// What a figure read from samples brings to its verdict.
+/// What a figure read from samples (or rounds) brings to its verdict.
 #[derive(Clone, Copy)]
 struct Sampled {
     /// The 95% interval of the judged value; `None` when the bootstrap gave none.
     ci: Option<Interval>,
-    /// The fewest valid samples of any side it was read from.
+    /// The fewest valid samples (or rounds, instances) of any side it was read from.
     n: u64,
+    /// What `n` counts and how many it needs; `None`: samples, the claim's
+    /// `min_samples`.
+    minimum: Option<Minimum>,
 }
+
+/// How many of what a figure needs, when it is not the claim's `min_samples`.
+#[derive(Clone, Copy)]
+struct Minimum {
+    min: u64,
+    of: &'static str,
+}
+
+/// Rounds a memory figure needs: its interval is over rounds.
+pub(super) const MIN_MEMORY_ROUNDS: u64 = 3;
+
+/// Instances each round must hold for a memory figure: fewer, and one instance's
+/// share of the harness's or a daemon's own growth dominates.
+pub(super) const MIN_MEMORY_INSTANCES: u64 = 5;
 
 type Judged = Result<Judgement, String>;
 
@@ -68,13 +92,17 @@ fn interval(sides: &[&Side], combine: impl Fn(&[f64]) -> f64) -> Sampled {
     Sampled {
         ci: Some(Interval { lo, hi }).filter(|ci| ci.lo.is_finite() && ci.hi.is_finite()),
         n,
+        minimum: None,
     }
 }
 
 /// A claim's verdict on `on`: the figure judged against the claimed range (too few
 /// samples and an interval across a bound first), or not measured, with why.
 fn row(claim: &Claim, on: String, judged: Judged) -> Verdict {
-    let min = claim.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES);
+    let (min, of) = match j_minimum(&judged) {
+        Some(m) => (m.min, m.of),
+        None => (claim.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES), "samples"),
+    };
     match judged {
         Ok(j) => {
             let mut verdict = Verdict {
@@ -86,7 +114,7 @@ fn row(claim: &Claim, on: String, judged: Judged) -> Verdict {
                 caveat: None,
             };
             if let Some(n) = j.sampled.map(|s| s.n).filter(|n| *n < min) {
-                verdict.outcome = Outcome::TooFew { n, min };
+                verdict.outcome = Outcome::TooFew { n, min, of };
             } else if let Some(ci) = verdict.ci {
                 verdict.outcome = judge_interval(claim.range, ci).unwrap_or_else(|| {
                     Outcome::Inconclusive(format!(
@@ -107,6 +135,10 @@ fn row(claim: &Claim, on: String, judged: Judged) -> Verdict {
             caveat: None,
         },
     }
+}
+
+fn j_minimum(judged: &Judged) -> Option<Minimum> {
+    judged.as_ref().ok()?.sampled?.minimum
 }
 
 /// The one row of a claim with nothing to judge, and why.
@@ -287,14 +319,25 @@ pub(super) fn judge_memory(claim: &Claim, results: &ResultFile, t: &MemoryTarget
         Ok(found) => found
             .into_iter()
             .map(|r| {
-                let judged = memory(r, t.view).map(|b| Judgement {
-                    figure: Figure::Bytes(b as u64),
-                    value: b,
-                    sampled: None,
+                let rounds = memory(r, t.view);
+                let judged = rounds.as_ref().map_err(Clone::clone).map(|m| {
+                    let value = crate::stats::median(&mut m.values.clone());
+                    Judgement {
+                        figure: Figure::Bytes(value.max(0.0) as u64),
+                        value,
+                        sampled: Some(memory_sampled(&[m], |v| v[0])),
+                    }
                 });
                 let mut v = row(claim, name(r), judged);
                 if v.figure.is_some() {
                     v.caveat = Some(t.view.words().into());
+                }
+                if let Ok(rounds) = rounds {
+                    let side = Named {
+                        on: name(r),
+                        rounds,
+                    };
+                    within_noise_of_zero(&mut v, &[side], t.view);
                 }
                 v
             })
@@ -302,10 +345,75 @@ pub(super) fn judge_memory(claim: &Claim, results: &ResultFile, t: &MemoryTarget
     }
 }
 
-/// A memory ratio's figure, and whether either side ran under emulation.
+/// The interval over rounds of `combine` of the sides' medians, with the fewest
+/// rounds (or, when a side held too few instances, those) as its count.
+fn memory_sampled(sides: &[&MemoryRounds], combine: impl Fn(&[f64]) -> f64) -> Sampled {
+    let values: Vec<&[f64]> = sides.iter().map(|m| m.values.as_slice()).collect();
+    let (lo, hi) = crate::stats::bootstrap_ci(&values, combine, 0);
+    let ci = Some(Interval { lo, hi }).filter(|ci| ci.lo.is_finite() && ci.hi.is_finite());
+    let fewest_instances = sides.iter().map(|m| m.instances).min().unwrap_or(0);
+    let (n, minimum) = if fewest_instances < MIN_MEMORY_INSTANCES {
+        (
+            fewest_instances,
+            Minimum {
+                min: MIN_MEMORY_INSTANCES,
+                of: "instances a round",
+            },
+        )
+    } else {
+        (
+            sides
+                .iter()
+                .map(|m| m.values.len() as u64)
+                .min()
+                .unwrap_or(0),
+            Minimum {
+                min: MIN_MEMORY_ROUNDS,
+                of: "rounds",
+            },
+        )
+    };
+    Sampled {
+        ci,
+        n,
+        minimum: Some(minimum),
+    }
+}
+
+/// One side's rounds, and whose.
+struct Named {
+    on: String,
+    rounds: MemoryRounds,
+}
+
+/// A memory figure whose rounds cannot tell it from zero decides nothing: a tiny
+/// reading (a pool that was already resident, a page cache that moved) would make
+/// any ratio over it explode.
+fn within_noise_of_zero(v: &mut Verdict, sides: &[Named], view: MemoryView) {
+    if matches!(v.outcome, Outcome::TooFew { .. } | Outcome::NotMeasured(_)) {
+        return;
+    }
+    for Named { on, rounds: m } in sides {
+        let (lo, _) = crate::stats::bootstrap_ci(&[m.values.as_slice()], |x| x[0], 0);
+        if lo.is_nan() || lo <= 0.0 {
+            v.outcome = Outcome::Inconclusive(format!(
+                "{on}'s {} cannot be told from zero over its {} rounds (95% CI of the \
+                 median from {} per instance)",
+                view.words(),
+                m.values.len(),
+                crate::format::format_bytes(lo.max(0.0) as u64)
+            ));
+            return;
+        }
+    }
+}
+
+/// A memory ratio's figure, whether either side ran under emulation, and the
+/// rounds of both sides.
 struct MemoryRatioJudgement {
     judgement: Judgement,
     emulated_side: bool,
+    sides: [Named; 2],
 }
 
 /// The ratio of two entries' memory per instance, on every pair; under emulation
@@ -320,21 +428,38 @@ pub(super) fn judge_memory_ratio(
         memory_entries(results, numerator),
         || memory_entries(results, denominator),
         |num, den| {
-            let r = memory(num, numerator.view)? / memory(den, denominator.view)?;
+            let (n, d) = (memory(num, numerator.view)?, memory(den, denominator.view)?);
+            let median = |m: &MemoryRounds| crate::stats::median(&mut m.values.clone());
+            let r = median(&n) / median(&d);
+            let sampled = memory_sampled(&[&n, &d], |v| v[0] / v[1]);
             Ok(MemoryRatioJudgement {
                 judgement: Judgement {
                     figure: Figure::SizeRatio(r),
                     value: r,
-                    sampled: None,
+                    sampled: Some(sampled),
                 },
                 emulated_side: emulated(num) || emulated(den),
+                sides: [
+                    Named {
+                        on: name(num),
+                        rounds: n,
+                    },
+                    Named {
+                        on: name(den),
+                        rounds: d,
+                    },
+                ],
             })
         },
     )
     .into_iter()
     .map(|pair| {
         let emulated_side = pair.figure.as_ref().is_ok_and(|j| j.emulated_side);
-        let mut v = row(claim, pair.on, pair.figure.map(|j| j.judgement));
+        let (judged, sides) = match pair.figure {
+            Ok(j) => (Ok(j.judgement), Some(j.sides)),
+            Err(e) => (Err(e), None),
+        };
+        let mut v = row(claim, pair.on, judged);
         if v.figure.is_some() {
             v.caveat = Some(numerator.view.words().into());
         }
@@ -346,6 +471,9 @@ pub(super) fn judge_memory_ratio(
                  the guest's memory, so only a KVM row can decide",
                 numerator.view.words()
             ));
+        }
+        if let Some(sides) = &sides {
+            within_noise_of_zero(&mut v, sides, numerator.view);
         }
         v
     })

@@ -216,7 +216,14 @@ mod tests {
         set_values(&mut file, 0, Mode::Cold, vec![50_000; 5]);
         let verdicts = evaluate(&claims, &file);
         let v = verdicts_of(&verdicts, "wasm-startup-microseconds");
-        assert_eq!(v[0].outcome, Outcome::TooFew { n: 5, min: 30 });
+        assert_eq!(
+            v[0].outcome,
+            Outcome::TooFew {
+                n: 5,
+                min: 30,
+                of: "samples"
+            }
+        );
         assert_eq!(v[0].words(), "not enough samples (n=5 < 30)");
         // A claims file may set its own minimum, globally or per claim.
         let lenient = format!(
@@ -306,27 +313,114 @@ range = { min = 1 }
         }
     }
 
-    /// A density figure as a run records it: `host` and `pss` bytes per instance.
+    /// One density round of 20 instances as a run records it: `host` and `pss`
+    /// bytes per instance, settled.
+    fn round(host: f64, pss: f64) -> crate::results::DensityRound {
+        let before = 10u64 << 30;
+        crate::results::DensityRound {
+            round: 0,
+            reached: 20,
+            stopped: None,
+            failed: 0,
+            errors: Vec::new(),
+            mem_available_before_bytes: before,
+            mem_available_after_bytes: (before as f64 - host * 20.0) as u64,
+            mem_available_noise_bytes: Some(0),
+            settled: true,
+            pss_bytes: Some((pss * 20.0) as u64),
+            harness_pss_delta_bytes: None,
+            cgroup_bytes: None,
+            linear_memory_bytes: None,
+            bring_up_ns: 1,
+        }
+    }
+
+    /// Density rounds on a row (its summary as the run derives it).
+    fn with_rounds(r: &mut RuntimeResult, raw: Vec<crate::results::DensityRound>) {
+        r.density = Some(crate::results::Density::summarize(20, raw));
+    }
+
+    /// Three rounds within 2% of `host` and `pss` bytes per instance.
     fn with_density(r: &mut RuntimeResult, host: f64, pss: f64) {
-        let spread = |v: f64| {
-            Some(crate::results::Spread {
-                min: v,
-                median: v,
-                max: v,
-            })
+        with_rounds(
+            r,
+            [0.99, 1.0, 1.01]
+                .iter()
+                .map(|k| round(host * k, pss * k))
+                .collect(),
+        );
+    }
+
+    #[test]
+    fn memory_needs_rounds_instances_and_a_reading_out_of_its_noise() {
+        let claims = parse(BUILTIN).unwrap();
+        let mut file = results(
+            &[
+                ("docker", "runc-none", None, 180_000_000, 200_000),
+                ("vm", "minimal-kvm", Some("kvm"), 2_000_000_000, 900_000),
+            ],
+            50,
+        );
+        with_density(&mut file.runtimes[1], 200e6, 150e6);
+        let judged = |file: &ResultFile, id: &str| {
+            let verdicts = evaluate(&claims, file);
+            verdicts_of(&verdicts, id)[0].clone()
         };
-        r.density = Some(crate::results::Density {
-            instances: 20,
-            rounds: 3,
-            host_bytes_per_instance: spread(host),
-            pss_bytes_per_instance: spread(pss),
-            cgroup_bytes_per_instance: None,
-            linear_memory_bytes_per_instance: None,
-            bring_up_ns: None,
-            instances_per_gib: None,
-            method: Vec::new(),
-            raw: Vec::new(),
-        });
+        // Two rounds: not enough to judge, however clear each is.
+        with_rounds(
+            &mut file.runtimes[0],
+            vec![round(4e6, 3e6), round(4e6, 3e6)],
+        );
+        let v = judged(&file, "container-instance-memory");
+        assert_eq!(v.words(), "not enough rounds (n=2 < 3)");
+        // Three rounds of 3 instances: one instance's share of a shim dominates.
+        let mut few = vec![round(4e6, 3e6); 3];
+        for r in &mut few {
+            r.reached = 3;
+        }
+        file.runtimes[0].density = Some(crate::results::Density::summarize(3, few));
+        let v = judged(&file, "container-instance-memory");
+        assert_eq!(v.words(), "not enough instances a round (n=3 < 5)");
+        // A round that did not reach every instance, or whose host reading did not
+        // stand out of its noise (recomputed from the noise, not read from the
+        // file's `settled`; unknown noise, as in older files, never does), is left
+        // out of the host-view verdicts.
+        let mut rounds = vec![round(4e6, 3e6); 5];
+        rounds[0].reached = 12;
+        rounds[0].stopped = Some("memory floor".into());
+        rounds[1].mem_available_noise_bytes = Some(4 << 20); // > 2% of an 80 MB drop
+        rounds[2].mem_available_noise_bytes = None;
+        with_rounds(&mut file.runtimes[0], rounds);
+        let v = judged(&file, "container-density");
+        assert_eq!(v.words(), "not enough rounds (n=2 < 3)", "{v:?}");
+        let v = judged(&file, "container-instance-memory");
+        assert_eq!(
+            v.outcome,
+            Outcome::Holds,
+            "PSS rounds need no settle: {v:?}"
+        );
+        // A host reading within its noise of zero: its rounds straddle 0. The ratio
+        // over it would read anything (here ×4000): it decides nothing.
+        with_rounds(
+            &mut file.runtimes[0],
+            vec![round(-30e3, 3e6), round(50e3, 3e6), round(20e3, 3e6)],
+        );
+        let v = judged(&file, "container-density");
+        assert!(
+            matches!(&v.outcome, Outcome::Inconclusive(why) if why.contains("cannot be told from zero")),
+            "{v:?}"
+        );
+        // Rounds that spread across a claimed bound: inconclusive on the interval.
+        with_rounds(
+            &mut file.runtimes[0],
+            vec![round(4e6, 0.5e6), round(4e6, 1.5e6), round(4e6, 3e6)],
+        );
+        let v = judged(&file, "container-instance-memory");
+        assert!(v.ci.is_some(), "{v:?}");
+        assert!(
+            matches!(&v.outcome, Outcome::Inconclusive(why) if why.contains("straddles")),
+            "{v:?}"
+        );
     }
 
     #[test]

@@ -144,20 +144,53 @@ pub(super) fn size(r: &RuntimeResult) -> Result<u64, String> {
         .ok_or_else(|| format!("{} did not report its artifact size", name(r)))
 }
 
-/// Memory per instance of one entry in a view (the median over rounds), or why none.
-pub(super) fn memory(r: &RuntimeResult, view: MemoryView) -> Result<f64, String> {
+/// The rounds a memory claim is judged on, read from one entry's density.
+pub(super) struct MemoryRounds {
+    /// Per-instance figures of the rounds that count: every instance asked for
+    /// came up, nothing stopped the round, and (host view) the drop stood out of
+    /// its readings' noise (`settled`).
+    pub(super) values: Vec<f64>,
+    /// Instances asked for in each round.
+    pub(super) instances: u64,
+}
+
+/// Memory per instance of one entry in a view, round by round, or why none.
+pub(super) fn memory(r: &RuntimeResult, view: MemoryView) -> Result<MemoryRounds, String> {
     let d = r
         .density
         .as_ref()
         .ok_or_else(|| format!("{} has no density figures: run with --density N", name(r)))?;
-    let spread = match view {
-        MemoryView::Host => d.host_bytes_per_instance,
-        MemoryView::Pss => d.pss_bytes_per_instance,
-    };
-    spread
-        .map(|s| s.median)
-        .filter(|m| *m > 0.0)
-        .ok_or_else(|| format!("{} has no {} figure", name(r), view.words()))
+    let values: Vec<f64> = d
+        .raw
+        .iter()
+        .filter(|round| round.reached == d.instances && round.stopped.is_none())
+        .filter(|round| view == MemoryView::Pss || round.host_view_settled())
+        .filter_map(|round| match view {
+            MemoryView::Host => round.host_bytes_per_instance(),
+            MemoryView::Pss => round.pss_bytes_per_instance(),
+        })
+        .collect();
+    if d.raw.is_empty() {
+        return Err(format!("{} recorded no density rounds", name(r)));
+    }
+    if values.is_empty() {
+        return Err(format!(
+            "{} has no {} round to judge: none of its {} rounds reached all {} instances{}",
+            name(r),
+            view.words(),
+            d.raw.len(),
+            d.instances,
+            if view == MemoryView::Host {
+                " with a drop out of its readings' noise (settled)"
+            } else {
+                ""
+            }
+        ));
+    }
+    Ok(MemoryRounds {
+        values,
+        instances: d.instances,
+    })
 }
 
 /// One row of a figure read from two entries, named `numerator / denominator`.

@@ -14,10 +14,12 @@ pub enum Outcome {
     /// The figure cannot decide (an interval across a bound, an upper bound inside
     /// or above the range).
     Inconclusive(String),
-    /// Fewer valid samples than the claim needs: `n` of `min`.
+    /// Fewer valid samples (or rounds, instances: `of`) than the claim needs:
+    /// `n` of `min`.
     TooFew {
         n: u64,
         min: u64,
+        of: &'static str,
     },
     NotMeasured(String),
 }
@@ -78,7 +80,7 @@ impl Verdict {
         match &self.outcome {
             Outcome::Inconclusive(why) => return format!("inconclusive: {why}"),
             Outcome::NotMeasured(why) => return format!("not measured: {why}"),
-            Outcome::TooFew { n, min } => return format!("not enough samples (n={n} < {min})"),
+            Outcome::TooFew { n, min, of } => return format!("not enough {of} (n={n} < {min})"),
             _ => {}
         }
         let base = match self.outcome {

@@ -60,7 +60,8 @@ pub async fn build_image(docker: &Docker, tag: &str, context: Vec<u8>) -> anyhow
 pub struct Image {
     pub tag: String,
     pub id: String,
-    pub bytes: u64,
+    /// `None`: the daemon did not say.
+    pub bytes: Option<u64>,
     pub built_now: bool,
 }
 
@@ -89,9 +90,15 @@ pub async fn ensure_probe_image(docker: &Docker, probe: &[u8]) -> anyhow::Result
     Ok(Image {
         tag,
         id: inspect.id.unwrap_or_default(),
-        bytes: inspect.size.unwrap_or(0).max(0) as u64,
+        bytes: reported_size(inspect.size),
         built_now,
     })
+}
+
+/// The image size the daemon reported: one it does not report, or reports as
+/// negative, is unknown, never 0 (a 0 would read "smaller than claimed").
+pub(super) fn reported_size(size: Option<i64>) -> Option<u64> {
+    size.and_then(|size| u64::try_from(size).ok())
 }
 
 pub async fn remove_image(docker: &Docker, tag: &str) -> anyhow::Result<()> {
@@ -105,6 +112,13 @@ pub async fn remove_image(docker: &Docker, tag: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_size_the_daemon_does_not_give_is_unknown() {
+        assert_eq!(reported_size(None), None);
+        assert_eq!(reported_size(Some(-1)), None);
+        assert_eq!(reported_size(Some(439_000)), Some(439_000));
+    }
 
     #[test]
     fn build_context_holds_the_probe() {

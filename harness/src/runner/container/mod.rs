@@ -235,7 +235,7 @@ pub async fn build(
         let variant = Variant::parse(name);
         let mut info = RunnerInfo {
             versions: daemon.versions.clone(),
-            artifact_bytes: Some(image.bytes),
+            artifact_bytes: image.bytes,
             ..Default::default()
         };
         let mut tag = image.tag.clone();
@@ -256,7 +256,7 @@ pub async fn build(
                 .inspect_image(&tag)
                 .await
                 .context("inspecting the load image")?;
-            info.artifact_bytes = Some(inspect.size.unwrap_or(0).max(0) as u64);
+            info.artifact_bytes = image::reported_size(inspect.size);
             info.details
                 .insert("image_tar_bytes".into(), tar.len().into());
             image::remove_image(&docker, &tag).await?;

@@ -20,7 +20,10 @@
 //! Warm samples go to a version the runner publishes when it is built (and deletes
 //! on close): the cold starts update `$LATEST` only, so that version's environment
 //! stays alive between them. Results record the region, the function's ARN with the
-//! account replaced by `*`, memory, architecture and runtime; never credentials.
+//! account replaced by `*`, memory, architecture and runtime; never credentials. A
+//! run whose endpoints are not AWS's own (`--lambda-endpoint`,
+//! `--lambda-invoke-endpoint` pointing at moto, a stub, LocalStack) records them and
+//! a `location` starting with `local`, which no claim judges.
 
 use super::invoke::{self, Invoked};
 use super::sdk::{access, control_client, redact_arn, sdk_error};
@@ -136,6 +139,15 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> Vec<Built> {
         Err(reason) => return skip_all(reason),
     };
     let region = config.region().map(|r| r.to_string()).unwrap_or_default();
+    // An endpoint set by the environment or a profile is used by both clients where
+    // no flag overrides it: it decides `location` as a flag does.
+    let settings = super::Settings {
+        configured_endpoint: std::env::var("AWS_ENDPOINT_URL_LAMBDA")
+            .ok()
+            .filter(|url| !url.is_empty())
+            .or_else(|| config.endpoint_url().map(String::from)),
+        ..ctx.lambda.clone()
+    };
     let control = control_client(&config, ctx.lambda.endpoint.as_deref());
     let invoke = invoke::timed_client(
         aws_sdk_lambda::config::Builder::from(&config),
@@ -161,7 +173,7 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> Vec<Built> {
                 ..Default::default()
             },
         };
-        built.push(match runner.prepare(variant, &region).await {
+        built.push(match runner.prepare(variant, &region, &settings).await {
             Ok(runner) => Built::Ready(Box::new(runner)),
             Err(reason) => Built::Skipped { variant, reason },
         });
@@ -186,7 +198,12 @@ struct AwsRunner {
 impl AwsRunner {
     /// Checks the function matches the variant, then publishes the run's version
     /// for warm samples (with the run's probe parameters). Untimed.
-    async fn prepare(mut self, variant: &str, region: &str) -> Result<AwsRunner, String> {
+    async fn prepare(
+        mut self,
+        variant: &str,
+        region: &str,
+        settings: &super::Settings,
+    ) -> Result<AwsRunner, String> {
         let (arch, memory) = super::parse_variant(variant).expect("an AWS variant");
         let config = wait_ready(&self.control, &self.function, None).await?;
         let has_arch = config
@@ -228,7 +245,12 @@ impl AwsRunner {
             .await
             .map_err(|e| format!("opening the connection: {e}"))?;
         let details = &mut self.info.details;
-        details.insert("location".into(), "aws".into());
+        // A stand-in (moto, a stub, LocalStack) answers like AWS but is not it: its
+        // location starts with `local`, and no claim judges it.
+        details.insert("location".into(), settings.location().into());
+        for (name, url) in settings.endpoints() {
+            details.insert(name.into(), url.into());
+        }
         details.insert("region".into(), region.into());
         if let Some(arn) = config.function_arn() {
             details.insert("function_arn".into(), redact_arn(arn).into());
@@ -273,7 +295,7 @@ impl AwsRunner {
         Ok(ColdStart {
             response: invoked.response,
             // Our stopwatch: the round trip is the one phase; REPORT stays apart.
-            times: invoked.times(Vec::new(), Some("invoke")),
+            times: invoked.times(Some("invoke")),
             not_cold,
             instance: Box::new(AwsInstance {
                 client: self.invoke.clone(),
@@ -360,6 +382,12 @@ impl Runner for AwsRunner {
         self.started(invoked, version)
     }
 
+    /// The published version's environment stays alive after its instance is
+    /// retired (nothing stops it from outside), and answers the next start.
+    fn live_outlives_teardown(&self) -> bool {
+        true
+    }
+
     async fn close(&mut self) -> Vec<String> {
         let Some(version) = self.live_version.take() else {
             return Vec::new();
@@ -403,7 +431,7 @@ impl Instance for AwsInstance {
             self.timeout,
         )
         .await?;
-        let times = invoked.times(Vec::new(), None);
+        let times = invoked.times(None);
         Ok((invoked.response, times))
     }
 

@@ -4,9 +4,11 @@
 //!
 //! The emulator runs once per run, in a generated Cargo project (it reads one)
 //! whose binaries are the function names it routes: `slot0`..`slot15`. A cold start
-//! takes a free slot, spawns a new `bootstrap` for it (phase `spawn`) and invokes
-//! it (`first_response`: the runtime's init, its poll of the Runtime API, the
-//! handler, and the answer back through the emulator); teardown kills it and frees
+//! takes a free slot, spawns a new `bootstrap` for it (phase `spawn`: the spawn
+//! call) and invokes it (`first_response`, from the end of `spawn` to the answer:
+//! building the request, the runtime's init, its poll of the Runtime API, the
+//! handler, and the answer back through the emulator; contiguous laps, so `total`
+//! is spawn → verified answer on one clock); teardown kills it and frees
 //! the slot. A slot whose runtime crashed or hung is retired, because the emulator
 //! may still hold the lost request for it. Figures are local: what the Runtime API
 //! round trip adds to the process runner, not what AWS costs.
@@ -311,7 +313,8 @@ impl Runner for EmulatedRunner {
             .map_err(|e| {
                 SampleError::Runtime(format!("cannot start {}: {e}", self.bootstrap.display()))
             })?;
-        let spawn = crate::phase::nanos(spawned.elapsed());
+        let spawn_ended = Instant::now();
+        let spawn = crate::phase::nanos(spawn_ended - spawned);
         let mut instance = Emulated {
             child,
             slot,
@@ -319,9 +322,10 @@ impl Runner for EmulatedRunner {
             timeout: self.timeout,
         };
         let invoked = instance.invoke_watching(request).await?;
-        // `first_response` is the answering attempt's round trip: were a call
-        // throttled, the clock restarts with the next attempt (attempts recorded).
-        let times = invoked.times(vec![("spawn", spawn)], Some("first_response"));
+        // `first_response` runs on from the end of `spawn` to the answer: building
+        // the request, the round trip, and (were a call throttled, which the local
+        // emulator does not do) the backoff, with the attempts recorded.
+        let times = invoked.times_after(vec![("spawn", spawn)], spawn_ended, "first_response");
         Ok(ColdStart {
             instance: Box::new(instance),
             response: invoked.response,
@@ -386,7 +390,7 @@ impl Instance for Emulated {
 
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
         let invoked = self.invoke_watching(request).await?;
-        Ok((invoked.response, invoked.times(Vec::new(), None)))
+        Ok((invoked.response, invoked.times(None)))
     }
 
     async fn teardown(mut self: Box<Self>) -> Result<Option<Duration>, SampleError> {

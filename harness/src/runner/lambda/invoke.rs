@@ -47,6 +47,8 @@ pub struct Invoked {
     pub response: Response,
     /// The client's round trip of the attempt that answered.
     pub total: Duration,
+    /// When that answer was received.
+    pub answered: Instant,
     /// Lambda's REPORT line; `None` where the endpoint returns no log tail (the emulator).
     pub report: Option<Report>,
     /// 429s before the answering attempt.
@@ -77,18 +79,39 @@ impl Invoked {
         })
     }
 
-    /// The sample's times on our stopwatch: the `before` phases (e.g. `spawn`), then
-    /// this call's round trip, as a phase named `round_trip` when given (else the
-    /// round trip only counts into `total`). The REPORT's figures stay apart.
-    pub fn times(
+    /// The sample's times on our stopwatch: this call's round trip, as a phase
+    /// named `round_trip` when given (else it only counts into `total`). The
+    /// REPORT's figures stay apart.
+    pub fn times(&self, round_trip: Option<&'static str>) -> crate::phase::PhaseTimes {
+        let call = crate::phase::nanos(self.total);
+        self.with_phases(
+            round_trip.map(|name| (name, call)).into_iter().collect(),
+            call,
+        )
+    }
+
+    /// The times of a start whose `before` laps (e.g. `spawn`) ended at
+    /// `before_ended`: the lap named `last` runs from that instant to the answer,
+    /// so the laps are contiguous and add up to `total` (building and sending the
+    /// request are in `last`, not lost between two clocks).
+    pub fn times_after(
         &self,
         before: Vec<(&'static str, u64)>,
-        round_trip: Option<&'static str>,
+        before_ended: Instant,
+        last: &'static str,
     ) -> crate::phase::PhaseTimes {
-        let call = crate::phase::nanos(self.total);
+        let lap = crate::phase::nanos(self.answered.saturating_duration_since(before_ended));
+        let total_ns = before.iter().map(|(_, ns)| ns).sum::<u64>() + lap;
         let mut phases = before;
-        let total_ns = phases.iter().map(|(_, ns)| ns).sum::<u64>() + call;
-        phases.extend(round_trip.map(|name| (name, call)));
+        phases.push((last, lap));
+        self.with_phases(phases, total_ns)
+    }
+
+    fn with_phases(
+        &self,
+        phases: Vec<(&'static str, u64)>,
+        total_ns: u64,
+    ) -> crate::phase::PhaseTimes {
         crate::phase::PhaseTimes {
             phases,
             total_ns,
@@ -181,7 +204,8 @@ pub async fn invoke(
             .payload(Blob::new(payload.as_bytes()));
         let start = Instant::now();
         let result = call.send().await;
-        let total = start.elapsed();
+        let answered = Instant::now();
+        let total = answered - start;
         let output = match result {
             Ok(output) => output,
             Err(SdkError::ServiceError(e)) if e.err().is_too_many_requests_exception() => {
@@ -222,6 +246,7 @@ pub async fn invoke(
         return Ok(Invoked {
             response: parse_answer(body, request.seq)?,
             total,
+            answered,
             report,
             throttled,
         });

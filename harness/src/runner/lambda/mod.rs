@@ -73,6 +73,78 @@ pub struct Settings {
     pub endpoint: Option<String>,
     /// Invoke endpoint.
     pub invoke_endpoint: Option<String>,
+    /// The endpoint the SDK's own configuration sets (`AWS_ENDPOINT_URL_LAMBDA`,
+    /// `AWS_ENDPOINT_URL`, a profile's `endpoint_url`), which the clients use where
+    /// no flag is given: read when the runners are built.
+    pub configured_endpoint: Option<String>,
+}
+
+impl Settings {
+    /// `aws` when every endpoint is AWS's own (none overridden, or each override's
+    /// host under `amazonaws.com`, `amazonaws.com.cn` or `api.aws`); otherwise
+    /// `local (…)`, naming the stand-in: such a run is never judged as AWS.
+    pub fn location(&self) -> String {
+        let stand_ins: Vec<String> = self
+            .endpoints()
+            .into_iter()
+            .filter(|(_, url)| !is_aws_host(endpoint_host(url)))
+            .map(|(name, url)| format!("{name} {url}"))
+            .collect();
+        if stand_ins.is_empty() {
+            "aws".into()
+        } else {
+            format!("local (a stand-in for AWS: {})", stand_ins.join(", "))
+        }
+    }
+
+    /// The endpoints the clients use in place of AWS's own, by detail name (a flag,
+    /// else the SDK's configured one), without any user name or password in them.
+    pub fn endpoints(&self) -> Vec<(&'static str, String)> {
+        [
+            ("control_endpoint", &self.endpoint),
+            ("invoke_endpoint", &self.invoke_endpoint),
+        ]
+        .into_iter()
+        .filter_map(|(name, url)| {
+            let url = url.as_deref().or(self.configured_endpoint.as_deref())?;
+            Some((name, without_userinfo(url)))
+        })
+        .collect()
+    }
+}
+
+/// `scheme://user:pass@host` → `scheme://host`.
+fn without_userinfo(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let rest = match rest[..authority_end].rfind('@') {
+        Some(at) => &rest[at + 1..],
+        None => rest,
+    };
+    if scheme.is_empty() {
+        rest.to_string()
+    } else {
+        format!("{scheme}://{rest}")
+    }
+}
+
+/// The host of an endpoint URL: no scheme, user, port or path.
+fn endpoint_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(bracketed) = host_port.strip_prefix('[') {
+        bracketed.split(']').next().unwrap_or("")
+    } else {
+        host_port.split(':').next().unwrap_or("")
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn is_aws_host(host: String) -> bool {
+    ["amazonaws.com", "amazonaws.com.cn", "api.aws"]
+        .iter()
+        .any(|domain| host == *domain || host.ends_with(&format!(".{domain}")))
 }
 
 impl Default for Settings {
@@ -82,6 +154,7 @@ impl Default for Settings {
             region: None,
             endpoint: None,
             invoke_endpoint: None,
+            configured_endpoint: None,
         }
     }
 }
@@ -225,6 +298,49 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_aws_hosts_make_an_aws_location() {
+        let with = |endpoint: Option<&str>, invoke: Option<&str>| Settings {
+            endpoint: endpoint.map(String::from),
+            invoke_endpoint: invoke.map(String::from),
+            ..Settings::default()
+        };
+        assert_eq!(with(None, None).location(), "aws");
+        let aws = with(
+            Some("https://lambda.eu-west-1.amazonaws.com"),
+            Some("https://lambda-fips.us-gov-west-1.amazonaws.com:443/"),
+        );
+        assert_eq!(aws.location(), "aws");
+        for stand_in in [
+            "http://127.0.0.1:5000",
+            "http://localhost:9001/",
+            "http://[::1]:5000",
+            "https://amazonaws.com.evil.example",
+            "https://lambda.us-east-1.amazonaws.com@127.0.0.1:5000",
+        ] {
+            let location = with(None, Some(stand_in)).location();
+            assert!(location.starts_with("local"), "{stand_in}: {location}");
+            let location = with(Some(stand_in), None).location();
+            assert!(location.starts_with("local"), "{stand_in}: {location}");
+        }
+        let leaky = with(Some("http://user:secret@127.0.0.1:5000/x"), None);
+        assert_eq!(
+            leaky.endpoints(),
+            vec![("control_endpoint", "http://127.0.0.1:5000/x".to_string())]
+        );
+        assert!(!leaky.location().contains("secret"));
+        // An endpoint from the SDK's own configuration counts where no flag is given.
+        let configured = Settings {
+            configured_endpoint: Some("http://127.0.0.1:4566".into()),
+            ..with(None, Some("https://lambda.us-east-1.amazonaws.com"))
+        };
+        assert!(configured.location().starts_with("local"));
+        assert_eq!(
+            configured.endpoints()[0],
+            ("control_endpoint", "http://127.0.0.1:4566".to_string())
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -286,10 +286,10 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
                 );
             }
         }
-        d.insert(
-            "kernel_bytes".into(),
-            probes::file_bytes(&machine.kernel).unwrap_or(0).into(),
-        );
+        // Unreadable: unknown, so left out, never 0.
+        if let Some(bytes) = probes::file_bytes(&machine.kernel) {
+            d.insert("kernel_bytes".into(), bytes.into());
+        }
         counter += 1;
         built.push(Built::Ready(Box::new(VmRunner {
             key: RunnerKey::new(RuntimeKind::Vm.name(), *variant),

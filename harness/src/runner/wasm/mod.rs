@@ -159,10 +159,11 @@ pub fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<
             let variant = Variant::parse(name);
             let mut info = RunnerInfo {
                 versions: versions(),
-                artifact_bytes: Some(match variant {
-                    Variant::Aot => serialized.len() as u64,
-                    Variant::Jit | Variant::Pre => probes::file_bytes(&wasm_path).unwrap_or(0),
-                }),
+                // A module whose size cannot be read is of unknown size, never 0.
+                artifact_bytes: match variant {
+                    Variant::Aot => Some(serialized.len() as u64),
+                    Variant::Jit | Variant::Pre => probes::file_bytes(&wasm_path),
+                },
                 ..Default::default()
             };
             let (allocator, created) = match variant {
@@ -307,7 +308,8 @@ struct WasmInstance {
 
 #[async_trait(?Send)]
 impl Instance for WasmInstance {
-    /// The instance's committed linear memory, inside the harness process.
+    /// The resident pages of the instance's linear memory (mincore), inside the
+    /// harness process.
     async fn footprint(&self) -> super::Footprint {
         let (reply, rx) = oneshot::channel();
         let command = Command::Footprint {

@@ -106,7 +106,7 @@ pub(super) enum Command {
         handle: u64,
         reply: oneshot::Sender<Duration>,
     },
-    /// The committed linear memory of a live instance.
+    /// The resident bytes of a live instance's linear memory.
     Footprint {
         handle: u64,
         reply: oneshot::Sender<Option<u64>>,
@@ -245,10 +245,14 @@ impl Worker {
                 let _ = reply.send(start.elapsed());
             }
             Command::Footprint { handle, reply } => {
-                let bytes = self
-                    .live
-                    .get(&handle)
-                    .map(|live| live.memory.data_size(&live.store) as u64);
+                // What the instance's linear memory holds in RAM, not its size (17
+                // pages, mostly a stack never touched): the pages resident now.
+                let bytes = self.live.get(&handle).and_then(|live| {
+                    crate::runner::footprint::resident_bytes(
+                        live.memory.data_ptr(&live.store),
+                        live.memory.data_size(&live.store),
+                    )
+                });
                 let _ = reply.send(bytes);
             }
             Command::Burst {
@@ -307,8 +311,10 @@ impl Maker {
                                 break;
                             };
                             // /proc/meminfo is read inside the burst's clock
-                            // (later samples' `wait`): every 256th, not each.
-                            let floor = (i % 256 == 0)
+                            // (later samples' `wait`): every 256th, not each, and
+                            // never before the first (burst.rs checks the floor
+                            // before each round, outside the clock).
+                            let floor = (i > 0 && i % 256 == 0)
                                 .then(crate::runner::footprint::below_floor)
                                 .flatten();
                             let made = match floor {

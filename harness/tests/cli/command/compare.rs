@@ -7,7 +7,7 @@ use crate::support::{coldstart, docker_lock, repo_file};
 use predicates::prelude::*;
 use serde_json::Value;
 
-/// Recorded runs of this machine (scripts/bench-compare-aa.sh): two sides of five
+/// Recorded runs of this machine (`coldstart-bench compare-aa`): two sides of five
 /// runs each of the same build and settings, and five runs with heavy init work.
 fn recorded(side: &str) -> String {
     repo_file(&format!("fixtures/compare/{side}"))

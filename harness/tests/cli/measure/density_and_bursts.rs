@@ -18,7 +18,7 @@ fn density_and_bursts_of_a_process_wasm_and_a_container() {
     let out = coldstart()
         .args(["run", "--runtime", "process,wasm:pre,docker:runc-none"])
         .args(["--cold", "3", "--warm", "3", "--warmup", "0"])
-        .args(["--density", "5", "--density-rounds", "2"])
+        .args(["--density", "5", "--density-rounds", "3"])
         .args(["--burst", "1,4", "--burst-rounds", "2", "--export-json"])
         .arg(&json)
         .output()
@@ -37,28 +37,56 @@ fn density_and_bursts_of_a_process_wasm_and_a_container() {
         let r = runtime(&doc, rt, variant);
         let d = &r["density"];
         let rounds = d["raw"].as_array().unwrap();
-        assert_eq!(rounds.len(), 2, "{rt}:{variant}");
+        assert_eq!(rounds.len(), 3, "{rt}:{variant}");
         for round in rounds {
             assert_eq!(round["reached"], 5, "{round}");
             assert_eq!(round["failed"], 0, "{round}");
             assert!(round["stopped"].is_null(), "{round}");
         }
         let pss = d["pss_bytes_per_instance"]["median"].as_f64().unwrap();
-        // A process's PSS is tens of KiB at least; a Wasm instance's linear memory a
-        // MiB (17 pages); a container's processes and its shim, MiBs.
+        // A process's PSS is tens of KiB at least; a container's processes and its
+        // shim, MiBs; a Wasm instance, the pages it touched at least.
         let floor = match rt {
             "process" => 16e3,
-            "wasm" => 1e6,
+            "wasm" => 4096.0,
             _ => 1e6,
         };
-        assert!(pss > floor, "{rt}:{variant} PSS per instance {pss}");
-        assert!(d["host_bytes_per_instance"]["median"].is_number(), "{d}");
+        assert!(pss > floor, "{rt}:{variant} PSS per instance {pss}: {d}");
         assert!(d["method"].as_array().unwrap().len() >= 2);
+        for round in rounds {
+            if rt == "wasm" {
+                // Read, not defaulted: a PSS that cannot be read leaves no figure.
+                assert!(round["harness_pss_delta_bytes"].is_i64(), "{round}");
+                assert!(round["linear_memory_bytes"].as_u64().unwrap() > 0);
+            } else {
+                assert!(round["pss_bytes"].as_u64().unwrap() > 0, "{round}");
+            }
+        }
+        if rt == "wasm" {
+            // The first round's instances are mostly in pool slots never used before
+            // (3 cold and one warm block used at most two): those hold the pages
+            // they touched, not the whole linear memory (17 pages, 1,114,112 B, most
+            // of it a stack never touched) that a size read gives every instance.
+            // (A reused slot is reset by zeroing up to 2 MiB, keep-resident, so it
+            // does hold all 17 pages: rounds after the first may read 1,114,112.)
+            let first = rounds[0]["linear_memory_bytes"].as_u64().unwrap();
+            assert!(
+                (first as f64) < 0.9 * 5.0 * 1_114_112.0,
+                "resident linear memory of 5 instances {first}"
+            );
+        }
+        // The host view can read anything here (MemAvailable rose by 53 MB while
+        // five containers lived, once): each round keeps the noise it is judged
+        // against (the claims' tests decide on it), and says whether it settled.
+        for round in rounds {
+            assert!(round["mem_available_noise_bytes"].is_u64(), "{round}");
+            assert!(round["settled"].is_boolean(), "{round}");
+        }
         if rt == "wasm" {
             let linear = d["linear_memory_bytes_per_instance"]["median"]
                 .as_f64()
                 .unwrap();
-            assert!(linear >= 65536.0, "{linear}");
+            assert!(linear > 0.0 && linear <= pss, "{linear} vs {pss}");
         }
         let method = r["details"]["burst_method"].as_str().unwrap();
         if rt == "wasm" {
@@ -87,8 +115,7 @@ fn density_and_bursts_of_a_process_wasm_and_a_container() {
         assert!(s["concurrency"].as_u64().unwrap() >= 1);
         assert!(s["round"].as_u64().unwrap() < 2);
         assert!(ids.insert(s["instance_id"].as_str().unwrap().to_string()));
-        let total = s["total_ns"].as_u64().unwrap();
-        assert!(s["phases_ns"]["wait"].as_u64().unwrap() <= total, "{s}");
+        assert!(s["phases_ns"]["wait"].is_u64(), "{s}");
     }
     let cold_samples = doc["samples"]
         .as_array()
@@ -107,10 +134,15 @@ fn density_and_bursts_of_a_process_wasm_and_a_container() {
         text.contains("Bursts: cold starts launched at once"),
         "{text}"
     );
+    // Three rounds of five: enough to judge, with an interval over the rounds.
     for id in ["container-instance-memory", "wasm-instance-memory"] {
         let line = text.lines().find(|l| l.starts_with(id)).unwrap();
-        assert!(line.contains("PSS view"), "{line}");
         assert!(!line.contains("not measured"), "{line}");
+        assert!(!line.contains("not enough"), "{line}");
+        assert!(
+            line.contains("PSS view") || line.contains("inconclusive"),
+            "{line}"
+        );
     }
     let density = text
         .lines()

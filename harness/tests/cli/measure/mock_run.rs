@@ -108,6 +108,14 @@ async fn mock_run(faults: [Faults; 2]) -> (ResultFile, Counting) {
 }
 
 async fn mock_run_with(plan: Plan, faults: [Faults; 2]) -> (ResultFile, Counting) {
+    mock_run_verified(plan, faults, &mut Verifier::new(PARAMS)).await
+}
+
+async fn mock_run_verified(
+    plan: Plan,
+    faults: [Faults; 2],
+    verifier: &mut Verifier,
+) -> (ResultFile, Counting) {
     let mut results = empty_results(&plan);
     let mut runners: Vec<Box<dyn Runner>> = vec![
         Box::new(MockRunner::new("fast", PARAMS, 100, faults[0])),
@@ -142,7 +150,7 @@ async fn mock_run_with(plan: Plan, faults: [Faults; 2]) -> (ResultFile, Counting
         &mut results,
         measure::Context {
             plan: &plan,
-            verifier: Verifier::new(PARAMS),
+            verifier,
             progress: &progress,
             interrupted: &interrupted,
             sink: &mut sink,
@@ -215,7 +223,14 @@ async fn faults_are_counted_and_kept_out_of_the_histograms() {
     // crash is a failed cold start; each corrupt answer an invalid sample, cold or
     // warm; a warm item whose instance was lost to a bad answer fails.
     assert_eq!((cold.ok, cold.invalid, cold.failed), (14, 2, 4), "{cold:?}");
-    assert_eq!((warm.ok, warm.invalid, warm.failed), (19, 6, 5), "{warm:?}");
+    assert_eq!((warm.ok, warm.invalid, warm.failed), (21, 6, 3), "{warm:?}");
+    // The faults that land on the blocks' unrecorded first items (a warm block's
+    // includes starting its instance) are counted apart, exactly too.
+    assert_eq!(
+        (warm.unrecorded_invalid, warm.unrecorded_failed),
+        (1, 1),
+        "{warm:?}"
+    );
     assert_eq!(cold.failed, samples("cold", "failed"));
     assert_eq!(cold.invalid, samples("cold", "invalid"));
     assert_eq!(cold.ok, samples("cold", "ok"));
@@ -223,8 +238,9 @@ async fn faults_are_counted_and_kept_out_of_the_histograms() {
     assert_eq!(cold.phases["total"].count, cold.ok);
     assert_eq!(warm.phases["total"].count, warm.ok);
     let slow = &results.runtimes[1];
-    // Every 4th cold start reuses an id: 5 of the 20 recorded ones.
-    assert_eq!(slow.modes.cold.invalid, 5, "{:?}", slow.modes.cold);
+    // Every 4th cold start (a warm block's live start included) reuses an id: 6 of
+    // the 20 recorded ones.
+    assert_eq!(slow.modes.cold.invalid, 6, "{:?}", slow.modes.cold);
     assert_eq!(slow.modes.warm.invalid, 0);
     assert!(results
         .samples
@@ -232,6 +248,127 @@ async fn faults_are_counted_and_kept_out_of_the_histograms() {
         .filter(|s| s.variant == "slow" && !s.ok)
         .all(|s| s.error.as_deref().unwrap().contains("seen before")));
     assert_valid_results(&serde_json::to_value(&results).unwrap());
+}
+
+#[tokio::test]
+async fn the_unrecorded_first_item_of_each_block_is_counted_when_it_goes_wrong() {
+    // Every cold start of "fast" crashes; every answer of "slow" carries a wrong
+    // checksum. Breaker off: 2 cold blocks and 3 warm blocks of 10 each, and each
+    // block's first item is unrecorded. A warm block's first item needs a live
+    // instance first, whose start fails (fast) or does not verify (slow).
+    let plan = Plan {
+        max_consecutive_failures: 0,
+        ..plan(Order::Blocks)
+    };
+    let crash = Faults {
+        crash_every: 1,
+        ..Faults::default()
+    };
+    let corrupt = Faults {
+        corrupt_every: 1,
+        ..Faults::default()
+    };
+    let (results, _) = mock_run_with(plan, [crash, corrupt]).await;
+    let counts = |i: usize| {
+        let m = &results.runtimes[i].modes;
+        [
+            (m.cold.failed, m.cold.unrecorded_failed),
+            (m.cold.invalid, m.cold.unrecorded_invalid),
+            (m.warm.failed, m.warm.unrecorded_failed),
+            (m.warm.invalid, m.warm.unrecorded_invalid),
+        ]
+    };
+    assert_eq!(counts(0), [(20, 2), (0, 0), (30, 3), (0, 0)], "fast");
+    assert_eq!(counts(1), [(0, 0), (20, 2), (30, 0), (0, 3)], "slow");
+    // 100 recorded samples went wrong, and 10 unrecorded items: all count.
+    assert_eq!(results.problem_count(), 110);
+    let markdown = export::markdown::render(&results, None);
+    assert!(
+        markdown.contains("| mock | slow | cold | 0 | 20 (+2 unrecorded) | 0 |"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| mock | fast | warm | 0 | 0 | 30 (+3 unrecorded) |"),
+        "{markdown}"
+    );
+    let table = export::terminal::render(&results, None);
+    assert!(
+        table.contains("mock:slow warm: of the blocks' unrecorded first items, 3 did not verify"),
+        "{table}"
+    );
+    let json = serde_json::to_value(&results).unwrap();
+    assert_valid_results(&json);
+    assert_eq!(
+        json["runtimes"][1]["modes"]["cold"]["unrecorded_invalid"],
+        2
+    );
+}
+
+#[tokio::test]
+async fn an_instance_id_of_the_samples_is_caught_in_density_after_them() {
+    // Fresh mocks with the same bases hand out the ids the loop's mocks did: with
+    // the run's one verifier, density must refuse every one of them.
+    let mut verifier = Verifier::new(PARAMS);
+    let (mut results, _) =
+        mock_run_verified(plan(Order::Blocks), [Faults::default(); 2], &mut verifier).await;
+    let again: Vec<Box<dyn Runner>> = vec![
+        Box::new(MockRunner::new("fast", PARAMS, 100, Faults::default())),
+        Box::new(MockRunner::new("slow", PARAMS, 5000, Faults::default())),
+    ];
+    let after = measure::AfterSamples {
+        density: Some(measure::density::Plan {
+            instances: 3,
+            rounds: 1,
+            invoke_iters: 50,
+        }),
+        burst: None,
+    };
+    let complete = measure::density_and_bursts(
+        &again,
+        &[0, 1],
+        &mut results,
+        &after,
+        &mut verifier,
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .await;
+    assert!(complete);
+    for r in &results.runtimes[..2] {
+        let round = &r.density.as_ref().expect("density taken").raw[0];
+        assert_eq!(round.reached, 0, "{round:?}");
+        assert!(round.failed > 0, "{round:?}");
+        assert!(
+            round.errors.iter().all(|e| e.contains("seen before")),
+            "{round:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_warm_instance_lives_through_its_own_block_only() {
+    // 30 warm items in blocks of 10: each block on a fresh instance, none shared.
+    let (results, _) = mock_run([Faults::default(); 2]).await;
+    for variant in ["fast", "slow"] {
+        let mut ids_by_block: std::collections::BTreeMap<u64, std::collections::BTreeSet<String>> =
+            Default::default();
+        for s in results
+            .samples
+            .iter()
+            .filter(|s| s.variant == variant && s.mode.name() == "warm")
+        {
+            ids_by_block
+                .entry(s.block.unwrap())
+                .or_default()
+                .insert(s.instance_id.clone().unwrap());
+        }
+        assert_eq!(ids_by_block.len(), 3, "{variant}: {ids_by_block:?}");
+        let all: std::collections::BTreeSet<&String> = ids_by_block.values().flatten().collect();
+        assert!(
+            ids_by_block.values().all(|ids| ids.len() == 1) && all.len() == 3,
+            "{variant}: one instance per block, a new one each block: {ids_by_block:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -266,7 +403,8 @@ async fn one_bad_warm_answer_costs_one_sample() {
         .filter(|s| s.variant == "fast" && s.mode.name() == "warm" && s.ok)
         .map(|s| s.instance_id.clone())
         .collect();
-    assert_eq!(warm_ids.len(), 2, "{warm_ids:?}");
+    // Three warm blocks, each on its own instance, and one more after the retirement.
+    assert_eq!(warm_ids.len(), 4, "{warm_ids:?}");
     assert_eq!(results.runtimes[1].modes.warm.ok, 30);
 }
 

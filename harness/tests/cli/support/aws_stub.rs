@@ -6,7 +6,9 @@
 //! changed. So a harness that invoked before its update had landed would get reused
 //! environments and invalid cold samples. Functions named `proactive-*`, `failing-*`,
 //! `throttled-*` and `slowclock-*` answer like a pre-initialised environment, a
-//! failing handler, a throttled account and a platform clock that disagrees with ours.
+//! failing handler, a throttled account and a platform clock that disagrees with ours;
+//! `flaky-*` fails every 7th invocation of a published version (its environment
+//! lives on, as Lambda's does).
 
 use super::coldstart;
 use base64::Engine as _;
@@ -398,7 +400,17 @@ fn invoke(
         init = Some(Duration::from_secs(30));
     }
     let start = Instant::now();
-    if function.starts_with("failing-") {
+    let flaky = function.starts_with("flaky-")
+        && qualifier.is_some()
+        && log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.function == function && c.qualifier.is_some())
+            .count()
+            % 7
+            == 0;
+    if function.starts_with("failing-") || flaky {
         return (
             200,
             vec![
