@@ -411,14 +411,19 @@ impl Step {
         }
     }
 
-    /// Runs it and returns its stdout; an error unless it exits 0.
-    pub fn text(self) -> Result<String> {
-        let line = self.line();
+    /// Runs it with its stdout captured.
+    fn output(&self) -> Result<std::process::Output> {
         let mut command = self.command()?;
         command.stdout(Stdio::piped());
-        let output = command
+        command
             .output()
-            .with_context(|| format!("cannot run `{line}`"))?;
+            .with_context(|| format!("cannot run `{}`", self.line()))
+    }
+
+    /// Runs it and returns its stdout; an error unless it exits 0.
+    pub fn text(self) -> Result<String> {
+        let output = self.output()?;
+        let line = self.line();
         match self.exit_code(output.status)? {
             0 => String::from_utf8(output.stdout)
                 .with_context(|| format!("`{line}` printed text that is not UTF-8")),
@@ -428,12 +433,6 @@ impl Step {
 
     /// Runs it and returns its stdout whatever its exit code (for `|| true` steps).
     pub fn text_anyway(self) -> Result<String> {
-        let line = self.line();
-        let mut command = self.command()?;
-        command.stdout(Stdio::piped());
-        let output = command
-            .output()
-            .with_context(|| format!("cannot run `{line}`"))?;
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        Ok(String::from_utf8_lossy(&self.output()?.stdout).into_owned())
     }
 }

@@ -100,15 +100,11 @@ impl Row {
         ratio: f64,
         target: Option<Target>,
     ) -> Row {
-        Row {
-            what: what.into(),
-            measured: measured.into(),
-            figure: Some(Figure {
-                value: ratio,
-                shown: format!("{ratio:.2}"),
-            }),
-            target,
-        }
+        let figure = Figure {
+            value: ratio,
+            shown: format!("{ratio:.2}"),
+        };
+        Row::with_figure(what, measured, figure, target)
     }
 
     /// A count.
@@ -118,13 +114,23 @@ impl Row {
         count: u64,
         target: Option<Target>,
     ) -> Row {
+        let figure = Figure {
+            value: count as f64,
+            shown: count.to_string(),
+        };
+        Row::with_figure(what, measured, figure, target)
+    }
+
+    fn with_figure(
+        what: impl Into<String>,
+        measured: impl Into<String>,
+        figure: Figure,
+        target: Option<Target>,
+    ) -> Row {
         Row {
             what: what.into(),
             measured: measured.into(),
-            figure: Some(Figure {
-                value: count as f64,
-                shown: count.to_string(),
-            }),
+            figure: Some(figure),
             target,
         }
     }

@@ -279,9 +279,7 @@ impl Runner for WasmRunner {
             request,
             reply,
         };
-        self.tx
-            .send(command)
-            .map_err(|_| SampleError::Runtime("the wasm thread has stopped".into()))?;
+        send(&self.tx, command)?;
         let Made {
             handle,
             response,
@@ -298,6 +296,12 @@ impl Runner for WasmRunner {
             not_cold: None,
         })
     }
+}
+
+/// Hands a command to the wasm thread.
+fn send(tx: &mpsc::Sender<Command>, command: Command) -> Result<(), SampleError> {
+    tx.send(command)
+        .map_err(|_| SampleError::Runtime("the wasm thread has stopped".into()))
 }
 
 struct WasmInstance {
@@ -333,9 +337,7 @@ impl Instance for WasmInstance {
             request,
             reply,
         };
-        self.tx
-            .send(command)
-            .map_err(|_| SampleError::Runtime("the wasm thread has stopped".into()))?;
+        send(&self.tx, command)?;
         answer(rx, self.timeout).await
     }
 
@@ -345,9 +347,7 @@ impl Instance for WasmInstance {
             handle: self.handle,
             reply,
         };
-        self.tx
-            .send(command)
-            .map_err(|_| SampleError::Runtime("the wasm thread has stopped".into()))?;
+        send(&self.tx, command)?;
         rx.await
             .map(Some)
             .map_err(|_| SampleError::Runtime("the wasm thread has stopped".into()))
