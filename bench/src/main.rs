@@ -3,6 +3,7 @@
 //! coldstart side by side, reads the result files with coldstart's own types, prints
 //! a table of medians and ratios, and exits 1 when a stated target is missed.
 
+mod checkpoints;
 mod compare_aa;
 mod density_bursts;
 mod docker;
@@ -65,6 +66,9 @@ enum Bench {
     /// The VM variants next to process and Docker, QEMU's own boot under hyperfine, a
     /// CPU-bound invocation inside and outside the guest (no target).
     Vm(vm::Args),
+    /// Whether checkpointing the exports during a run changes a 100k-sample wasm:pre
+    /// warm run's p99 and p99.9 (on vs off ≤ 1.1).
+    Checkpoints(checkpoints::Args),
     /// Density and bursts: 100 concurrent Docker cold starts and 10,000 wasm:pre
     /// instantiations with no sample lost and no container left; memory per instance.
     DensityBursts(density_bursts::Args),
@@ -83,6 +87,7 @@ fn run(cli: Cli) -> anyhow::Result<table::Table> {
         Bench::Lambda(args) => lambda::run(&setup, &args),
         Bench::Vm(args) => vm::run(&setup, &args),
         Bench::DensityBursts(args) => density_bursts::run(&setup, &args),
+        Bench::Checkpoints(args) => checkpoints::run(&setup, &args),
     }
 }
 

@@ -32,7 +32,8 @@ fn main() {
     let iters = probe_core::DEFAULT_INVOKE_ITERS;
     // A fixed nonce: the bench checks the answer, the harness sends a fresh one each time.
     let nonce = 0x9e37_79b9_7f4a_7c15_u64;
-    let expected = probe_core::expected_checksum(params, iters, nonce);
+    let instance_nonce = 0x0123_4567_89ab_cdef_u64;
+    let expected = probe_core::expected_checksum(params, instance_nonce, iters, nonce);
     let gap = std::time::Duration::from_micros(200);
     for (keep_resident, idle) in [(false, None), (true, None), (true, Some(gap))] {
         let mut config = Config::new();
@@ -65,7 +66,7 @@ fn main() {
                 f.call(&mut store, ()).unwrap();
             }
             let init = instance
-                .get_typed_func::<(i64, i64), i64>(&mut store, "coldstart_init")
+                .get_typed_func::<(i64, i64, i64), i64>(&mut store, "coldstart_init")
                 .unwrap();
             let invoke = instance
                 .get_typed_func::<(i64, i64), i32>(&mut store, "coldstart_invoke")
@@ -74,7 +75,11 @@ fn main() {
             let t1 = Instant::now();
             init.call(
                 &mut store,
-                (params.init_kib as i64, params.init_iters as i64),
+                (
+                    params.init_kib as i64,
+                    params.init_iters as i64,
+                    instance_nonce as i64,
+                ),
             )
             .unwrap();
             let t2 = Instant::now();

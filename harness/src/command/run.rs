@@ -281,6 +281,7 @@ fn after_samples(opts: &RunOptions) -> measure::AfterSamples {
             instances,
             rounds: opts.density_rounds,
             invoke_iters: opts.invoke_iters,
+            variants: opts.density_runtimes.clone(),
         }),
         burst: (!opts.burst.is_empty()).then(|| burst::Plan {
             levels: opts.burst.clone(),

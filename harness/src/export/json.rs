@@ -1,6 +1,8 @@
 //! The result JSON, written atomically: to a temporary file in the same directory,
 //! flushed, then renamed over the target, so a reader (or a crash) never sees half
-//! a file. The run rewrites it at every checkpoint. A target that exists and is not a
+//! a file. The run writes it when it starts, after its samples at each checkpoint of
+//! density and bursts, and when it ends; while the samples are taken, its journal
+//! stands in its place ([`crate::export::writer`]). A target that exists and is not a
 //! regular file (`/dev/null`, a FIFO, a terminal) is written into, never replaced: a
 //! rename over `/dev/null` as root would replace the device with a file.
 

@@ -1,16 +1,22 @@
-//! The checkpoint writer: the result file (and the markdown export) rewritten off
-//! the measuring thread.
+//! The checkpoint writer: the run's journal appended off the measuring thread.
 //!
-//! The measurement loop hands each sample over a channel as soon as it is taken
-//! and goes on; this thread keeps its own copy of the results, and at most every
-//! [`CHECKPOINT_EVERY`] (and once more when the channel closes) derives the
-//! statistics of that copy and rewrites the exports atomically. Nothing of this
-//! runs between two samples on the measuring thread, and the work per sample is a
-//! channel send: a run of 100,000 samples costs ten times one of 10,000 (criterion
-//! keeps measurement and analysis apart the same way). The final write, with the
-//! run's status, is done by the caller once measuring is over.
+//! The measurement loop hands each sample over a channel as soon as it is taken and
+//! goes on; this thread appends it to the journal that stands in the JSON export's
+//! place while the samples are taken ([`crate::results::journal`]): one line per
+//! sample, flushed and synced at most every [`CHECKPOINT_EVERY`] and once more when
+//! the channel closes. Nothing is derived or rendered meanwhile: the statistics, the
+//! markdown and the CSV are made once, by the caller, when measuring is over (the
+//! final write, with the run's status, which replaces the journal; criterion keeps
+//! measurement and analysis apart the same way). The work per sample is a channel
+//! send on the measuring thread and one line on this one, so a run of 100,000
+//! samples costs ten times one of 10,000. A JSON export to standard output, or to
+//! something that is not a regular file (`/dev/null`, a FIFO, a terminal), gets no
+//! journal: only the final file.
 
+use crate::results::journal::{self, Entry};
 use crate::results::{ResultFile, RuntimeResult, Sample};
+use anyhow::Context as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -55,26 +61,66 @@ impl Exports {
         Ok(())
     }
 
-    /// A checkpoint: a failure is reported once and remembered; measuring goes on.
+    /// A checkpoint of the whole file (after the samples: density, bursts): a
+    /// failure is reported once and remembered; measuring goes on.
     pub fn checkpoint(&mut self, results: &ResultFile) {
         if let Err(e) = self.write(results) {
-            if self.failed.is_none() {
-                eprintln!("Error: writing the results failed (measuring goes on): {e:#}");
-                self.failed = Some(e);
-            }
+            self.fail(e);
         }
     }
 
-    fn writes_anything(&self) -> bool {
-        self.markdown.is_some()
-            || self.csv.is_some()
-            || (self.json.is_some() && !self.json_to_stdout())
+    fn fail(&mut self, e: anyhow::Error) {
+        if self.failed.is_none() {
+            eprintln!("Error: writing the results failed (measuring goes on): {e:#}");
+            self.failed = Some(e);
+        }
+    }
+
+    /// Where the journal goes: the JSON export, unless it is standard output or
+    /// exists and is not a regular file.
+    fn journal_path(&self) -> Option<&Path> {
+        let path = self.json.as_deref().filter(|p| *p != Path::new("-"))?;
+        match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => None,
+            _ => Some(path),
+        }
     }
 }
 
-enum Message {
-    Sample(Box<Sample>),
-    Runtimes(Vec<RuntimeResult>),
+/// The journal being appended to.
+struct Journal {
+    path: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl Journal {
+    /// Replaces the JSON export with the journal's first line (atomically), then
+    /// opens it for appending.
+    fn create(path: &Path, results: &ResultFile) -> anyhow::Result<Journal> {
+        super::json::write_atomic(path, journal::header_line(results).as_bytes())?;
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        Ok(Journal {
+            path: path.to_path_buf(),
+            file: std::io::BufWriter::new(file),
+        })
+    }
+
+    fn append(&mut self, entry: &Entry) -> anyhow::Result<()> {
+        self.file
+            .write_all(journal::entry_line(entry).as_bytes())
+            .with_context(|| format!("cannot write to {}", self.path.display()))
+    }
+
+    /// Everything appended so far on disk.
+    fn sync(&mut self) -> anyhow::Result<()> {
+        self.file
+            .flush()
+            .and_then(|()| self.file.get_ref().sync_data())
+            .with_context(|| format!("cannot write to {}", self.path.display()))
+    }
 }
 
 /// Where each sample goes as soon as it is taken, and the runtimes' entries when
@@ -87,26 +133,33 @@ pub trait Sink {
 
 /// The writer thread and the sending end of its channel: a [`Sink`].
 pub struct Writer {
-    tx: Option<mpsc::Sender<Message>>,
+    tx: Option<mpsc::Sender<Entry>>,
     thread: Option<JoinHandle<Exports>>,
 }
 
 impl Writer {
-    /// Starts the thread with its own copy of `results` (runtimes, no samples yet).
-    pub fn start(exports: Exports, results: &ResultFile) -> std::io::Result<Writer> {
+    /// Replaces the JSON export with a journal of `results` (runtimes, no samples
+    /// yet) and starts the thread that appends to it.
+    pub fn start(mut exports: Exports, results: &ResultFile) -> std::io::Result<Writer> {
+        let journal = match exports.journal_path().map(|p| Journal::create(p, results)) {
+            Some(Ok(journal)) => Some(journal),
+            Some(Err(e)) => {
+                exports.fail(e);
+                None
+            }
+            None => None,
+        };
         let (tx, rx) = mpsc::channel();
-        let mut copy = results.clone();
-        let started = Instant::now();
         let thread = std::thread::Builder::new()
             .name("coldstart-writer".into())
             .spawn(move || {
                 let mut exports = exports;
-                if !exports.writes_anything() {
+                let Some(mut journal) = journal else {
                     // Nothing to write: sends to a closed channel are dropped (and
                     // ignored), so the measuring thread is never slowed.
                     drop(rx);
                     return exports;
-                }
+                };
                 let mut dirty = false;
                 let mut last = Instant::now();
                 let mut open = true;
@@ -117,20 +170,23 @@ impl Writer {
                     std::thread::sleep(POLL);
                     loop {
                         match rx.try_recv() {
-                            Ok(Message::Sample(sample)) => copy.samples.push(*sample),
-                            Ok(Message::Runtimes(runtimes)) => copy.runtimes = runtimes,
+                            Ok(entry) => {
+                                if let Err(e) = journal.append(&entry) {
+                                    exports.fail(e);
+                                }
+                                dirty = true;
+                            }
                             Err(mpsc::TryRecvError::Empty) => break,
                             Err(mpsc::TryRecvError::Disconnected) => {
                                 open = false;
                                 break;
                             }
                         }
-                        dirty = true;
                     }
-                    if open && dirty && last.elapsed() >= CHECKPOINT_EVERY {
-                        copy.wall_time_ns = crate::phase::nanos(started.elapsed());
-                        copy.derive_statistics();
-                        exports.checkpoint(&copy);
+                    if dirty && (!open || last.elapsed() >= CHECKPOINT_EVERY) {
+                        if let Err(e) = journal.sync() {
+                            exports.fail(e);
+                        }
                         dirty = false;
                         last = Instant::now();
                     }
@@ -158,13 +214,13 @@ impl Writer {
 impl Sink for Writer {
     fn sample(&mut self, sample: &Sample) {
         if let Some(tx) = &self.tx {
-            let _ = tx.send(Message::Sample(Box::new(sample.clone())));
+            let _ = tx.send(Entry::Sample(Box::new(sample.clone())));
         }
     }
 
     fn runtimes(&mut self, runtimes: &[RuntimeResult]) {
         if let Some(tx) = &self.tx {
-            let _ = tx.send(Message::Runtimes(runtimes.to_vec()));
+            let _ = tx.send(Entry::Runtimes(runtimes.to_vec()));
         }
     }
 }

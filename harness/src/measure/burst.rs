@@ -17,7 +17,7 @@ use crate::measure::record;
 use crate::measure::verify::Verifier;
 use crate::phase::nanos;
 use crate::results::{hex, Burst, Mode, Outcome, Sample, Spread};
-use crate::runner::{footprint, Request, Runner};
+use crate::runner::{footprint, Request, Runner, StartRequest};
 use crate::stats;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -71,17 +71,20 @@ pub async fn run(
                 notes.push(format!("round {round} not taken: {why}"));
                 break;
             }
-            let requests: Vec<Request> = (0..level)
-                .map(|_| Request {
-                    seq: {
-                        *seq += 1;
-                        *seq
+            let starts: Vec<StartRequest> = (0..level)
+                .map(|_| StartRequest {
+                    instance_nonce: rand::random(),
+                    request: Request {
+                        seq: {
+                            *seq += 1;
+                            *seq
+                        },
+                        nonce: rand::random(),
+                        iters: plan.invoke_iters,
                     },
-                    nonce: rand::random(),
-                    iters: plan.invoke_iters,
                 })
                 .collect();
-            let outcomes = match runner.burst(&requests).await {
+            let outcomes = match runner.burst(&starts).await {
                 Ok(outcomes) => outcomes,
                 Err(why) => {
                     taken.skipped = Some(why);
@@ -92,7 +95,8 @@ pub async fn run(
             let mut instances = Vec::new();
             let mut last = None;
             let mut ok_in_round = 0u64;
-            for (request, (outcome, took)) in requests.iter().zip(outcomes) {
+            for (asked, (outcome, took)) in starts.iter().zip(outcomes) {
+                let request = &asked.request;
                 let took_ns = nanos(took);
                 let mut sample = Sample {
                     concurrency: Some(level),
@@ -105,11 +109,14 @@ pub async fn run(
                         request.nonce,
                     )
                 };
+                sample.instance_nonce = Some(hex(asked.instance_nonce));
                 match outcome {
                     Err(e) => sample.error = Some(e.to_string()),
                     Ok(start) => {
                         last = Some(last.map_or(took_ns, |l: u64| l.max(took_ns)));
-                        let expected = verifier.expect(request);
+                        let init = verifier
+                            .instance(start.shared_instance_nonce.unwrap_or(asked.instance_nonce));
+                        let expected = verifier.expect(&init, request);
                         let verdict = verifier
                             .cold(&start.response, &expected)
                             .and(start.not_cold.clone().map_or(Ok(()), Err));
@@ -119,7 +126,7 @@ pub async fn run(
                         sample
                             .phases_ns
                             .insert("wait".into(), took_ns.saturating_sub(start.times.total_ns));
-                        sample.expected_checksum = Some(hex(expected.checksum));
+                        record::record_expected(&mut sample, &expected);
                         record::record_verdict(&mut sample, verdict);
                         ok_in_round += u64::from(sample.ok);
                         instances.push(start.instance);

@@ -35,7 +35,7 @@ use crate::measure::verify::Verifier;
 use crate::phase::nanos;
 use crate::results::density::settled;
 use crate::results::{Density, DensityRound};
-use crate::runner::{footprint, Instance, Request, Runner};
+use crate::runner::{footprint, Instance, Request, Runner, RunnerKey, Selector, StartRequest};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -45,6 +45,15 @@ pub struct Plan {
     pub instances: u64,
     pub rounds: u64,
     pub invoke_iters: u64,
+    /// The variants measured (a suite's `[density] runtimes`); empty: every variant.
+    pub variants: Vec<Selector>,
+}
+
+impl Plan {
+    /// Whether the variant `key` is measured.
+    pub fn includes(&self, key: &RunnerKey) -> bool {
+        self.variants.is_empty() || self.variants.iter().any(|s| s.selects(key))
+    }
 }
 
 /// Failed cold starts in a row that end a round.
@@ -130,10 +139,16 @@ pub async fn run(
                 nonce: rand::random(),
                 iters: plan.invoke_iters,
             };
-            let verdict = match runner.cold_start(request).await {
+            let asked = StartRequest {
+                instance_nonce: rand::random(),
+                request,
+            };
+            let verdict = match runner.cold_start(asked).await {
                 Err(e) => Err(e.to_string()),
                 Ok(start) => {
-                    let expected = verifier.expect(&request);
+                    let init = verifier
+                        .instance(start.shared_instance_nonce.unwrap_or(asked.instance_nonce));
+                    let expected = verifier.expect(&init, &request);
                     match verifier
                         .cold(&start.response, &expected)
                         .and(start.not_cold.clone().map_or(Ok(()), Err))

@@ -43,11 +43,12 @@ pub use order::{work_order, Plan, WorkItem};
 use crate::export::writer::Sink;
 use crate::phase::{nanos, PhaseTimes};
 use crate::results::{hex, Mode, ResultFile, RuntimeResult, Sample};
-use crate::runner::{ColdStart, Instance, Request, Response, Runner, SampleError};
+use crate::runner::{ColdStart, Instance, Request, Response, Runner, SampleError, StartRequest};
 use indicatif::ProgressBar;
+use probe_core::InstanceState;
 use progress::Eta;
 use rand::SeedableRng;
-use record::{record_cold, record_response, record_times, record_verdict};
+use record::{record_cold, record_expected, record_response, record_times, record_verdict};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use verify::{Expected, Verifier};
@@ -62,6 +63,8 @@ struct Live {
     instance: Box<dyn Instance>,
     id: u64,
     last_index: u64,
+    /// Its init state, derived from the instance nonce it was started with.
+    init: InstanceState,
 }
 
 /// A verified or not yet judged answer: the response, its times, what it had to be.
@@ -95,6 +98,7 @@ impl std::fmt::Display for Miss {
 struct Retired {
     id: u64,
     last_index: u64,
+    init: InstanceState,
 }
 
 /// Per variant: its live instance and its circuit breaker.
@@ -106,7 +110,8 @@ struct VariantState {
     abandoned: bool,
 }
 
-/// Hands out requests: sequence numbers unique within the run, fresh nonces.
+/// Hands out requests (sequence numbers unique within the run, fresh nonces) and
+/// starts (a fresh instance nonce and the first request).
 struct Requests {
     next: u64,
     iters: u64,
@@ -121,6 +126,18 @@ impl Requests {
             seq: self.next,
             nonce: self.nonces.random(),
             iters: self.iters,
+        }
+    }
+
+    fn instance_nonce(&mut self) -> u64 {
+        use rand::Rng as _;
+        self.nonces.random()
+    }
+
+    fn start(&mut self) -> StartRequest {
+        StartRequest {
+            instance_nonce: self.instance_nonce(),
+            request: self.next(),
         }
     }
 }
@@ -252,6 +269,7 @@ impl Loop<'_, '_> {
             self.states[i].retired = Some(Retired {
                 id: live.id,
                 last_index: live.last_index,
+                init: live.init,
             });
         }
     }
@@ -344,13 +362,14 @@ impl Loop<'_, '_> {
         &mut self,
         i: usize,
         live: bool,
-    ) -> Result<(Box<dyn Instance>, Response), Miss> {
-        let request = self.requests.next();
+    ) -> Result<(Box<dyn Instance>, Response, InstanceState), Miss> {
+        let asked = self.requests.start();
+        let request = asked.request;
         let runner = &mut self.runners[i];
         let start = if live {
-            runner.start_live(request).await
+            runner.start_live(asked).await
         } else {
-            runner.cold_start(request).await
+            runner.cold_start(asked).await
         };
         let start = match start {
             Ok(start) => start,
@@ -367,9 +386,16 @@ impl Loop<'_, '_> {
             Some(r) if start.response.instance_id == r.id => Some(r),
             _ => None,
         };
+        let init = match &resumed {
+            Some(r) => r.init,
+            None => self
+                .cx
+                .verifier
+                .instance(start.shared_instance_nonce.unwrap_or(asked.instance_nonce)),
+        };
         let verdict = match resumed {
             Some(r) => {
-                let expected = self.cx.verifier.expect(&request);
+                let expected = self.cx.verifier.expect(&r.init, &request);
                 let previous = if start.response.index > r.last_index {
                     start.response.index - 1
                 } else {
@@ -382,10 +408,10 @@ impl Loop<'_, '_> {
                 self.breaker(i, verdict.as_ref().map(|_| ()).map_err(String::as_str));
                 verdict
             }
-            None => self.cold_verdict(i, &start, &request).1,
+            None => self.cold_verdict(i, &start, &init, &request).1,
         };
         match verdict {
-            Ok(()) => Ok((start.instance, start.response)),
+            Ok(()) => Ok((start.instance, start.response, init)),
             Err(e) => {
                 if let Err(te) = start.instance.teardown().await {
                     self.teardown_failed(i, "an invalid unrecorded instance", &te);
@@ -401,9 +427,10 @@ impl Loop<'_, '_> {
         &mut self,
         i: usize,
         start: &ColdStart,
+        init: &InstanceState,
         request: &Request,
     ) -> (Expected, Result<(), String>) {
-        let expected = self.cx.verifier.expect(request);
+        let expected = self.cx.verifier.expect(init, request);
         let verdict = self
             .cx
             .verifier
@@ -418,7 +445,7 @@ impl Loop<'_, '_> {
     }
 
     async fn unrecorded_cold(&mut self, i: usize) -> Result<(), Miss> {
-        let (instance, _) = self.cold_verified(i, false).await?;
+        let (instance, ..) = self.cold_verified(i, false).await?;
         if let Err(e) = instance.teardown().await {
             self.teardown_failed(i, "an unrecorded cold start", &e);
         }
@@ -463,11 +490,12 @@ impl Loop<'_, '_> {
 
     /// Starts the live instance for warm samples and invokes it `warmup` times.
     async fn start_live(&mut self, i: usize) -> Result<(), Miss> {
-        let (instance, response) = self.cold_verified(i, true).await?;
+        let (instance, response, init) = self.cold_verified(i, true).await?;
         self.states[i].live = Some(Live {
             instance,
             id: response.instance_id,
             last_index: response.index,
+            init,
         });
         for _ in 0..self.cx.plan.counts(i).warmup {
             let request = self.requests.next();
@@ -504,8 +532,8 @@ impl Loop<'_, '_> {
                 return Err((Miss::Failed(e.to_string()), None));
             }
         };
-        let expected = self.cx.verifier.expect(&request);
         let live = self.states[i].live.as_mut().expect("live");
+        let expected = self.cx.verifier.expect(&live.init, &request);
         match self
             .cx
             .verifier
@@ -546,14 +574,22 @@ impl Loop<'_, '_> {
             ..Sample::unanswered(seq, &key.runtime, &key.variant, item.mode, request.nonce)
         };
         match item.mode {
-            Mode::Cold => self.cold_sample(item.runner, request, &mut sample).await,
+            Mode::Cold => {
+                let start = StartRequest {
+                    instance_nonce: self.requests.instance_nonce(),
+                    request,
+                };
+                self.cold_sample(item.runner, start, &mut sample).await
+            }
             Mode::Warm => self.warm_sample(item.runner, request, &mut sample).await,
         }
         sample
     }
 
-    async fn cold_sample(&mut self, i: usize, request: Request, sample: &mut Sample) {
-        let start = match self.runners[i].cold_start(request).await {
+    async fn cold_sample(&mut self, i: usize, asked: StartRequest, sample: &mut Sample) {
+        // Known before the answer: a failed sample says what its start was given too.
+        sample.instance_nonce = Some(hex(asked.instance_nonce));
+        let start = match self.runners[i].cold_start(asked).await {
             Ok(start) => start,
             Err(e) => {
                 let e = e.to_string();
@@ -563,8 +599,12 @@ impl Loop<'_, '_> {
             }
         };
         record_cold(sample, &start);
-        let (expected, verdict) = self.cold_verdict(i, &start, &request);
-        sample.expected_checksum = Some(hex(expected.checksum));
+        let init = self
+            .cx
+            .verifier
+            .instance(start.shared_instance_nonce.unwrap_or(asked.instance_nonce));
+        let (expected, verdict) = self.cold_verdict(i, &start, &init, &asked.request);
+        record_expected(sample, &expected);
         record_verdict(sample, verdict);
         match start.instance.teardown().await {
             Ok(took) => sample.teardown_ns = took.map(nanos),
@@ -591,7 +631,7 @@ impl Loop<'_, '_> {
             }) => {
                 record_response(sample, &response);
                 record_times(sample, &times);
-                sample.expected_checksum = Some(hex(expected.checksum));
+                record_expected(sample, &expected);
                 record_verdict(sample, Ok(()));
             }
             Err((
@@ -605,7 +645,7 @@ impl Loop<'_, '_> {
                 // The answer came and is kept raw; the instance was retired.
                 record_response(sample, &response);
                 record_times(sample, &times);
-                sample.expected_checksum = Some(hex(expected.checksum));
+                record_expected(sample, &expected);
                 record_verdict(sample, Err(e));
             }
             Err((e, _)) => sample.error = Some(e.to_string()),
@@ -641,7 +681,7 @@ pub async fn density_and_bursts(
         .map_or(0, |s| s + 1);
     for (runner, slot) in runners.iter().zip(slots) {
         let key = runner.key().clone();
-        if let Some(plan) = &plan.density {
+        if let Some(plan) = plan.density.as_ref().filter(|p| p.includes(&key)) {
             if interrupted.load(Ordering::Relaxed) {
                 return false;
             }

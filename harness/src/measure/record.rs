@@ -2,6 +2,7 @@
 //! phases, what the platform reported (kept apart), and the verdict. The loop and
 //! the bursts record alike.
 
+use super::verify::Expected;
 use crate::phase::PhaseTimes;
 use crate::results::{hex, Outcome, Sample};
 use crate::runner::{ColdStart, Response};
@@ -33,6 +34,13 @@ pub fn record_times(sample: &mut Sample, times: &PhaseTimes) {
         .collect();
     sample.attempts = times.attempts.filter(|a| *a > 1);
     sample.notes = times.notes.clone();
+}
+
+/// What the answer had to be: the expected checksum and the instance nonce it is
+/// keyed by.
+pub fn record_expected(sample: &mut Sample, expected: &Expected) {
+    sample.expected_checksum = Some(hex(expected.checksum));
+    sample.instance_nonce = Some(hex(expected.instance_nonce));
 }
 
 pub fn record_verdict(sample: &mut Sample, verdict: Result<(), String>) {

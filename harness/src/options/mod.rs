@@ -75,6 +75,8 @@ pub struct RunOptions {
     pub export_csv: Option<PathBuf>,
     pub density: Option<u64>,
     pub density_rounds: u64,
+    /// The variants whose density is measured (empty: every variant).
+    pub density_runtimes: Vec<Selector>,
     pub burst: Vec<u64>,
     pub burst_rounds: u64,
     pub time_unit: Option<crate::format::TimeUnit>,
@@ -164,6 +166,14 @@ impl RunOptions {
             suite: self.suite.as_ref().map(|p| p.display().to_string()),
             density: self.density,
             density_rounds: self.density.map(|_| self.density_rounds),
+            density_runtimes: (self.density.is_some() && !self.density_runtimes.is_empty()).then(
+                || {
+                    self.density_runtimes
+                        .iter()
+                        .map(Selector::to_string)
+                        .collect()
+                },
+            ),
             burst: self.burst.clone(),
             burst_rounds: (!self.burst.is_empty()).then_some(self.burst_rounds),
             runtimes: if self.explicit() {
@@ -186,6 +196,7 @@ pub fn resolve(args: RunArgs) -> Result<RunOptions, UsageError> {
     let Loaded {
         suite,
         runtimes: suite_runtimes,
+        density_runtimes,
         timeout: suite_timeout,
         settle: suite_settle,
     } = match &args.suite {
@@ -248,8 +259,14 @@ pub fn resolve(args: RunArgs) -> Result<RunOptions, UsageError> {
         export_json: args.export_json,
         export_markdown: args.export_markdown,
         export_csv: args.export_csv,
-        density: args.density,
-        density_rounds: args.density_rounds.unwrap_or(DEFAULT_DENSITY_ROUNDS),
+        density: args
+            .density
+            .or(suite.density.as_ref().and_then(|d| d.instances)),
+        density_rounds: args
+            .density_rounds
+            .or(suite.density.as_ref().and_then(|d| d.rounds))
+            .unwrap_or(DEFAULT_DENSITY_ROUNDS),
+        density_runtimes,
         burst: args.burst,
         burst_rounds: args.burst_rounds.unwrap_or(DEFAULT_BURST_ROUNDS),
         time_unit: args.time_unit,

@@ -23,7 +23,14 @@
 //! memory_mib = 256
 //! cpus = 1
 //! accel = "auto"            # auto, kvm or tcg
+//! [density]                 # as --density and --density-rounds
+//! instances = 20
+//! rounds = 3
+//! runtimes = ["process", "wasm:pre", "docker:runc-none"]   # absent: every variant
 //! ```
+//!
+//! `[density] runtimes` picks the variants whose density is measured, whether its
+//! instances come from the suite or from `--density`.
 //!
 //! `cold`, `warm` and `warmup` of a suite apply to every runtime without counts of its
 //! own; VMs have their own counts and timeouts (see `runner::vm`), which only
@@ -55,6 +62,15 @@ pub struct Suite {
     pub invoke_iters: Option<u64>,
     pub docker: Option<DockerSuite>,
     pub vm: Option<VmSuite>,
+    pub density: Option<DensitySuite>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DensitySuite {
+    pub instances: Option<u64>,
+    pub rounds: Option<u64>,
+    pub runtimes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -78,6 +94,8 @@ pub struct DockerSuite {
 pub struct Loaded {
     pub suite: Suite,
     pub runtimes: Vec<Selector>,
+    /// The variants `[density]` measures (empty: every variant).
+    pub density_runtimes: Vec<Selector>,
     pub timeout: Option<Duration>,
     pub settle: Option<Duration>,
 }
@@ -88,12 +106,31 @@ pub fn load(path: &Path) -> Result<Loaded, UsageError> {
     let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
     let suite: Suite =
         toml::from_str(&text).map_err(|e| bad(e.message().to_string() + &locate(&e, &text)))?;
-    let selectors = suite
-        .runtimes
-        .iter()
-        .flatten()
-        .map(|r| r.parse::<Selector>().map_err(|e| bad(e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
+    let parse = |names: Option<&Vec<String>>, key: &str| {
+        names
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                r.parse::<Selector>()
+                    .map_err(|e| bad(format!("{key}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let selectors = parse(suite.runtimes.as_ref(), "runtimes")?;
+    let density_runtimes = parse(
+        suite.density.as_ref().and_then(|d| d.runtimes.as_ref()),
+        "[density] runtimes",
+    )?;
+    if suite
+        .density
+        .as_ref()
+        .is_some_and(|d| d.runtimes.as_ref().is_some_and(Vec::is_empty))
+    {
+        return Err(bad(
+            "[density] runtimes is empty: name the variants, or leave it out for every variant"
+                .into(),
+        ));
+    }
     let duration = |name: &str, text: Option<&str>| {
         text.map(|t| humantime::parse_duration(t).map_err(|e| bad(format!("{name} {t:?}: {e}"))))
             .transpose()
@@ -102,6 +139,7 @@ pub fn load(path: &Path) -> Result<Loaded, UsageError> {
         timeout: duration("timeout", suite.timeout.as_deref())?,
         settle: duration("settle", suite.settle.as_deref())?,
         runtimes: selectors,
+        density_runtimes,
         suite,
     })
 }
@@ -113,5 +151,30 @@ fn locate(e: &toml::de::Error, text: &str) -> String {
             format!(" (line {line})")
         }
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_repository_suites_load() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let default = load(&repo.join("fixtures/suite-default.toml")).unwrap();
+        let density = default.suite.density.as_ref().unwrap();
+        assert_eq!((density.instances, density.rounds), (Some(20), Some(3)));
+        // The variants the memory claims read are among those measured.
+        for wanted in ["wasm:pre", "docker:runc-none", "vm:minimal-tcg"] {
+            assert!(
+                default
+                    .density_runtimes
+                    .iter()
+                    .any(|s| s.to_string() == wanted),
+                "{wanted}"
+            );
+        }
+        let test = load(&repo.join("fixtures/suite-test.toml")).unwrap();
+        assert!(test.suite.density.is_none());
     }
 }

@@ -3,8 +3,9 @@
 //! file and the problem (exit code 2), never a panic: a missing file, text that is not
 //! JSON or is cut short, JSON of another tool, another schema version, a histogram
 //! that does not decode, is empty, or holds another count than its summary says.
-//! A directory of runs is read by [`load_runs`]: files that are not result files are
-//! passed over with a note; `latest.json` is left out since it repeats a dated file.
+//! A run killed outright left a journal, which reads as its result file, status
+//! `running` ([`super::journal`]). A directory of runs is read by [`load_runs`]:
+//! files that are not result files are passed over with a note; `latest.json` is left out since it repeats a dated file.
 
 use crate::error::UsageError;
 use crate::results::{ResultFile, OLDEST_READABLE_SCHEMA, SCHEMA_VERSION};
@@ -18,8 +19,12 @@ pub fn load(path: &Path) -> Result<ResultFile, UsageError> {
     parse(&text).map_err(|problem| UsageError(format!("{}: {problem}", path.display())))
 }
 
-/// Checks and parses the text of a result file; the error says what is wrong.
+/// Checks and parses the text of a result file, or of the journal a run that was
+/// killed outright left ([`super::journal`]); the error says what is wrong.
 pub fn parse(text: &str) -> Result<ResultFile, String> {
+    if super::journal::is_journal(text) {
+        return super::journal::read(text, check);
+    }
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         if e.is_eof() {
             format!("the JSON ends early (a truncated file?): {e}")
@@ -27,6 +32,11 @@ pub fn parse(text: &str) -> Result<ResultFile, String> {
             format!("not JSON: {e}")
         }
     })?;
+    check(value)
+}
+
+/// Checks a result file's JSON: its tool, its schema version, its histograms.
+fn check(value: serde_json::Value) -> Result<ResultFile, String> {
     match value
         .get("tool")
         .and_then(|t| t.get("name"))

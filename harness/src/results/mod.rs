@@ -11,8 +11,12 @@
 //! version 1 became a `nonce` and `expected_checksum` per sample. Version 1 files
 //! are still read (for compare, merge and history); the fields they lack read as
 //! their version-1 meaning (order `interleave`, no nonces).
+//!
+//! Added within version 2: `instance_nonce` per sample (the start's nonce that keys
+//! the instance's init state); absent in older files.
 
 pub mod density;
+pub mod journal;
 pub mod load;
 pub mod merge;
 mod sample;
@@ -167,6 +171,10 @@ pub struct Parameters {
     /// Density rounds per variant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub density_rounds: Option<u64>,
+    /// The variants density was measured for (a suite's `[density] runtimes`);
+    /// absent: every variant measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub density_runtimes: Option<Vec<String>>,
     /// Burst concurrency levels (`--burst`); empty when not asked for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub burst: Vec<u64>,

@@ -54,6 +54,10 @@ pub struct Sample {
     /// The checksum a correct instance answers to this request (16 hex digits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_checksum: Option<String>,
+    /// The instance nonce the instance asked was started with (16 hex digits): its
+    /// init state, and so `expected_checksum`, is keyed by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_nonce: Option<String>,
     /// The block the sample belongs to, with order `blocks` or `sequential`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block: Option<u64>,
@@ -108,6 +112,7 @@ impl Sample {
             nonce: Some(hex(nonce)),
             // Set once the answer came: nothing is computed in front of the call.
             expected_checksum: None,
+            instance_nonce: None,
             block: None,
             total_ns: None,
             phases_ns: BTreeMap::new(),

@@ -3,10 +3,13 @@
 //! run can be snapshotted. It is not a runtime: the CLI never offers it, and nothing
 //! it produces is a measurement.
 
-use super::{ColdStart, Instance, Request, Response, Runner, RunnerInfo, RunnerKey, SampleError};
+use super::{
+    ColdStart, Instance, Request, Response, Runner, RunnerInfo, RunnerKey, SampleError,
+    StartRequest,
+};
 use crate::phase::PhaseTimes;
 use async_trait::async_trait;
-use probe_core::{InitParams, Probe};
+use probe_core::{InitParams, InstanceState, Reference};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -23,14 +26,21 @@ pub struct Faults {
     /// These warm answers (counted over the whole runner, from 1) replay the
     /// previous answer's checksum: a cached answer that must not verify.
     pub replay_warm: &'static [u64],
+    /// Every Nth cold start answers from an init state made for
+    /// [`STALE_INSTANCE_NONCE`] instead of its own (a restored snapshot: a new id
+    /// at index 0, the right request nonce, another start's init).
+    pub stale_init_every: u64,
 }
+
+/// The instance nonce a stale start's init state was made for.
+pub const STALE_INSTANCE_NONCE: u64 = 0x5eed_5eed_5eed_5eed;
 
 /// A runner whose instances answer correctly (unless told otherwise) after
 /// synthetic, reproducible durations.
 pub struct MockRunner {
     key: RunnerKey,
-    /// The probe's init state, to answer each request's nonce correctly.
-    reference: Rc<Probe>,
+    /// The probe's init work, to answer each instance and request nonce correctly.
+    reference: Rc<Reference>,
     faults: Faults,
     warm_answers: Rc<std::cell::Cell<u64>>,
     /// Base of the synthetic durations, so two mocks differ.
@@ -45,7 +55,7 @@ impl MockRunner {
     pub fn new(variant: &str, params: InitParams, base_ns: u64, faults: Faults) -> MockRunner {
         MockRunner {
             key: RunnerKey::new("mock", variant),
-            reference: Rc::new(Probe::init(0, params)),
+            reference: Rc::new(Reference::new(params)),
             faults,
             warm_answers: Rc::default(),
             base_ns,
@@ -79,7 +89,8 @@ impl Runner for MockRunner {
         info
     }
 
-    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
+    async fn cold_start(&self, start: StartRequest) -> Result<ColdStart, SampleError> {
+        let request = start.request;
         let n = self.colds.get();
         self.colds.set(n + 1);
         if hits(self.faults.crash_every, n) {
@@ -92,7 +103,14 @@ impl Runner for MockRunner {
         let first = self.base_ns + (n * 104_729) % 97;
         let corrupt = hits(self.faults.corrupt_every, self.responses.get());
         self.responses.set(self.responses.get() + 1);
-        let checksum = self.reference.checksum(request.iters, request.nonce);
+        let init = self
+            .reference
+            .instance(if hits(self.faults.stale_init_every, n) {
+                STALE_INSTANCE_NONCE
+            } else {
+                start.instance_nonce
+            });
+        let checksum = self.reference.checksum(&init, request.iters, request.nonce);
         let response = Response {
             instance_id: self.next_id.get(),
             index: 0,
@@ -103,6 +121,7 @@ impl Runner for MockRunner {
                 id: self.next_id.get(),
                 index: 0,
                 reference: self.reference.clone(),
+                init,
                 warm_ns: self.base_ns / 2 + n % 13,
                 corrupt_every: self.faults.corrupt_every,
                 replay_warm: self.faults.replay_warm,
@@ -116,6 +135,7 @@ impl Runner for MockRunner {
                 total_ns: boot + first,
                 ..Default::default()
             },
+            shared_instance_nonce: None,
             not_cold: None,
         })
     }
@@ -124,7 +144,8 @@ impl Runner for MockRunner {
 struct MockInstance {
     id: u64,
     index: u64,
-    reference: Rc<Probe>,
+    reference: Rc<Reference>,
+    init: InstanceState,
     warm_ns: u64,
     corrupt_every: u64,
     replay_warm: &'static [u64],
@@ -142,7 +163,9 @@ impl Instance for MockInstance {
         self.warm_answers.set(answer);
         let corrupt = hits(self.corrupt_every, self.responses);
         let ns = self.warm_ns + self.index % 7;
-        let mut checksum = self.reference.checksum(request.iters, request.nonce);
+        let mut checksum = self
+            .reference
+            .checksum(&self.init, request.iters, request.nonce);
         if self.replay_warm.contains(&answer) {
             checksum = self.last_checksum;
         }

@@ -146,6 +146,22 @@ impl std::str::FromStr for Selector {
     }
 }
 
+impl Selector {
+    /// Whether this entry names the row `key`: its runtime, and its variant if given.
+    pub fn selects(&self, key: &RunnerKey) -> bool {
+        key.runtime == self.runtime.name() && self.variant.is_none_or(|v| v == key.variant)
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.variant {
+            Some(v) => write!(f, "{}:{v}", self.runtime),
+            None => write!(f, "{}", self.runtime),
+        }
+    }
+}
+
 /// Names one row of results: a runtime and one of its variants.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RunnerKey {
@@ -214,6 +230,16 @@ pub struct Request {
     pub iters: u64,
 }
 
+/// What a cold start is given: its instance nonce and its first request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartRequest {
+    /// A fresh random value per start that the new instance keys its init state
+    /// with (see `probe_core`), given before its init: so an instance whose init
+    /// state was made for another start (restored, pre-initialised) does not verify.
+    pub instance_nonce: u64,
+    pub request: Request,
+}
+
 /// What an instance answered, before verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Response {
@@ -242,6 +268,11 @@ pub struct ColdStart {
     pub response: Response,
     /// The runner's phases, in order, and their total.
     pub times: PhaseTimes,
+    /// Set by a runtime that gives an instance nonce per configuration, not per
+    /// start (Lambda on AWS: every environment of one burst shares its update's,
+    /// the warm samples' published version has its own): the one this instance was
+    /// given. `None`: the start's own, which is what the harness verifies against.
+    pub shared_instance_nonce: Option<u64>,
     /// Set when the runtime itself says this was not a cold start although a new
     /// instance answered (Lambda: a REPORT without `Init Duration`, i.e. an
     /// environment initialised ahead of the request). The sample is then invalid.
@@ -262,7 +293,7 @@ pub trait Runner {
 
     /// Makes a new instance and sends it its first request, timing each phase.
     /// Takes `&self`: a burst runs many at once.
-    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError>;
+    async fn cold_start(&self, start: StartRequest) -> Result<ColdStart, SampleError>;
 
     /// A burst: one cold start per request, all launched at one instant (none waits
     /// for another's answer), each returned with the time from that instant to its own
@@ -272,10 +303,10 @@ pub trait Runner {
     /// The default issues every cold start from the harness's one thread in a single
     /// poll (the runtime, a daemon or the kernel, serves them concurrently); a runner
     /// whose instances run on the harness's own threads (wasm) spreads them over a pool.
-    async fn burst(&self, requests: &[Request]) -> Result<BurstOutcomes, String> {
+    async fn burst(&self, starts: &[StartRequest]) -> Result<BurstOutcomes, String> {
         let launch = Instant::now();
-        let starts = requests.iter().map(|r| async move {
-            let outcome = self.cold_start(*r).await;
+        let starts = starts.iter().map(|s| async move {
+            let outcome = self.cold_start(*s).await;
             (outcome, launch.elapsed())
         });
         Ok(futures_util::future::join_all(starts).await)
@@ -291,8 +322,8 @@ pub trait Runner {
     /// Starts the instance that takes the warm samples (unrecorded). Most runners
     /// make it like any cold start; one whose cold starts retire earlier instances
     /// (Lambda's configuration updates) starts it where they cannot reach it.
-    async fn start_live(&mut self, request: Request) -> Result<ColdStart, SampleError> {
-        self.cold_start(request).await
+    async fn start_live(&mut self, start: StartRequest) -> Result<ColdStart, SampleError> {
+        self.cold_start(start).await
     }
 
     /// Whether a live instance outlives its teardown and may answer the next

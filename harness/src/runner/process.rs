@@ -1,8 +1,9 @@
 //! The `process` runner: the probe as a native process, the floor every other
 //! compute model adds to.
 //!
-//! * **cold**: from the `spawn` request for a new process until its first `DONE`
-//!   line is read. Phases: `spawn` (fork/exec returned), `ready` (`READY <id>` read:
+//! * **cold**: from the `spawn` request for a new process (its command line, the
+//!   start's `--instance-nonce` included, built before the clock) until its first
+//!   `DONE` line is read. Phases: `spawn` (fork/exec returned), `ready` (`READY <id>` read:
 //!   the process has loaded and done its init work), `first_response` (`INVOKE` written,
 //!   `DONE` read).
 //! * **warm**: one `INVOKE`/`DONE` round trip over the pipes of a live process.
@@ -16,7 +17,7 @@
 use super::line_protocol;
 use super::{
     Availability, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo,
-    RunnerKey, RuntimeKind, SampleError,
+    RunnerKey, RuntimeKind, SampleError, StartRequest,
 };
 use crate::phase::{PhaseTimes, Stopwatch};
 use crate::probes::{self, ProbeArtifacts};
@@ -81,6 +82,11 @@ pub fn serve_args(ctx: &RunContext) -> Vec<String> {
     ]
 }
 
+/// The probe's arguments that give a start its instance nonce.
+fn instance_nonce_arg(instance_nonce: u64) -> [String; 2] {
+    ["--instance-nonce".into(), format!("{instance_nonce:016x}")]
+}
+
 struct ProcessRunner {
     key: RunnerKey,
     path: PathBuf,
@@ -103,29 +109,36 @@ impl Runner for ProcessRunner {
         self.info.clone()
     }
 
-    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
-        let deadline = Instant::now() + self.timeout;
-        let mut sw = Stopwatch::start();
-        let child = Command::new(&self.path)
+    async fn cold_start(&self, start: StartRequest) -> Result<ColdStart, SampleError> {
+        // Untimed: the command line, the start's instance nonce included.
+        let mut command = Command::new(&self.path);
+        command
             .args(&self.args)
+            .args(instance_nonce_arg(start.instance_nonce))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| {
-                SampleError::Runtime(format!("cannot start {}: {e}", self.path.display()))
-            })?;
+            .kill_on_drop(true);
+        let deadline = Instant::now() + self.timeout;
+        let mut sw = Stopwatch::start();
+        let child = command.spawn().map_err(|e| {
+            SampleError::Runtime(format!("cannot start {}: {e}", self.path.display()))
+        })?;
         sw.lap("spawn");
         let mut probe = LineProbe::new(child, self.timeout);
         let response = line_protocol::ready_and_first_response(
-            &mut probe, &mut sw, "ready", request, deadline,
+            &mut probe,
+            &mut sw,
+            "ready",
+            start.request,
+            deadline,
         )
         .await?;
         Ok(ColdStart {
             instance: Box::new(probe),
             response,
             times: sw.finish(),
+            shared_instance_nonce: None,
             not_cold: None,
         })
     }

@@ -1,12 +1,17 @@
 //! The probe is one workload on every target: the probe core in the harness, the
-//! native binary (one-shot and served), the Wasm module in wasmtime and the Lambda
-//! bootstrap all give the checksums in fixtures/probe_checksums.json, which the
-//! native probe computed, for each case's request nonce; and the same request with
-//! another nonce gives another checksum on every target (a replay cannot verify).
+//! native binary (one-shot and served; the container image and the VM guests run
+//! it too), the Wasm module in wasmtime and the Lambda bootstrap all give the
+//! checksums in fixtures/probe_checksums.json, which the native probe computed, for
+//! each case's request nonce and instance nonce; the same request with another
+//! nonce gives another checksum on every target (a replay cannot verify), and so
+//! does the same request to an instance started with another instance nonce (an
+//! init state made for another start cannot verify). The instance nonce reaches
+//! the native probe as an argument, from the environment (containers) and from the
+//! kernel command line (VM guests, through the runner tests that boot them).
 
 use crate::support::{probes_dir, read_json, repo_file};
 use coldstart::probes::ProbeArtifacts;
-use coldstart::runner::{self, Request, RunContext, RuntimeKind};
+use coldstart::runner::{self, Request, RunContext, RuntimeKind, StartRequest};
 use probe_core::InitParams;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -16,6 +21,7 @@ struct Case {
     params: InitParams,
     invoke_iters: u64,
     nonce: u64,
+    instance_nonce: u64,
     checksum: u64,
 }
 
@@ -25,6 +31,11 @@ impl Case {
         self.nonce ^ 0x5555_5555_5555_5555
     }
 
+    /// An instance started with another instance nonce.
+    fn other_instance_nonce(&self) -> u64 {
+        self.instance_nonce ^ 0xaaaa_aaaa_aaaa_aaaa
+    }
+
     fn request(&self, seq: u64, nonce: u64) -> Request {
         Request {
             seq,
@@ -32,6 +43,15 @@ impl Case {
             iters: self.invoke_iters,
         }
     }
+
+    /// What an instance started with `instance_nonce` answers to `nonce`.
+    fn expected(&self, instance_nonce: u64, nonce: u64) -> u64 {
+        probe_core::expected_checksum(self.params, instance_nonce, self.invoke_iters, nonce)
+    }
+}
+
+fn hex(text: &serde_json::Value) -> u64 {
+    u64::from_str_radix(text.as_str().unwrap(), 16).unwrap()
 }
 
 fn cases() -> Vec<Case> {
@@ -46,13 +66,27 @@ fn cases() -> Vec<Case> {
                 init_iters: c["init_iters"].as_u64().unwrap(),
             },
             invoke_iters: c["invoke_iters"].as_u64().unwrap(),
-            nonce: u64::from_str_radix(c["nonce"].as_str().unwrap(), 16).unwrap(),
-            checksum: u64::from_str_radix(c["checksum"].as_str().unwrap(), 16).unwrap(),
+            nonce: hex(&c["nonce"]),
+            instance_nonce: hex(&c["instance_nonce"]),
+            checksum: hex(&c["checksum"]),
         })
         .collect();
     assert!(cases.len() >= 8, "the fixture lost its cases");
     let nonces: std::collections::HashSet<u64> = cases.iter().map(|c| c.nonce).collect();
     assert!(nonces.len() >= 5, "the fixture covers several nonces");
+    let instance_nonces: std::collections::HashSet<u64> =
+        cases.iter().map(|c| c.instance_nonce).collect();
+    assert!(
+        instance_nonces.len() >= 5,
+        "the fixture covers several instance nonces"
+    );
+    // The Lambda tests take the first five: one of them must key real init memory
+    // with an instance nonce that only parses as hexadecimal.
+    assert!(
+        cases.iter().take(5).any(|c| c.params.init_kib > 0
+            && format!("{:016x}", c.instance_nonce).contains(|d: char| d.is_ascii_alphabetic())),
+        "the Lambda test's cases include a hexadecimal instance nonce keying init memory"
+    );
     cases
 }
 
@@ -60,17 +94,16 @@ fn cases() -> Vec<Case> {
 fn probe_core_gives_the_fixture_checksums() {
     for c in cases() {
         assert_eq!(
-            probe_core::expected_checksum(c.params, c.invoke_iters, c.nonce),
+            c.expected(c.instance_nonce, c.nonce),
             c.checksum,
-            "{:?} / {} / {:016x}",
+            "{:?} / {} / {:016x} / {:016x}",
             c.params,
             c.invoke_iters,
-            c.nonce
+            c.nonce,
+            c.instance_nonce
         );
-        assert_ne!(
-            probe_core::expected_checksum(c.params, c.invoke_iters, c.other_nonce()),
-            c.checksum
-        );
+        assert_ne!(c.expected(c.instance_nonce, c.other_nonce()), c.checksum);
+        assert_ne!(c.expected(c.other_instance_nonce(), c.nonce), c.checksum);
     }
 }
 
@@ -84,21 +117,40 @@ fn native_probe_gives_the_fixture_checksums_once_and_served() {
             "--init-iters".to_string(),
             c.params.init_iters.to_string(),
         ];
-        let once = Command::new(&probe)
-            .arg("once")
-            .args(&args)
-            .args(["--invoke-iters", &c.invoke_iters.to_string()])
-            .args(["--nonce", &format!("{:016x}", c.nonce)])
-            .output()
-            .unwrap();
-        assert!(once.status.success());
-        let line = String::from_utf8(once.stdout).unwrap();
-        let words: Vec<&str> = line.split_whitespace().collect();
-        assert_eq!(words[0], "DONE", "{line}");
-        assert_eq!(words[4], format!("{:016x}", c.checksum), "once: {line}");
+        let once = |instance_nonce: u64, by_env: bool| {
+            let mut command = Command::new(&probe);
+            command
+                .arg("once")
+                .args(&args)
+                .args(["--invoke-iters", &c.invoke_iters.to_string()])
+                .args(["--nonce", &format!("{:016x}", c.nonce)]);
+            let instance_nonce = format!("{instance_nonce:016x}");
+            if by_env {
+                command.env("COLDSTART_INSTANCE_NONCE", &instance_nonce);
+            } else {
+                command.args(["--instance-nonce", &instance_nonce]);
+            }
+            let once = command.output().unwrap();
+            assert!(once.status.success());
+            let line = String::from_utf8(once.stdout).unwrap();
+            let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+            assert_eq!(words[0], "DONE", "{line}");
+            u64::from_str_radix(&words[4], 16).unwrap()
+        };
+        for by_env in [false, true] {
+            assert_eq!(
+                once(c.instance_nonce, by_env),
+                c.checksum,
+                "once, env {by_env}"
+            );
+            // Another instance nonce, another init state: the nonce reaches init.
+            let other = c.other_instance_nonce();
+            assert_eq!(once(other, by_env), c.expected(other, c.nonce));
+        }
 
         let mut child = Command::new(&probe)
             .arg("serve")
+            .args(["--instance-nonce", &format!("{:016x}", c.instance_nonce)])
             .args(&args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -121,7 +173,7 @@ fn native_probe_gives_the_fixture_checksums_once_and_served() {
         assert_eq!(lines.len(), 3, "{lines:?}");
         let id = lines[0].strip_prefix("READY ").unwrap();
         assert_eq!(lines[1], format!("DONE 1 {id} 0 {:016x}", c.checksum));
-        let other = probe_core::expected_checksum(c.params, c.invoke_iters, c.other_nonce());
+        let other = c.expected(c.instance_nonce, c.other_nonce());
         assert_eq!(lines[2], format!("DONE 2 {id} 1 {other:016x}"));
         assert_ne!(other, c.checksum);
     }
@@ -150,7 +202,13 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
             let runner::Built::Ready(r) = b else {
                 panic!("wasm must be available")
             };
-            let start = r.cold_start(c.request(1, c.nonce)).await.unwrap();
+            let start = r
+                .cold_start(StartRequest {
+                    instance_nonce: c.instance_nonce,
+                    request: c.request(1, c.nonce),
+                })
+                .await
+                .unwrap();
             assert_eq!(
                 start.response.checksum,
                 c.checksum,
@@ -158,6 +216,19 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
                 r.key(),
                 c.params
             );
+            let other_start = r
+                .cold_start(StartRequest {
+                    instance_nonce: c.other_instance_nonce(),
+                    request: c.request(4, c.nonce),
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                other_start.response.checksum,
+                c.expected(c.other_instance_nonce(), c.nonce),
+                "the instance nonce reaches coldstart_init"
+            );
+            other_start.instance.teardown().await.unwrap();
             assert_eq!(start.response.index, 0);
             let mut instance = start.instance;
             let (warm, _) = instance.invoke(c.request(2, c.nonce)).await.unwrap();
@@ -169,7 +240,7 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
             assert_ne!(other.checksum, c.checksum, "the nonce reaches the module");
             assert_eq!(
                 other.checksum,
-                probe_core::expected_checksum(c.params, c.invoke_iters, c.other_nonce())
+                c.expected(c.instance_nonce, c.other_nonce())
             );
             assert_eq!(warm.index, 1);
             assert_eq!(other.index, 2);
@@ -270,6 +341,10 @@ fn lambda_probe_checksums(file: &str, emulated_by: Option<&str>) {
                 .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
                 .env("COLDSTART_INIT_KIB", c.params.init_kib.to_string())
                 .env("COLDSTART_INIT_ITERS", c.params.init_iters.to_string())
+                .env(
+                    "COLDSTART_INSTANCE_NONCE",
+                    format!("{:016x}", c.instance_nonce),
+                )
                 .stdout(Stdio::null())
                 .spawn()
                 .unwrap(),
@@ -281,7 +356,7 @@ fn lambda_probe_checksums(file: &str, emulated_by: Option<&str>) {
                 1 => (c.nonce, c.checksum),
                 _ => (
                     c.other_nonce(),
-                    probe_core::expected_checksum(c.params, c.invoke_iters, c.other_nonce()),
+                    c.expected(c.instance_nonce, c.other_nonce()),
                 ),
             };
             let body = format!(

@@ -308,7 +308,9 @@ fn json_to_stdout_and_heavier_init_is_recorded() {
     };
     for s in doc["samples"].as_array().unwrap() {
         let nonce = u64::from_str_radix(s["nonce"].as_str().unwrap(), 16).unwrap();
-        let expected = probe_core::expected_checksum(params, 777, nonce);
+        let instance_nonce =
+            u64::from_str_radix(s["instance_nonce"].as_str().unwrap(), 16).unwrap();
+        let expected = probe_core::expected_checksum(params, instance_nonce, 777, nonce);
         assert_eq!(s["expected_checksum"], format!("{expected:016x}"));
         assert_eq!(s["checksum"], s["expected_checksum"]);
     }
@@ -330,22 +332,8 @@ fn sigint_keeps_what_was_measured() {
         "1000000",
     ];
     let child = spawn_run(probes.path(), &args, &json);
-    // Wait for the first checkpoint with samples (one is written every 5 s).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no checkpoint with samples"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        if let Ok(text) = std::fs::read_to_string(&json) {
-            let doc: Value = serde_json::from_str(&text).expect("checkpoints are whole files");
-            if !doc["samples"].as_array().unwrap().is_empty() {
-                assert_eq!(doc["status"], "running");
-                break;
-            }
-        }
-    }
+    let journal = wait_for_journal_samples(&json);
+    assert_eq!(journal.status, coldstart::results::RunStatus::Running);
     assert_eq!(sigint(child), Some(130));
     let doc = read_json(&json);
     assert_valid_results(&doc);
@@ -366,6 +354,87 @@ fn sigint_keeps_what_was_measured() {
         "probes left running: {}",
         String::from_utf8_lossy(&left.stdout)
     );
+}
+
+/// Waits for the journal in `json`'s place to hold samples (it is synced every 5 s),
+/// and reads it as every command reads a result file.
+fn wait_for_journal_samples(json: &std::path::Path) -> coldstart::results::ResultFile {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no journal with samples"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let Ok(text) = std::fs::read_to_string(json) else {
+            continue;
+        };
+        if !coldstart::results::journal::is_journal(&text) {
+            continue;
+        }
+        let read = coldstart::results::load::parse(&text).expect("a journal reads");
+        if !read.samples.is_empty() {
+            return read;
+        }
+    }
+}
+
+/// A run killed outright (SIGKILL: no handler runs) loses nothing it had synced:
+/// its journal, in the JSON export's place, reads as its result file, statistics
+/// derived from its samples, and `coldstart report` renders it.
+#[test]
+fn a_killed_run_leaves_a_journal_every_command_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("results.json");
+    let probes = copied_probes();
+    let args = [
+        "--runtime",
+        "process",
+        "--cold",
+        "1000000",
+        "--warm",
+        "1000000",
+    ];
+    let mut child = spawn_run(probes.path(), &args, &json);
+    wait_for_journal_samples(&json);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(&json).unwrap();
+    let read = coldstart::results::load::parse(&text).unwrap();
+    let lines = text.lines().count();
+    assert_eq!(
+        read.samples.len(),
+        lines - 1 - text.matches("{\"runtimes\"").count()
+    );
+    let r = read
+        .runtimes
+        .iter()
+        .find(|r| r.runtime == "process")
+        .unwrap();
+    let ok = r.modes.cold.ok + r.modes.warm.ok;
+    assert!(ok > 0);
+    assert_eq!(
+        ok,
+        read.samples.iter().filter(|s| s.ok).count() as u64,
+        "the statistics are derived from the journal's samples"
+    );
+    // A line the kill cut short is left out; the rest still reads.
+    let torn = format!("{text}{{\"sample\":{{\"seq\":");
+    assert_eq!(
+        coldstart::results::load::parse(&torn)
+            .unwrap()
+            .samples
+            .len(),
+        read.samples.len()
+    );
+    let out = coldstart().args(["report"]).arg(&json).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("process"));
 }
 
 /// `--export-csv` writes every raw sample; `--time-unit` holds for every row of the

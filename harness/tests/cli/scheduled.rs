@@ -24,6 +24,12 @@ fn bad_suite_files_are_refused_with_the_reason() {
         ("cold = 5\ncolds = 3\n", "unknown field `colds`"),
         ("timeout = \"soon\"\n", "timeout \"soon\""),
         ("cold = [", "line 1"),
+        (
+            "[density]\ninstances = 3\nruntimes = [\"wasm:nosuch\"]\n",
+            "[density] runtimes: runtime wasm has no variant \"nosuch\"",
+        ),
+        ("[density]\nruntimes = []\n", "[density] runtimes is empty"),
+        ("[density]\ninstance = 3\n", "unknown field `instance`"),
     ];
     for (text, problem) in cases {
         let path = suite(dir.path(), text);
@@ -73,6 +79,48 @@ fn flags_win_over_the_suite_and_the_suite_over_defaults() {
     );
     assert_eq!(p["suite"], path.display().to_string());
     assert_eq!(doc["runtimes"].as_array().unwrap().len(), 1);
+}
+
+/// A suite's `[density]` measures density of the variants it names, and only those;
+/// `--density` on the command line wins over its instances, not over its variants.
+#[test]
+fn a_suite_measures_density_of_the_variants_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = suite(
+        dir.path(),
+        "runtimes = [\"process\", \"wasm:pre\"]\ncold = 3\nwarm = 3\nwarmup = 0\n\
+         [density]\ninstances = 4\nrounds = 1\nruntimes = [\"wasm:pre\"]\n",
+    );
+    for (flags, instances) in [(&[][..], 4), (&["--density", "2"][..], 2)] {
+        let json = dir.path().join("out.json");
+        coldstart()
+            .env("COLDSTART_PROBES_DIR", probes_dir())
+            .args(["run", "--suite"])
+            .arg(&path)
+            .args(flags)
+            .arg("--export-json")
+            .arg(&json)
+            .assert()
+            .success();
+        let doc = read_json(&json);
+        assert_valid_results(&doc);
+        let p = &doc["parameters"];
+        assert_eq!(p["density"], instances);
+        assert_eq!(p["density_rounds"], 1);
+        assert_eq!(p["density_runtimes"], serde_json::json!(["wasm:pre"]));
+        let row = |variant: &str| {
+            doc["runtimes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["variant"] == variant)
+                .unwrap()
+                .clone()
+        };
+        let pre = row("pre");
+        assert_eq!(pre["density"]["raw"][0]["reached"], instances, "{pre}");
+        assert!(row("native")["density"].is_null(), "process is not named");
+    }
 }
 
 #[test]

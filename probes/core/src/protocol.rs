@@ -12,12 +12,32 @@
 //!
 //! The nonce is a fresh random value per request; the checksum depends on it (see
 //! [`crate::Probe::checksum`]), so an answer can only verify for its own request.
+//! The instance nonce is not a line: it comes with the start, before init (an
+//! argument, the environment, the kernel command line), since init is keyed by it.
 //!
 //! `BOOTTIME` is the guest's own clock (`CLOCK_BOOTTIME`, time since the guest kernel
 //! started) when the probe started and when it was ready: a VM's probe sends it so
 //! the harness can tell the VMM's and firmware's time from the guest's boot.
 
 use std::fmt;
+
+/// The environment variable that gives a start its instance nonce (16 hex digits)
+/// where no argument can: containers, Lambda functions.
+pub const INSTANCE_NONCE_VAR: &str = "COLDSTART_INSTANCE_NONCE";
+
+/// The instance nonce from [`INSTANCE_NONCE_VAR`]; 0 when it is not set (a probe
+/// run by hand or by hyperfine), an error when it is set to anything but a
+/// hexadecimal u64.
+pub fn instance_nonce_from_env() -> Result<u64, String> {
+    match std::env::var(INSTANCE_NONCE_VAR) {
+        Ok(text) => u64::from_str_radix(&text, 16)
+            .map_err(|_| format!("{INSTANCE_NONCE_VAR}={text:?} is not a hexadecimal u64")),
+        Err(std::env::VarError::NotPresent) => Ok(0),
+        Err(std::env::VarError::NotUnicode(text)) => Err(format!(
+            "{INSTANCE_NONCE_VAR}={text:?} is not a hexadecimal u64"
+        )),
+    }
+}
 
 /// A line the probe writes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,9 @@
 //!
 //! Init work runs once per execution environment, before the handler loop, so it is
 //! inside Lambda's `Init Duration`, like the init code the article advises keeping
-//! small. Parameters come from `COLDSTART_INIT_KIB` and `COLDSTART_INIT_ITERS`.
+//! small. Parameters come from `COLDSTART_INIT_KIB` and `COLDSTART_INIT_ITERS`; the
+//! instance nonce that keys the init state from `COLDSTART_INSTANCE_NONCE` (16 hex
+//! digits, set by the harness's configuration update that forces the environment).
 //!
 //! Request: `{"seq": 1, "nonce": "<16 hex>", "iters": 50}`. Response: `{"seq": 1,
 //! "instance_id": "<16 hex>", "index": 0, "checksum": "<16 hex>"}`: ids, nonces and
@@ -46,10 +48,11 @@ async fn main() -> Result<(), Error> {
         init_kib: env_u64("COLDSTART_INIT_KIB", InitParams::DEFAULT.init_kib)?,
         init_iters: env_u64("COLDSTART_INIT_ITERS", InitParams::DEFAULT.init_iters)?,
     };
+    let instance_nonce = probe_core::protocol::instance_nonce_from_env()?;
     let sleep = TestSleep::from_env()?;
     let id = getrandom::u64().map_err(|e| format!("the OS random source failed: {e}"))?;
     // One execution environment serves one request at a time.
-    let probe = RefCell::new(Probe::init(id, params));
+    let probe = RefCell::new(Probe::init(id, instance_nonce, params));
     TestSleep::nap(sleep.init);
     let probe = &probe;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Request>| async move {

@@ -2,8 +2,8 @@
 //! file runs as a process and as the only file of a FROM-scratch container image.
 //!
 //! ```text
-//! coldstart-probe [serve|once] [--init-kib N] [--init-iters N] [--invoke-iters N] [--nonce HEX]
-//!                 [--tty PATH] [--vm] [--cmdline]
+//! coldstart-probe [serve|once] [--instance-nonce HEX] [--init-kib N] [--init-iters N]
+//!                 [--invoke-iters N] [--nonce HEX] [--tty PATH] [--vm] [--cmdline]
 //! ```
 //!
 //! * `serve` (the default): init, print `READY <id>`, then answer `INVOKE` lines until
@@ -11,21 +11,24 @@
 //! * `once`: init, run one invocation of `--invoke-iters` with `--nonce` (16 hex
 //!   digits, default 0), print its `DONE` line and exit: the whole life of an
 //!   instance in one command, for `hyperfine`.
+//! * `--instance-nonce` (16 hex digits, default 0): the start's instance nonce, which
+//!   keys the init state (see `probe_core`); the harness sends a fresh one per start.
 //!
 //! In a virtual machine (the `vm` runner) the same binary is the guest's probe:
 //!
 //! * `--tty PATH` speaks the protocol on a serial port instead of stdin/stdout;
 //! * `--vm` sends `BOOTTIME` (the guest's `CLOCK_BOOTTIME` at the probe's start and at
 //!   READY) before READY;
-//! * `--cmdline` takes `coldstart.init_kib=`, `coldstart.init_iters=` and
-//!   `coldstart.test_sleep=` from the guest kernel's command line (a systemd service
+//! * `--cmdline` takes `coldstart.instance_nonce=`, `coldstart.init_kib=`,
+//!   `coldstart.init_iters=` and `coldstart.test_sleep=` from the guest kernel's
+//!   command line (a systemd service
 //!   has no other way to be given them per boot);
 //! * with `--vm` as PID 1 (the `/init` of an initramfs) it powers the guest off when
 //!   it is done, since init must never exit (a container's PID 1 just exits).
 //!
-//! Parameters also come from `COLDSTART_INIT_KIB`, `COLDSTART_INIT_ITERS` and
-//! `COLDSTART_INVOKE_ITERS` (flags win), which is how containers and functions are
-//! configured. Arguments are parsed by hand: no argument parser runs before init.
+//! Parameters also come from `COLDSTART_INSTANCE_NONCE`, `COLDSTART_INIT_KIB`,
+//! `COLDSTART_INIT_ITERS` and `COLDSTART_INVOKE_ITERS` (flags win), which is how
+//! containers and functions are configured. Arguments are parsed by hand: no argument parser runs before init.
 //! `COLDSTART_TEST_SLEEP` (tests only, see `probe_core::test_sleep`) sleeps at a
 //! known point.
 
@@ -35,11 +38,13 @@ use probe_core::{InitParams, Probe, DEFAULT_INVOKE_ITERS};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: coldstart-probe [serve|once] [--init-kib N] [--init-iters N] \
-                     [--invoke-iters N] [--nonce HEX] [--tty PATH] [--vm] [--cmdline]";
+const USAGE: &str = "usage: coldstart-probe [serve|once] [--instance-nonce HEX] \
+                     [--init-kib N] [--init-iters N] [--invoke-iters N] [--nonce HEX] \
+                     [--tty PATH] [--vm] [--cmdline]";
 
 struct Args {
     once: bool,
+    instance_nonce: u64,
     params: InitParams,
     invoke_iters: u64,
     nonce: u64,
@@ -58,9 +63,15 @@ fn env_u64(name: &str) -> Result<Option<u64>, String> {
     }
 }
 
+/// A nonce: 16 hexadecimal digits (fewer are accepted, as `u64::from_str_radix` does).
+fn hex_u64(what: &str, text: &str) -> Result<u64, String> {
+    u64::from_str_radix(text, 16).map_err(|_| format!("{what} {text:?} is not a hexadecimal u64"))
+}
+
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         once: false,
+        instance_nonce: probe_core::protocol::instance_nonce_from_env()?,
         params: InitParams {
             init_kib: env_u64("COLDSTART_INIT_KIB")?.unwrap_or(InitParams::DEFAULT.init_kib),
             init_iters: env_u64("COLDSTART_INIT_ITERS")?.unwrap_or(InitParams::DEFAULT.init_iters),
@@ -93,8 +104,11 @@ fn parse_args() -> Result<Args, String> {
             "--invoke-iters" => args.invoke_iters = value("--invoke-iters")?,
             "--nonce" => {
                 let text = argv.next().ok_or("--nonce needs a value")?;
-                args.nonce = u64::from_str_radix(&text, 16)
-                    .map_err(|_| format!("--nonce {text:?} is not a hexadecimal u64"))?;
+                args.nonce = hex_u64("--nonce", &text)?;
+            }
+            "--instance-nonce" => {
+                let text = argv.next().ok_or("--instance-nonce needs a value")?;
+                args.instance_nonce = hex_u64("--instance-nonce", &text)?;
             }
             "--tty" => args.tty = Some(argv.next().ok_or("--tty needs a path")?),
             "--vm" => args.vm = true,
@@ -121,6 +135,10 @@ fn from_kernel_cmdline(text: &str, args: &mut Args) -> Result<(), String> {
                 .map_err(|_| format!("kernel command line: {word:?} is not a non-negative integer"))
         };
         match name {
+            "instance_nonce" => {
+                let what = "kernel command line: coldstart.instance_nonce";
+                args.instance_nonce = hex_u64(what, value)?;
+            }
             "init_kib" => args.params.init_kib = number()?,
             "init_iters" => args.params.init_iters = number()?,
             "test_sleep" => args.sleep = TestSleep::parse(value)?,
@@ -233,7 +251,7 @@ fn run(at_start: u64) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut probe = Probe::init(instance_id(), args.params);
+    let mut probe = Probe::init(instance_id(), args.instance_nonce, args.params);
     TestSleep::nap(args.sleep.init);
     if args.once {
         TestSleep::nap(args.sleep.invoke);

@@ -1,8 +1,9 @@
 //! The probe as a `wasm32-wasip1` module (a WASI reactor) that the harness drives
 //! through its exports, with no stdio round trip on the hot path:
 //!
-//! * `coldstart_init(init_kib: i64, init_iters: i64) -> i64`: draws the instance id
-//!   from WASI `random_get`, does the init work, returns the id.
+//! * `coldstart_init(init_kib: i64, init_iters: i64, instance_nonce: i64) -> i64`:
+//!   draws the instance id from WASI `random_get`, does the init work keyed by the
+//!   start's instance nonce, returns the id.
 //! * `coldstart_invoke(iters: i64, nonce: i64) -> i32`: serves one request and
 //!   returns a pointer into linear memory to three little-endian u64s: instance id,
 //!   invocation index, checksum.
@@ -24,10 +25,11 @@ thread_local! {
 
 /// Init the instance; returns its id. Calling it again re-inits (a new instance id).
 #[no_mangle]
-pub extern "C" fn coldstart_init(init_kib: u64, init_iters: u64) -> u64 {
+pub extern "C" fn coldstart_init(init_kib: u64, init_iters: u64, instance_nonce: u64) -> u64 {
     let id = getrandom::u64().expect("WASI random_get failed");
     let probe = Probe::init(
         id,
+        instance_nonce,
         InitParams {
             init_kib,
             init_iters,

@@ -3,7 +3,8 @@
 //!
 //! Before the clock (untimed): for `*-image` the image is removed, so the load below
 //! really loads it; the create body (built once per variant by [`container_config`]) is
-//! cloned, the attach options are built and the sample's deadline is set. The clock
+//! cloned and given the start's instance nonce (`COLDSTART_INSTANCE_NONCE`), the
+//! attach options are built and the sample's deadline is set. The clock
 //! (`Stopwatch::start` in [`DockerRunner::start`]) then starts and laps, in order:
 //!
 //! * `image_load` (`*-image` only): the saved tar imported (`POST /images/load`);
@@ -25,11 +26,14 @@ use super::daemon::api_error;
 use super::instance::Container;
 use super::{image, sweep, DockerRunner, Settings, Variant, HOST_LABEL, PID_LABEL, RUN_LABEL};
 use crate::phase::{PhaseTimes, Stopwatch};
-use crate::runner::{line_protocol, ColdStart, Instance, Request, Response, SampleError};
+use crate::runner::{
+    line_protocol, ColdStart, Instance, Request, Response, SampleError, StartRequest,
+};
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{AttachContainerOptionsBuilder, ImportImageOptionsBuilder};
 use bytes::Bytes;
 use futures_util::StreamExt;
+use probe_core::protocol::INSTANCE_NONCE_VAR;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -50,10 +54,13 @@ impl DockerRunner {
             .launch(
                 &quiet,
                 PREFLIGHT_TIMEOUT,
-                Request {
-                    seq: 0,
-                    nonce: 0,
-                    iters: 1,
+                StartRequest {
+                    instance_nonce: 0,
+                    request: Request {
+                        seq: 0,
+                        nonce: 0,
+                        iters: 1,
+                    },
                 },
             )
             .await;
@@ -100,14 +107,15 @@ impl DockerRunner {
         &self,
         config: &ContainerCreateBody,
         timeout: Duration,
-        request: Request,
+        start: StartRequest,
     ) -> Result<ColdStart, SampleError> {
         let mut id = None;
-        match self.start(config, timeout, request, &mut id).await {
+        match self.start(config, timeout, start, &mut id).await {
             Ok((instance, response, times)) => Ok(ColdStart {
                 instance,
                 response,
                 times,
+                shared_instance_nonce: None,
                 not_cold: None,
             }),
             Err(e) => {
@@ -125,7 +133,7 @@ impl DockerRunner {
         &self,
         config: &ContainerCreateBody,
         timeout: Duration,
-        request: Request,
+        start: StartRequest,
         id: &mut Option<String>,
     ) -> Result<(Box<dyn Instance>, Response, PhaseTimes), SampleError> {
         if self.load.is_some() {
@@ -134,8 +142,13 @@ impl DockerRunner {
                 .await
                 .map_err(|e| SampleError::Runtime(format!("{e:#}")))?;
         }
-        // Untimed: the request body and options are ready before the clock starts.
-        let body = config.clone();
+        // Untimed: the request body (with the start's instance nonce) and options are
+        // ready before the clock starts.
+        let mut body = config.clone();
+        body.env.get_or_insert_with(Vec::new).push(format!(
+            "{INSTANCE_NONCE_VAR}={:016x}",
+            start.instance_nonce
+        ));
         let attach = AttachContainerOptionsBuilder::new()
             .stdin(true)
             .stdout(true)
@@ -187,7 +200,7 @@ impl DockerRunner {
             &mut instance,
             &mut sw,
             "ready",
-            request,
+            start.request,
             deadline,
         )
         .await?;

@@ -29,8 +29,8 @@ mod instance;
 pub mod sweep;
 
 use super::{
-    Availability, Built, ColdStart, Request, RunContext, Runner, RunnerInfo, RunnerKey,
-    RuntimeKind, SampleError,
+    Availability, Built, ColdStart, RunContext, Runner, RunnerInfo, RunnerKey, RuntimeKind,
+    SampleError, StartRequest,
 };
 use crate::probes::ProbeArtifacts;
 use anyhow::Context as _;
@@ -357,8 +357,8 @@ impl Runner for DockerRunner {
         !self.variant.image_load
     }
 
-    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
-        self.launch(&self.config, self.timeout, request).await
+    async fn cold_start(&self, start: StartRequest) -> Result<ColdStart, SampleError> {
+        self.launch(&self.config, self.timeout, start).await
     }
 
     async fn close(&mut self) -> Vec<String> {

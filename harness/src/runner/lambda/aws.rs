@@ -3,7 +3,8 @@
 //!
 //! Forcing a cold start (untimed), as lambda-perf and SeBS do: read the function's
 //! configuration, update it with the **merged** environment (the user's variables
-//! kept, the probe's parameters set, `COLDSTART_NONCE` fresh), wait until
+//! kept, the probe's parameters set, `COLDSTART_INSTANCE_NONCE` fresh: the start's
+//! instance nonce, which the probe's init is keyed by), wait until
 //! `LastUpdateStatus` is `Successful`. The next `Invoke` of `$LATEST` then needs a
 //! new execution environment; its REPORT must show `Init Duration`.
 //!
@@ -17,21 +18,23 @@
 //! records a network baseline: the round trip of `Invoke` with
 //! `InvocationType=DryRun`, which runs no function code.
 //!
-//! Warm samples go to a version the runner publishes when it is built (and deletes
-//! on close): the cold starts update `$LATEST` only, so that version's environment
-//! stays alive between them. Results record the region, the function's ARN with the
-//! account replaced by `*`, memory, architecture and runtime; never credentials. A
-//! run whose endpoints are not AWS's own (`--lambda-endpoint`,
-//! `--lambda-invoke-endpoint` pointing at moto, a stub, LocalStack) records them and
-//! a `location` starting with `local`, which no claim judges.
+//! Warm samples go to a version the runner publishes when it is built (and deletes on
+//! close): the cold starts update `$LATEST` only, so that version's environment stays
+//! alive between them. An instance nonce goes with a configuration, not with a request:
+//! the warm samples' version has the one it was published with, and every environment
+//! of one burst shares the burst's update's. Results record the region, the function's
+//! ARN with the account replaced by `*`, memory, architecture and runtime; never
+//! credentials. A run whose endpoints are not AWS's own (`--lambda-endpoint`,
+//! `--lambda-invoke-endpoint` pointing at moto, a stub, LocalStack) records them and a
+//! `location` starting with `local`, which no claim judges.
 
 use super::invoke::{self, Invoked};
 use super::sdk::{access, control_client, redact_arn, sdk_error};
-use super::NONCE_VAR;
+use super::INSTANCE_NONCE_VAR;
 use crate::phase::PhaseTimes;
 use crate::runner::{
     Built, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo, RunnerKey,
-    RuntimeKind, SampleError,
+    RuntimeKind, SampleError, StartRequest,
 };
 use async_trait::async_trait;
 use aws_sdk_lambda::types::{Environment, LastUpdateStatus, State};
@@ -97,7 +100,7 @@ pub async fn force_new_environment(
     client: &aws_sdk_lambda::Client,
     function: &str,
     probe: &BTreeMap<String, String>,
-    nonce: &str,
+    instance_nonce: u64,
 ) -> Result<HashMap<String, String>, String> {
     let current = wait_ready(client, function, None).await?;
     let mut variables: HashMap<String, String> = current
@@ -106,7 +109,7 @@ pub async fn force_new_environment(
         .cloned()
         .unwrap_or_default();
     variables.extend(probe.iter().map(|(k, v)| (k.clone(), v.clone())));
-    variables.insert(NONCE_VAR.into(), nonce.into());
+    variables.insert(INSTANCE_NONCE_VAR.into(), format!("{instance_nonce:016x}"));
     client
         .update_function_configuration()
         .function_name(function)
@@ -164,7 +167,7 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> Vec<Built> {
             function,
             probe_env: super::probe_env(ctx),
             run_id: ctx.run_id.clone(),
-            nonces: Default::default(),
+            live_instance_nonce: rand::random(),
             live_version: None,
             timeout: ctx.timeout,
             info: RunnerInfo {
@@ -188,7 +191,8 @@ struct AwsRunner {
     function: String,
     probe_env: BTreeMap<String, String>,
     run_id: String,
-    nonces: std::cell::Cell<u64>,
+    /// The instance nonce of the version published for warm samples.
+    live_instance_nonce: u64,
     /// The version published for warm samples.
     live_version: Option<String>,
     timeout: Duration,
@@ -223,8 +227,13 @@ impl AwsRunner {
                 arch.name()
             ));
         }
-        let nonce = self.next_nonce();
-        force_new_environment(&self.control, &self.function, &self.probe_env, &nonce).await?;
+        force_new_environment(
+            &self.control,
+            &self.function,
+            &self.probe_env,
+            self.live_instance_nonce,
+        )
+        .await?;
         let published = self
             .control
             .publish_version()
@@ -268,15 +277,11 @@ impl AwsRunner {
         Ok(self)
     }
 
-    fn next_nonce(&self) -> String {
-        self.nonces.set(self.nonces.get() + 1);
-        format!("{}-{}", self.run_id, self.nonces.get())
-    }
-
     fn started(
         &self,
         invoked: Invoked,
         qualifier: Option<String>,
+        instance_nonce: u64,
     ) -> Result<ColdStart, SampleError> {
         let report = invoked.report.as_ref().ok_or_else(|| {
             SampleError::Protocol(
@@ -296,6 +301,7 @@ impl AwsRunner {
             response: invoked.response,
             // Our stopwatch: the round trip is the one phase; REPORT stays apart.
             times: invoked.times(Some("invoke")),
+            shared_instance_nonce: Some(instance_nonce),
             not_cold,
             instance: Box::new(AwsInstance {
                 client: self.invoke.clone(),
@@ -321,29 +327,49 @@ impl Runner for AwsRunner {
         self.info.clone()
     }
 
-    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
-        let nonce = self.next_nonce();
-        force_new_environment(&self.control, &self.function, &self.probe_env, &nonce)
-            .await
-            .map_err(|e| SampleError::Runtime(format!("forcing a new environment: {e}")))?;
-        let invoked =
-            invoke::invoke(&self.invoke, &self.function, None, request, self.timeout).await?;
-        self.started(invoked, None)
+    async fn cold_start(&self, start: StartRequest) -> Result<ColdStart, SampleError> {
+        force_new_environment(
+            &self.control,
+            &self.function,
+            &self.probe_env,
+            start.instance_nonce,
+        )
+        .await
+        .map_err(|e| SampleError::Runtime(format!("forcing a new environment: {e}")))?;
+        let invoked = invoke::invoke(
+            &self.invoke,
+            &self.function,
+            None,
+            start.request,
+            self.timeout,
+        )
+        .await?;
+        self.started(invoked, None, start.instance_nonce)
     }
 
     /// A burst on AWS: one configuration update (untimed) retires every environment
     /// of `$LATEST`, then all C invocations go out at one instant, so each needs a new
     /// environment (a REPORT without Init Duration marks one that did not).
-    async fn burst(&self, requests: &[Request]) -> Result<crate::runner::BurstOutcomes, String> {
-        let nonce = self.next_nonce();
-        force_new_environment(&self.control, &self.function, &self.probe_env, &nonce)
-            .await
-            .map_err(|e| format!("forcing new environments: {e}"))?;
+    async fn burst(&self, starts: &[StartRequest]) -> Result<crate::runner::BurstOutcomes, String> {
+        let Some(first) = starts.first() else {
+            return Ok(Vec::new());
+        };
+        // One configuration for the whole burst: its instances share one nonce.
+        let instance_nonce = first.instance_nonce;
+        force_new_environment(
+            &self.control,
+            &self.function,
+            &self.probe_env,
+            instance_nonce,
+        )
+        .await
+        .map_err(|e| format!("forcing new environments: {e}"))?;
         let launch = Instant::now();
-        let calls = requests.iter().map(|r| async move {
-            let outcome = invoke::invoke(&self.invoke, &self.function, None, *r, self.timeout)
-                .await
-                .and_then(|invoked| self.started(invoked, None));
+        let calls = starts.iter().map(|s| async move {
+            let outcome =
+                invoke::invoke(&self.invoke, &self.function, None, s.request, self.timeout)
+                    .await
+                    .and_then(|invoked| self.started(invoked, None, instance_nonce));
             (outcome, launch.elapsed())
         });
         Ok(futures_util::future::join_all(calls).await)
@@ -369,17 +395,17 @@ impl Runner for AwsRunner {
 
     /// The warm samples' instance: the run's published version, which the cold
     /// starts' updates of `$LATEST` leave alone.
-    async fn start_live(&mut self, request: Request) -> Result<ColdStart, SampleError> {
+    async fn start_live(&mut self, start: StartRequest) -> Result<ColdStart, SampleError> {
         let version = self.live_version.clone();
         let invoked = invoke::invoke(
             &self.invoke,
             &self.function,
             version.as_deref(),
-            request,
+            start.request,
             self.timeout,
         )
         .await?;
-        self.started(invoked, version)
+        self.started(invoked, version, self.live_instance_nonce)
     }
 
     /// The published version's environment stays alive after its instance is

@@ -4,8 +4,9 @@
 //!
 //! The emulator runs once per run, in a generated Cargo project (it reads one)
 //! whose binaries are the function names it routes: `slot0`..`slot15`. A cold start
-//! takes a free slot, spawns a new `bootstrap` for it (phase `spawn`: the spawn
-//! call) and invokes it (`first_response`, from the end of `spawn` to the answer:
+//! takes a free slot, spawns a new `bootstrap` for it with the start's instance
+//! nonce in `COLDSTART_INSTANCE_NONCE` (phase `spawn`: the spawn call; the command
+//! is built before it) and invokes it (`first_response`, from the end of `spawn` to the answer:
 //! building the request, the runtime's init, its poll of the Runtime API, the
 //! handler, and the answer back through the emulator; contiguous laps, so `total`
 //! is spawn → verified answer on one clock); teardown kills it and frees
@@ -17,7 +18,7 @@ use super::invoke::{self, Invoked};
 use crate::phase::PhaseTimes;
 use crate::runner::{
     line_protocol, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo,
-    RunnerKey, RuntimeKind, SampleError,
+    RunnerKey, RuntimeKind, SampleError, StartRequest,
 };
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -286,7 +287,8 @@ impl Runner for EmulatedRunner {
         self.info.clone()
     }
 
-    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
+    async fn cold_start(&self, start: StartRequest) -> Result<ColdStart, SampleError> {
+        let instance_nonce = format!("{:016x}", start.instance_nonce);
         let name = self.slots.borrow_mut().pop().ok_or_else(|| {
             SampleError::Runtime(
                 "no free emulator slot: each is held by a live instance or was retired after a crashed or hung runtime"
@@ -298,21 +300,23 @@ impl Runner for EmulatedRunner {
             slots: self.slots.clone(),
             clean: false,
         };
-        let spawned = Instant::now();
-        let child = Command::new(&self.bootstrap)
+        // Untimed: the command and its environment, the instance nonce included.
+        let mut command = Command::new(&self.bootstrap);
+        command
             .env_clear()
             .envs(&self.env)
             .envs(self.passed.iter().map(|(k, v)| (k, v)))
             .env("AWS_LAMBDA_RUNTIME_API", &slot.name.api)
             .env("AWS_LAMBDA_FUNCTION_NAME", &slot.name.name)
+            .env(super::INSTANCE_NONCE_VAR, &instance_nonce)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| {
-                SampleError::Runtime(format!("cannot start {}: {e}", self.bootstrap.display()))
-            })?;
+            .kill_on_drop(true);
+        let spawned = Instant::now();
+        let child = command.spawn().map_err(|e| {
+            SampleError::Runtime(format!("cannot start {}: {e}", self.bootstrap.display()))
+        })?;
         let spawn_ended = Instant::now();
         let spawn = crate::phase::nanos(spawn_ended - spawned);
         let mut instance = Emulated {
@@ -321,7 +325,7 @@ impl Runner for EmulatedRunner {
             client: self.client.clone(),
             timeout: self.timeout,
         };
-        let invoked = instance.invoke_watching(request).await?;
+        let invoked = instance.invoke_watching(start.request).await?;
         // `first_response` runs on from the end of `spawn` to the answer: building
         // the request, the round trip, and (were a call throttled, which the local
         // emulator does not do) the backoff, with the attempts recorded.
@@ -330,6 +334,7 @@ impl Runner for EmulatedRunner {
             instance: Box::new(instance),
             response: invoked.response,
             times,
+            shared_instance_nonce: None,
             not_cold: None,
         })
     }

@@ -59,8 +59,10 @@ pub fn aws_variants() -> &'static [&'static str] {
     &VARIANTS[1..]
 }
 
-/// The environment variable whose fresh value forces a new execution environment.
-pub const NONCE_VAR: &str = "COLDSTART_NONCE";
+/// The environment variable that gives a start its instance nonce (the probe keys
+/// its init state with it); on AWS its fresh value is also what forces a new
+/// execution environment.
+pub use probe_core::protocol::INSTANCE_NONCE_VAR;
 
 /// Where and what to measure, from the command line.
 #[derive(Debug, Clone)]

@@ -14,10 +14,11 @@
 //!   reason when KVM is absent, refused, or its guest does not reach READY.
 //!
 //! What is timed:
-//! * **cold**: from the spawn of the QEMU process until the probe's first `DONE` on the
-//!   serial line. Phases: `spawn` (the process exists), `boot` (until `READY`:
-//!   QEMU, firmware, kernel, and init or systemd), `first_response` (`INVOKE` written,
-//!   `DONE` read). The guest's own clock goes to `reported`, never into phases:
+//! * **cold**: from the spawn of the QEMU process (its arguments built before the
+//!   clock, the kernel command line ending with the start's instance nonce) until the
+//!   probe's first `DONE` on the serial line. Phases: `spawn` (the process exists),
+//!   `boot` (until `READY`: QEMU, firmware, kernel, and init or systemd),
+//!   `first_response` (`INVOKE` written, `DONE` read). The guest's own clock goes to `reported`, never into phases:
 //!   `CLOCK_BOOTTIME` when the probe started (`guest_init_start_ns` as `/init`,
 //!   `guest_unit_start_ns` when systemd started its unit) and at READY
 //!   (`guest_ready_ns`): `boot` minus guest uptime is the VMM's and firmware's time.
@@ -33,7 +34,7 @@ pub use detect::detect;
 
 use super::{
     line_protocol, Built, ColdStart, Request, RunContext, Runner, RunnerInfo, RunnerKey,
-    RuntimeKind, SampleError,
+    RuntimeKind, SampleError, StartRequest,
 };
 use crate::phase::Stopwatch;
 use crate::probes;
@@ -330,10 +331,13 @@ async fn preflight(
     consoles: &std::sync::Arc<tempfile::TempDir>,
     alive: &Alive,
 ) -> Result<(), String> {
-    let request = Request {
-        seq: 0,
-        nonce: rand::random(),
-        iters: 1,
+    let start = StartRequest {
+        instance_nonce: rand::random(),
+        request: Request {
+            seq: 0,
+            nonce: rand::random(),
+            iters: 1,
+        },
     };
     let runner = VmRunner {
         key: RunnerKey::new("vm", "preflight"),
@@ -346,7 +350,7 @@ async fn preflight(
         next_console: Cell::new(0),
         alive: alive.clone(),
     };
-    match runner.cold_start(request).await {
+    match runner.cold_start(start).await {
         Ok(cold) => {
             let _ = cold.instance.teardown().await;
             Ok(())
@@ -371,6 +375,16 @@ fn minimal_cmdline(ctx: &RunContext) -> String {
         ctx.params.init_kib, ctx.params.init_iters
     ));
     line
+}
+
+/// The words ending a guest's kernel command line that give a start its instance nonce:
+/// the minimal guest's init takes it as an argument (its arguments end the line),
+/// the full guest's unit reads it from `/proc/cmdline`.
+fn instance_nonce_cmdline_tail(guest: Guest, instance_nonce: u64) -> String {
+    match guest {
+        Guest::Minimal => format!("--instance-nonce {instance_nonce:016x}"),
+        Guest::Full => format!("coldstart.instance_nonce={instance_nonce:016x}"),
+    }
 }
 
 /// The kernel command line of a full guest: systemd's unit reads the probe's
@@ -418,13 +432,16 @@ impl Runner for VmRunner {
         Some(self.counts)
     }
 
-    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
+    async fn cold_start(&self, start: StartRequest) -> Result<ColdStart, SampleError> {
         self.next_console.set(self.next_console.get() + 1);
         let console = self
             .consoles
             .path()
             .join(format!("console-{}.log", self.next_console.get()));
-        let args = self.machine.args(&console);
+        let args = self.machine.args(
+            &console,
+            &instance_nonce_cmdline_tail(self.guest, start.instance_nonce),
+        );
         let deadline = Instant::now() + self.timeout;
         let mut sw = Stopwatch::start();
         let mut guest = qemu::spawn(
@@ -439,9 +456,14 @@ impl Runner for VmRunner {
             at_start_ns,
             at_ready_ns,
         } = guest.boottime(deadline).await?;
-        let response =
-            line_protocol::ready_and_first_response(&mut guest, &mut sw, "boot", request, deadline)
-                .await?;
+        let response = line_protocol::ready_and_first_response(
+            &mut guest,
+            &mut sw,
+            "boot",
+            start.request,
+            deadline,
+        )
+        .await?;
         let mut times = sw.finish();
         let start_name = match self.guest {
             Guest::Minimal => "guest_init_start_ns",
@@ -453,6 +475,7 @@ impl Runner for VmRunner {
             instance: Box::new(guest),
             response,
             times,
+            shared_instance_nonce: None,
             not_cold: None,
         })
     }

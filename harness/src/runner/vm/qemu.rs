@@ -70,8 +70,9 @@ pub struct Machine {
 }
 
 impl Machine {
-    /// QEMU's arguments; the console goes to `console_log`.
-    pub fn args(&self, console_log: &Path) -> Vec<OsString> {
+    /// QEMU's arguments; the console goes to `console_log`; `cmdline_tail` ends the
+    /// kernel command line (what differs per start: the instance nonce).
+    pub fn args(&self, console_log: &Path, cmdline_tail: &str) -> Vec<OsString> {
         let mut args: Vec<OsString> = vec![
             "-M".into(),
             format!("pc,accel={}", self.accel.name()).into(),
@@ -91,7 +92,7 @@ impl Machine {
             "-initrd".into(),
             self.initrd.clone().into(),
             "-append".into(),
-            self.append.clone().into(),
+            format!("{} {cmdline_tail}", self.append).into(),
         ];
         if let Some(disk) = &self.disk {
             let mut drive = OsString::from("file=");

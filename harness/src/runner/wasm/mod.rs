@@ -10,7 +10,8 @@
 //!     an `InstancePre` and the pooling allocator for `pre`: the warm-pool setup edge
 //!     platforms use, with linear memory kept resident between instances), the
 //!     reactor's `_initialize`, and the export look-ups.
-//!   - `init`: `coldstart_init`, the probe's init work.
+//!   - `init`: `coldstart_init`, the probe's init work, keyed by the start's
+//!     instance nonce (its third argument).
 //!   - `first_response`: `coldstart_invoke` (with the request's nonce) and reading
 //!     its result.
 //! * **warm**: one `coldstart_invoke` call on a live instance, result read included.
@@ -30,7 +31,7 @@ mod thread;
 
 use super::{
     Availability, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo,
-    RunnerKey, RuntimeKind, SampleError,
+    RunnerKey, RuntimeKind, SampleError, StartRequest,
 };
 use crate::phase::{nanos, PhaseTimes};
 use crate::probes::{self, ProbeArtifacts};
@@ -239,12 +240,12 @@ impl Runner for WasmRunner {
         )
     }
 
-    async fn burst(&self, requests: &[Request]) -> Result<super::BurstOutcomes, String> {
+    async fn burst(&self, starts: &[StartRequest]) -> Result<super::BurstOutcomes, String> {
         let (reply, rx) = oneshot::channel();
         let launch = Instant::now();
         let command = Command::Burst {
             variant: self.variant,
-            requests: requests.to_vec(),
+            starts: starts.to_vec(),
             launch,
             reply,
         };
@@ -265,6 +266,7 @@ impl Runner for WasmRunner {
                     }) as Box<dyn Instance>,
                     response: made.response,
                     times: made.times,
+                    shared_instance_nonce: None,
                     not_cold: None,
                 });
                 (cold, since_launch)
@@ -272,11 +274,11 @@ impl Runner for WasmRunner {
             .collect())
     }
 
-    async fn cold_start(&self, request: Request) -> Result<ColdStart, SampleError> {
+    async fn cold_start(&self, start: StartRequest) -> Result<ColdStart, SampleError> {
         let (reply, rx) = oneshot::channel();
         let command = Command::Cold {
             variant: self.variant,
-            request,
+            start,
             reply,
         };
         send(&self.tx, command)?;
@@ -293,6 +295,7 @@ impl Runner for WasmRunner {
             }),
             response,
             times,
+            shared_instance_nonce: None,
             not_cold: None,
         })
     }

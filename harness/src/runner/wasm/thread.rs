@@ -10,7 +10,8 @@
 //!   - `instantiate`: from there (from the start for `pre`) through the new store
 //!     and its WASI context, instantiation, `_initialize`, and the look-ups of
 //!     `coldstart_init`, `coldstart_invoke` and `memory`.
-//!   - `init`: the `coldstart_init` call.
+//!   - `init`: the `coldstart_init` call (its arguments: the run's init work and
+//!     the start's instance nonce).
 //!   - `first_response`: the `coldstart_invoke` call and reading its 24-byte result.
 //!     The instance-id check comes after the clock has stopped.
 //! * **warm** (`Command::Invoke`): the epoch deadline is reset before the clock
@@ -24,7 +25,7 @@
 
 use super::Variant;
 use crate::phase::{PhaseTimes, Stopwatch};
-use crate::runner::{Request, Response, SampleError};
+use crate::runner::{Request, Response, SampleError, StartRequest};
 use anyhow::Context as _;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -94,7 +95,7 @@ pub(super) fn engine(pooling: bool, pool_instances: u32) -> anyhow::Result<Linke
 pub(super) enum Command {
     Cold {
         variant: Variant,
-        request: Request,
+        start: StartRequest,
         reply: oneshot::Sender<Result<Made, SampleError>>,
     },
     Invoke {
@@ -113,7 +114,7 @@ pub(super) enum Command {
     },
     Burst {
         variant: Variant,
-        requests: Vec<Request>,
+        starts: Vec<StartRequest>,
         launch: Instant,
         reply: oneshot::Sender<Vec<Launched<Made>>>,
     },
@@ -214,12 +215,12 @@ impl Worker {
         match command {
             Command::Cold {
                 variant,
-                request,
+                start,
                 reply,
             } => {
                 let result = self
                     .maker
-                    .cold(variant, request)
+                    .cold(variant, start)
                     .map(|fresh| self.keep(fresh));
                 let _ = reply.send(result);
             }
@@ -257,11 +258,11 @@ impl Worker {
             }
             Command::Burst {
                 variant,
-                requests,
+                starts,
                 launch,
                 reply,
             } => {
-                let launched = self.maker.burst(variant, &requests, launch);
+                let launched = self.maker.burst(variant, &starts, launch);
                 let kept = launched
                     .into_iter()
                     .map(|one| Launched {
@@ -295,10 +296,10 @@ impl Maker {
     fn burst(
         &self,
         variant: Variant,
-        requests: &[Request],
+        starts: &[StartRequest],
         launch: Instant,
     ) -> Vec<Launched<Fresh>> {
-        let threads = pool_threads().min(requests.len()).max(1);
+        let threads = pool_threads().min(starts.len()).max(1);
         let next = std::sync::atomic::AtomicUsize::new(0);
         let mut out: Vec<(usize, Launched<Fresh>)> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..threads)
@@ -307,7 +308,7 @@ impl Maker {
                         let mut mine = Vec::new();
                         loop {
                             let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(request) = requests.get(i) else {
+                            let Some(start) = starts.get(i) else {
                                 break;
                             };
                             // /proc/meminfo is read inside the burst's clock
@@ -319,7 +320,7 @@ impl Maker {
                                 .flatten();
                             let made = match floor {
                                 Some(why) => Err(SampleError::Runtime(why)),
-                                None => self.cold(variant, *request),
+                                None => self.cold(variant, *start),
                             };
                             let since_launch = launch.elapsed();
                             mine.push((i, Launched { made, since_launch }));
@@ -333,8 +334,21 @@ impl Maker {
                 .flat_map(|w| w.join().unwrap_or_default())
                 .collect()
         });
-        out.sort_by_key(|(i, _)| *i);
-        out.into_iter().map(|(_, launched)| launched).collect()
+        // Each result in its start's place; a start a panicked pool thread took
+        // (its results lost with it) fails, rather than shifting the rest.
+        let mut placed: Vec<Option<Launched<Fresh>>> = (0..starts.len()).map(|_| None).collect();
+        for (i, launched) in out.drain(..) {
+            placed[i] = Some(launched);
+        }
+        placed
+            .into_iter()
+            .map(|launched| {
+                launched.unwrap_or_else(|| Launched {
+                    made: Err(SampleError::Runtime("its pool thread panicked".into())),
+                    since_launch: launch.elapsed(),
+                })
+            })
+            .collect()
     }
 
     fn new_store(&self, engine: &Engine) -> Store<WasiP1Ctx> {
@@ -346,7 +360,7 @@ impl Maker {
     }
 
     /// One cold start, timed phase by phase.
-    fn cold(&self, variant: Variant, request: Request) -> Result<Fresh, SampleError> {
+    fn cold(&self, variant: Variant, start: StartRequest) -> Result<Fresh, SampleError> {
         let err = |what: &str, e: wasmtime::Error| sample_error(what, e, self.timeout);
         let mut sw = Stopwatch::start();
         let (mut store, instance) = match variant {
@@ -381,7 +395,7 @@ impl Maker {
                 .map_err(|e| err("_initialize", e))?;
         }
         let init = instance
-            .get_typed_func::<(i64, i64), i64>(&mut store, "coldstart_init")
+            .get_typed_func::<(i64, i64, i64), i64>(&mut store, "coldstart_init")
             .map_err(|e| err("looking up coldstart_init", e))?;
         let invoke = instance
             .get_typed_func::<(i64, i64), i32>(&mut store, "coldstart_invoke")
@@ -393,7 +407,11 @@ impl Maker {
         let id = init
             .call(
                 &mut store,
-                (self.params.init_kib as i64, self.params.init_iters as i64),
+                (
+                    self.params.init_kib as i64,
+                    self.params.init_iters as i64,
+                    start.instance_nonce as i64,
+                ),
             )
             .map_err(|e| err("coldstart_init", e))? as u64;
         sw.lap("init");
@@ -402,7 +420,7 @@ impl Maker {
             invoke,
             memory,
         };
-        let response = call_invoke(&mut live, request, self.timeout)?;
+        let response = call_invoke(&mut live, start.request, self.timeout)?;
         sw.lap("first_response");
         if response.instance_id != id {
             return Err(SampleError::Protocol(format!(

@@ -285,7 +285,7 @@ fn a_hanging_wasm_probe_is_interrupted() {
     let dir = fake_wasm_probe(
         r#"(module
   (memory (export "memory") 1)
-  (func (export "coldstart_init") (param i64 i64) (result i64) i64.const 7)
+  (func (export "coldstart_init") (param i64 i64 i64) (result i64) i64.const 7)
   (func (export "coldstart_invoke") (param i64 i64) (result i32) (loop $spin (br $spin)) i32.const 0))"#,
     );
     let start = Instant::now();
@@ -310,7 +310,7 @@ fn a_trapping_wasm_probe_crashes_its_samples() {
     let dir = fake_wasm_probe(
         r#"(module
   (memory (export "memory") 1)
-  (func (export "coldstart_init") (param i64 i64) (result i64) unreachable)
+  (func (export "coldstart_init") (param i64 i64 i64) (result i64) unreachable)
   (func (export "coldstart_invoke") (param i64 i64) (result i32) i32.const 0))"#,
     );
     let (doc, code, _) = run_with(dir.path(), "wasm:aot", &NO_BREAKER);

@@ -10,7 +10,7 @@ use coldstart::measure::{self, Plan};
 use coldstart::results::{
     hex, Order, Parameters, ResultFile, RunStatus, RuntimeResult, Sample, Tool,
 };
-use coldstart::runner::mock::{Faults, MockRunner};
+use coldstart::runner::mock::{Faults, MockRunner, STALE_INSTANCE_NONCE};
 use coldstart::runner::Runner;
 use indicatif::ProgressBar;
 use probe_core::InitParams;
@@ -93,6 +93,7 @@ fn empty_results(plan: &Plan) -> ResultFile {
             suite: None,
             density: None,
             density_rounds: None,
+            density_runtimes: None,
             burst: Vec::new(),
             burst_rounds: None,
         },
@@ -320,6 +321,7 @@ async fn an_instance_id_of_the_samples_is_caught_in_density_after_them() {
             instances: 3,
             rounds: 1,
             invoke_iters: 50,
+            variants: Vec::new(),
         }),
         burst: None,
     };
@@ -406,6 +408,59 @@ async fn one_bad_warm_answer_costs_one_sample() {
     // Three warm blocks, each on its own instance, and one more after the retirement.
     assert_eq!(warm_ids.len(), 4, "{warm_ids:?}");
     assert_eq!(results.runtimes[1].modes.warm.ok, 30);
+}
+
+#[tokio::test]
+async fn an_init_made_for_another_start_is_not_a_cold_start() {
+    // Every 4th cold start of "fast" answers with a new id at index 0 and the right
+    // request nonce, but from an init state made for another instance nonce (a
+    // restored snapshot). Exactly those samples are invalid: each answer is checked
+    // here on its own against the probe core, not through the verifier.
+    let stale = Faults {
+        stale_init_every: 4,
+        ..Faults::default()
+    };
+    let (results, _) = mock_run([stale, Faults::default()]).await;
+    let word = |s: &Option<String>| u64::from_str_radix(s.as_deref().unwrap(), 16).unwrap();
+    let answered = |s: &Sample, instance_nonce: u64| {
+        word(&s.checksum)
+            == probe_core::expected_checksum(PARAMS, instance_nonce, 50, word(&s.nonce))
+    };
+    let mut stale_cold = 0;
+    for s in results.samples.iter().filter(|s| s.mode.name() == "cold") {
+        let own = word(&s.instance_nonce);
+        let from_the_snapshot = answered(s, STALE_INSTANCE_NONCE);
+        assert!(
+            from_the_snapshot != answered(s, own),
+            "each answer is of one init state: {s:?}"
+        );
+        assert_eq!(s.ok, !from_the_snapshot, "{s:?}");
+        if from_the_snapshot {
+            assert_eq!(s.variant, "fast");
+            assert_eq!(s.invocation_index, Some(0), "a new instance, at index 0");
+            let error = s.error.as_deref().unwrap();
+            assert!(
+                error.ends_with(&format!(
+                    "instance nonce {}",
+                    s.instance_nonce.as_ref().unwrap()
+                )),
+                "{error}"
+            );
+            stale_cold += 1;
+        }
+    }
+    assert!(stale_cold >= 3, "{stale_cold}");
+    assert_eq!(results.runtimes[0].modes.cold.invalid, stale_cold);
+    assert_eq!(results.runtimes[1].modes.cold.invalid, 0);
+    // Cold starts never share an instance nonce.
+    let cold: Vec<&str> = results
+        .samples
+        .iter()
+        .filter(|s| s.mode.name() == "cold")
+        .map(|s| s.instance_nonce.as_deref().unwrap())
+        .collect();
+    let distinct: std::collections::BTreeSet<_> = cold.iter().collect();
+    assert_eq!(distinct.len(), cold.len());
 }
 
 #[tokio::test]

@@ -186,10 +186,13 @@ fn aws_cold_starts_are_forced_through_the_control_plane() {
     // its own update.
     assert_eq!(latest.len(), 6, "{calls:#?}");
     assert!(latest.iter().all(|c| c.new_environment), "{calls:#?}");
-    let mut nonces: Vec<&String> = latest.iter().map(|c| &c.env["COLDSTART_NONCE"]).collect();
+    let mut nonces: Vec<&String> = latest
+        .iter()
+        .map(|c| &c.env["COLDSTART_INSTANCE_NONCE"])
+        .collect();
     nonces.sort();
     nonces.dedup();
-    assert_eq!(nonces.len(), 6, "a fresh nonce per cold start");
+    assert_eq!(nonces.len(), 6, "a fresh instance nonce per cold start");
     for c in &latest {
         assert_eq!(c.env["USER_VAR"], "keep", "the user's variable is kept");
         assert_eq!(

@@ -378,8 +378,11 @@ fn invoke(
             init_kib: number("COLDSTART_INIT_KIB", InitParams::DEFAULT.init_kib),
             init_iters: number("COLDSTART_INIT_ITERS", InitParams::DEFAULT.init_iters),
         };
+        let instance_nonce = env
+            .get("COLDSTART_INSTANCE_NONCE")
+            .map_or(0, |v| u64::from_str_radix(v, 16).unwrap());
         let start = Instant::now();
-        let probe = Probe::init(rand_id(), params);
+        let probe = Probe::init(rand_id(), instance_nonce, params);
         init = Some(start.elapsed());
         environments.insert(
             key.clone(),

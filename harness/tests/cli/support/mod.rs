@@ -168,7 +168,8 @@ pub fn labelled_containers(cli: &str, run_id: &str) -> Vec<String> {
 }
 
 /// The run id of a run in the background, once its first write (before measuring)
-/// has named it.
+/// has named it: a whole result file, or the journal that replaces it while the
+/// samples are taken.
 pub fn wait_for_run_id(json: &Path) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
@@ -178,8 +179,7 @@ pub fn wait_for_run_id(json: &Path) -> String {
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
         if let Ok(text) = std::fs::read_to_string(json) {
-            let doc: Value = serde_json::from_str(&text).unwrap();
-            return doc["run_id"].as_str().unwrap().to_string();
+            return coldstart::results::load::parse(&text).unwrap().run_id;
         }
     }
 }
