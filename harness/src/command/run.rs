@@ -89,6 +89,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
             UsageError("no runtime can run here; `coldstart runtimes` says why".into()).into(),
         );
     }
+    if opts.density.is_some() {
+        // A variant the suite's `[density]` names that this run does not measure
+        // (not selected, or skipped here) gets no density: said, not silent.
+        for named in &opts.density_runtimes {
+            if !runners.iter().any(|r| named.selects(r.key())) {
+                eprintln!(
+                    "density: [density] runtimes names {named}, which this run does not \
+                     measure: no density figures for it"
+                );
+            }
+        }
+    }
     let exports = Exports {
         json: opts.export_json.clone(),
         markdown: opts.export_markdown.clone(),

@@ -11,7 +11,9 @@
 //! send on the measuring thread and one line on this one, so a run of 100,000
 //! samples costs ten times one of 10,000. A JSON export to standard output, or to
 //! something that is not a regular file (`/dev/null`, a FIFO, a terminal), gets no
-//! journal: only the final file.
+//! journal, only the final file; a run without a journal that exports markdown or
+//! CSV keeps a copy of its results here and rewrites those whole at each checkpoint
+//! instead, so a run killed outright still leaves its samples somewhere.
 
 use crate::results::journal::{self, Entry};
 use crate::results::{ResultFile, RuntimeResult, Sample};
@@ -49,6 +51,11 @@ impl Exports {
         if let Some(path) = self.json.as_deref().filter(|p| *p != Path::new("-")) {
             super::json::write(path, results)?;
         }
+        self.write_reports(results)
+    }
+
+    /// The markdown and CSV exports.
+    fn write_reports(&self, results: &ResultFile) -> anyhow::Result<()> {
         if let Some(path) = &self.markdown {
             super::json::write_atomic(
                 path,
@@ -123,6 +130,37 @@ impl Journal {
     }
 }
 
+impl Keeping {
+    fn take(&mut self, entry: Entry) -> anyhow::Result<()> {
+        match self {
+            Keeping::Journal(journal) => journal.append(&entry),
+            Keeping::Copy(copy) => {
+                match entry {
+                    Entry::Sample(sample) => copy.samples.push(*sample),
+                    Entry::Runtimes(runtimes) => copy.runtimes = runtimes,
+                    Entry::WallTime(ns) => copy.wall_time_ns = ns,
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The journal's time so far and a sync; or the markdown and CSV rewritten.
+    fn checkpoint(&mut self, exports: &Exports, wall_time_ns: u64) -> anyhow::Result<()> {
+        match self {
+            Keeping::Journal(journal) => {
+                journal.append(&Entry::WallTime(wall_time_ns))?;
+                journal.sync()
+            }
+            Keeping::Copy(copy) => {
+                copy.wall_time_ns = wall_time_ns;
+                copy.derive_statistics();
+                exports.write_reports(copy)
+            }
+        }
+    }
+}
+
 /// Where each sample goes as soon as it is taken, and the runtimes' entries when
 /// something beyond their samples changes (a note, an abandonment): the checkpoint
 /// writer, off the measuring thread.
@@ -137,24 +175,39 @@ pub struct Writer {
     thread: Option<JoinHandle<Exports>>,
 }
 
+/// What the writer keeps while the samples are taken.
+enum Keeping {
+    /// The JSON export's journal, appended to.
+    Journal(Journal),
+    /// No journal can be kept (no JSON file: none asked for, standard output, a
+    /// device or a FIFO): a copy of the results, from which the markdown and CSV
+    /// exports are rewritten whole at each checkpoint, as they would otherwise hold
+    /// nothing of a run killed outright.
+    Copy(Box<ResultFile>),
+}
+
 impl Writer {
     /// Replaces the JSON export with a journal of `results` (runtimes, no samples
-    /// yet) and starts the thread that appends to it.
+    /// yet), or keeps a copy of them for the other exports, and starts the thread.
     pub fn start(mut exports: Exports, results: &ResultFile) -> std::io::Result<Writer> {
-        let journal = match exports.journal_path().map(|p| Journal::create(p, results)) {
-            Some(Ok(journal)) => Some(journal),
+        let keeping = match exports.journal_path().map(|p| Journal::create(p, results)) {
+            Some(Ok(journal)) => Some(Keeping::Journal(journal)),
             Some(Err(e)) => {
                 exports.fail(e);
                 None
             }
+            None if exports.markdown.is_some() || exports.csv.is_some() => {
+                Some(Keeping::Copy(Box::new(results.clone())))
+            }
             None => None,
         };
         let (tx, rx) = mpsc::channel();
+        let started = Instant::now();
         let thread = std::thread::Builder::new()
             .name("coldstart-writer".into())
             .spawn(move || {
                 let mut exports = exports;
-                let Some(mut journal) = journal else {
+                let Some(mut keeping) = keeping else {
                     // Nothing to write: sends to a closed channel are dropped (and
                     // ignored), so the measuring thread is never slowed.
                     drop(rx);
@@ -171,8 +224,10 @@ impl Writer {
                     loop {
                         match rx.try_recv() {
                             Ok(entry) => {
-                                if let Err(e) = journal.append(&entry) {
+                                if let Err(e) = keeping.take(entry) {
+                                    // A line half written stays the journal's last.
                                     exports.fail(e);
+                                    return exports;
                                 }
                                 dirty = true;
                             }
@@ -184,8 +239,10 @@ impl Writer {
                         }
                     }
                     if dirty && (!open || last.elapsed() >= CHECKPOINT_EVERY) {
-                        if let Err(e) = journal.sync() {
+                        let wall_time_ns = crate::phase::nanos(started.elapsed());
+                        if let Err(e) = keeping.checkpoint(&exports, wall_time_ns) {
                             exports.fail(e);
+                            return exports;
                         }
                         dirty = false;
                         last = Instant::now();

@@ -212,6 +212,15 @@ pub fn resolve(args: RunArgs) -> Result<RunOptions, UsageError> {
         warmup: args.warmup,
     };
     let defaults = probe_core::InitParams::DEFAULT;
+    let density = args
+        .density
+        .or(suite.density.as_ref().and_then(|d| d.instances));
+    if let (Some(path), Some(_), None) = (&args.suite, &suite.density, density) {
+        return Err(UsageError(format!(
+            "suite {}: [density] has no instances: give `instances = N` there (or --density N)",
+            path.display()
+        )));
+    }
     Ok(RunOptions {
         runtime: if args.runtime.is_empty() {
             suite_runtimes
@@ -259,9 +268,7 @@ pub fn resolve(args: RunArgs) -> Result<RunOptions, UsageError> {
         export_json: args.export_json,
         export_markdown: args.export_markdown,
         export_csv: args.export_csv,
-        density: args
-            .density
-            .or(suite.density.as_ref().and_then(|d| d.instances)),
+        density,
         density_rounds: args
             .density_rounds
             .or(suite.density.as_ref().and_then(|d| d.rounds))

@@ -11,15 +11,18 @@
 //! {"sample":{...}}                  one per sample, in the order taken
 //! {"runtimes":[...]}                the runtimes' entries, when one changed (a note,
 //!                                   an abandonment); the last one holds
+//! {"wall_time":12345}               the run's time so far, ns, at each sync
 //! ```
 //!
 //! and flushes and syncs at most every [`crate::export::writer::CHECKPOINT_EVERY`].
 //! Statistics are derived once, at the end, when the whole result file replaces the
 //! journal (atomically; also after Ctrl-C or SIGTERM). A run killed outright leaves
 //! its journal: [`read`] turns it into a result file (statistics derived from the
-//! samples, status still `running`), which is how every command that reads result
-//! files reads it. A last line the kill cut short is left out; a bad line anywhere
-//! else is an error.
+//! samples, status still `running`, its time that of the last sync), which is how
+//! every command that reads result files reads it. A last line the kill cut short is
+//! left out; a bad line anywhere else is an error (after a failed write the writer
+//! appends nothing more, so its half line stays the last). Its `skipped` counts are
+//! those of its last runtimes line: items skipped after it are not in them.
 
 use super::{ResultFile, RuntimeResult, Sample};
 use serde::{Deserialize, Serialize};
@@ -40,6 +43,7 @@ pub struct Header {
 pub enum Entry {
     Sample(Box<Sample>),
     Runtimes(Vec<RuntimeResult>),
+    WallTime(u64),
 }
 
 /// The first line of a journal for `results`, newline included.
@@ -66,7 +70,7 @@ pub fn is_journal(text: &str) -> bool {
 /// results (the checks of a whole result file: tool, schema version, histograms).
 pub fn read(
     text: &str,
-    check: impl FnOnce(serde_json::Value) -> Result<ResultFile, String>,
+    check: impl Fn(serde_json::Value) -> Result<ResultFile, String>,
 ) -> Result<ResultFile, String> {
     let mut lines = text.split_inclusive('\n').enumerate();
     let (_, first) = lines.next().ok_or("an empty journal")?;
@@ -85,13 +89,16 @@ pub fn read(
         match serde_json::from_str::<Entry>(line) {
             Ok(Entry::Sample(sample)) => results.samples.push(*sample),
             Ok(Entry::Runtimes(runtimes)) => results.runtimes = runtimes,
+            Ok(Entry::WallTime(ns)) => results.wall_time_ns = ns,
             // The write a kill interrupted: no newline after it.
             Err(_) if at == last && !line.ends_with('\n') => {}
             Err(e) => return Err(format!("line {} of the journal: {e}", number + 1)),
         }
     }
     results.derive_statistics();
-    Ok(results)
+    // What the later lines brought (a runtimes line's histograms) is checked as a
+    // whole file's would be.
+    check(serde_json::to_value(&results).map_err(|e| e.to_string())?)
 }
 
 #[cfg(test)]
@@ -119,6 +126,7 @@ mod tests {
         for s in rest {
             text += &entry_line(&Entry::Sample(Box::new(s.clone())));
         }
+        text += &entry_line(&Entry::WallTime(whole.wall_time_ns + 1));
         text
     }
 
@@ -130,6 +138,11 @@ mod tests {
         assert!(is_journal(&text) && !is_journal(SMALL));
         let read = parse(&text).unwrap();
         assert_eq!(read.samples, whole.samples);
+        assert_eq!(
+            read.wall_time_ns,
+            whole.wall_time_ns + 1,
+            "the last sync's time"
+        );
         // Derived from the samples alone: the same counts and medians as the file
         // whose statistics were derived at the end of its run.
         for (r, w) in read.runtimes.iter().zip(&whole.runtimes) {

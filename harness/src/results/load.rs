@@ -1,11 +1,12 @@
 //! Reading result files back, for reports, comparisons and merges. Anything that is
-//! not a whole, current coldstart result file is refused with one line naming the
-//! file and the problem (exit code 2), never a panic: a missing file, text that is not
-//! JSON or is cut short, JSON of another tool, another schema version, a histogram
-//! that does not decode, is empty, or holds another count than its summary says.
-//! A run killed outright left a journal, which reads as its result file, status
-//! `running` ([`super::journal`]). A directory of runs is read by [`load_runs`]:
-//! files that are not result files are passed over with a note; `latest.json` is left out since it repeats a dated file.
+//! not a whole, current coldstart result file (or a run's journal) is refused with
+//! one line naming the file and the problem (exit code 2), never a panic: a missing
+//! file, text that is not JSON or is cut short, JSON of another tool, another schema
+//! version, a histogram that does not decode, is empty, or holds another count than
+//! its summary says. A run killed outright left a journal, which reads as its result
+//! file, status `running` ([`super::journal`]). A directory of runs is read by
+//! [`load_runs`]: files that are not result files are passed over with a note;
+//! `latest.json` is left out since it repeats a dated file.
 
 use crate::error::UsageError;
 use crate::results::{ResultFile, OLDEST_READABLE_SCHEMA, SCHEMA_VERSION};

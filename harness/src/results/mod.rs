@@ -13,7 +13,9 @@
 //! their version-1 meaning (order `interleave`, no nonces).
 //!
 //! Added within version 2: `instance_nonce` per sample (the start's nonce that keys
-//! the instance's init state); absent in older files.
+//! the instance's init state); absent in older files, whose `expected_checksum`s
+//! come from the workload before it (the same work, unkeyed: the checksums differ,
+//! the timings compare).
 
 pub mod density;
 pub mod journal;
@@ -171,8 +173,8 @@ pub struct Parameters {
     /// Density rounds per variant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub density_rounds: Option<u64>,
-    /// The variants density was measured for (a suite's `[density] runtimes`);
-    /// absent: every variant measured.
+    /// The variants a suite's `[density] runtimes` named: density is measured for
+    /// those the run measures; absent: for every variant measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub density_runtimes: Option<Vec<String>>,
     /// Burst concurrency levels (`--burst`); empty when not asked for.

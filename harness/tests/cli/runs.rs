@@ -336,6 +336,13 @@ fn sigint_keeps_what_was_measured() {
     assert_eq!(journal.status, coldstart::results::RunStatus::Running);
     assert_eq!(sigint(child), Some(130));
     let doc = read_json(&json);
+    // Nothing the journal held is lost: the final file starts with its samples.
+    let finals = doc["samples"].as_array().unwrap();
+    assert!(finals.len() >= journal.samples.len());
+    for (journaled, last) in journal.samples.iter().zip(finals) {
+        assert_eq!(last["seq"], journaled.seq);
+        assert_eq!(last["checksum"].as_str(), journaled.checksum.as_deref());
+    }
     assert_valid_results(&doc);
     assert_eq!(doc["status"], "interrupted");
     let taken = doc["samples"].as_array().unwrap().len() as u64;
@@ -397,15 +404,28 @@ fn a_killed_run_leaves_a_journal_every_command_reads() {
     ];
     let mut child = spawn_run(probes.path(), &args, &json);
     wait_for_journal_samples(&json);
+    // Until a sync has put the run's time in too (lines reach the file whenever the
+    // writer's buffer fills; its time only at a sync, every 5 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while coldstart::results::load::load(&json).unwrap().wall_time_ns == 0 {
+        assert!(std::time::Instant::now() < deadline, "no journal sync");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     child.kill().unwrap();
     child.wait().unwrap();
     let text = std::fs::read_to_string(&json).unwrap();
     let read = coldstart::results::load::parse(&text).unwrap();
-    let lines = text.lines().count();
-    assert_eq!(
-        read.samples.len(),
-        lines - 1 - text.matches("{\"runtimes\"").count()
-    );
+    // Every whole sample line is read (one the kill cut short is not).
+    let whole: String = text
+        .split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
+        .collect();
+    let whole_samples = whole
+        .lines()
+        .filter(|l| l.starts_with("{\"sample\""))
+        .count();
+    assert_eq!(read.samples.len(), whole_samples);
+    assert!(read.wall_time_ns > 0, "the journal's time of its last sync");
     let r = read
         .runtimes
         .iter()
@@ -419,7 +439,7 @@ fn a_killed_run_leaves_a_journal_every_command_reads() {
         "the statistics are derived from the journal's samples"
     );
     // A line the kill cut short is left out; the rest still reads.
-    let torn = format!("{text}{{\"sample\":{{\"seq\":");
+    let torn = format!("{whole}{{\"sample\":{{\"seq\":");
     assert_eq!(
         coldstart::results::load::parse(&torn)
             .unwrap()
@@ -435,6 +455,19 @@ fn a_killed_run_leaves_a_journal_every_command_reads() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("process"));
+    // And history, which reads a directory of runs.
+    let out = coldstart()
+        .args(["history"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&read.run_id[..8]));
 }
 
 /// `--export-csv` writes every raw sample; `--time-unit` holds for every row of the

@@ -30,6 +30,7 @@ fn bad_suite_files_are_refused_with_the_reason() {
         ),
         ("[density]\nruntimes = []\n", "[density] runtimes is empty"),
         ("[density]\ninstance = 3\n", "unknown field `instance`"),
+        ("[density]\nrounds = 2\n", "[density] has no instances"),
     ];
     for (text, problem) in cases {
         let path = suite(dir.path(), text);

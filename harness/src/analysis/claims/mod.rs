@@ -476,4 +476,44 @@ range = { min = 1 }
             density[0].words()
         );
     }
+
+    #[test]
+    fn a_variant_left_out_of_density_by_the_suite_is_not_a_missing_figure() {
+        // Density measured for docker and the minimal VM only (a suite's `[density]
+        // runtimes`): the full VM, also a `vm` row, is left out of the VM/container
+        // ratio instead of reading "not measured: run with --density N".
+        let claims = parse(BUILTIN).unwrap();
+        let mut file = results(
+            &[
+                ("docker", "runc-none", None, 180_000_000, 200_000),
+                ("vm", "minimal-kvm", Some("kvm"), 2_000_000_000, 900_000),
+                ("vm", "full-kvm", Some("kvm"), 9_000_000_000, 900_000),
+            ],
+            50,
+        );
+        with_density(&mut file.runtimes[0], 4e6, 3e6);
+        with_density(&mut file.runtimes[1], 200e6, 150e6);
+        let verdicts = evaluate(&claims, &file);
+        let density = verdicts_of(&verdicts, "container-density");
+        assert_eq!(
+            density.len(),
+            2,
+            "without the suite's list both VMs are read"
+        );
+        file.parameters.density_runtimes =
+            Some(vec!["docker:runc-none".into(), "vm:minimal-kvm".into()]);
+        let verdicts = evaluate(&claims, &file);
+        let density = verdicts_of(&verdicts, "container-density");
+        assert_eq!(density.len(), 1);
+        assert_eq!(density[0].on, "vm:minimal-kvm / docker:runc-none");
+        assert_eq!(density[0].outcome, Outcome::Above);
+        // None of a claim's rows measured: the reason names what was.
+        file.runtimes[1].density = None;
+        let verdicts = evaluate(&claims, &file);
+        let words = verdicts_of(&verdicts, "container-density")[0].words();
+        assert!(
+            words.contains("density was measured for docker:runc-none, vm:minimal-kvm only"),
+            "{words}"
+        );
+    }
 }

@@ -44,9 +44,27 @@ pub(super) fn sized<'a>(results: &'a ResultFile, t: &SizeTarget) -> Entries<'a> 
     matching(results, &t.runtime, t.variant.as_deref(), &t.exclude)
 }
 
-/// The entries a memory target names, or why there are none to judge.
+/// The entries a memory target names, or why there are none to judge. A run that
+/// measured density for some variants only (a suite's `[density] runtimes`) is read
+/// on those: the others were left out by design, not unmeasured.
 pub(super) fn memory_entries<'a>(results: &'a ResultFile, t: &MemoryTarget) -> Entries<'a> {
-    matching(results, &t.runtime, t.variant.as_deref(), &t.exclude)
+    let found = matching(results, &t.runtime, t.variant.as_deref(), &t.exclude)?;
+    let Some(named) = &results.parameters.density_runtimes else {
+        return Ok(found);
+    };
+    let with_density: Vec<&RuntimeResult> = found
+        .iter()
+        .copied()
+        .filter(|r| r.density.is_some())
+        .collect();
+    if with_density.is_empty() {
+        return Err(format!(
+            "density was measured for {} only, not for {}",
+            named.join(", "),
+            found.iter().map(|r| name(r)).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok(with_density)
 }
 
 /// The measured entries of `runtime` (one `variant`, or all) that are not in
