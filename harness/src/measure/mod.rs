@@ -21,15 +21,21 @@
 //!    A warm answer that fails or does not verify retires that instance (torn down,
 //!    untimed), and the next warm item gets a fresh one, so one bad answer costs one
 //!    sample, not the rest of the column.
-//! 4. Every request carries a fresh nonce, and every response is verified against
-//!    it ([`crate::measure::verify`]); a sample that fails is kept with its reason, counted
-//!    and left out of the histograms. A teardown that fails marks its sample.
+//! 4. Every start carries a fresh instance nonce and every request a fresh nonce,
+//!    and every response is verified against both ([`crate::measure::verify`]); a
+//!    sample that fails is kept with its reason, counted and left out of the
+//!    histograms. A teardown that fails marks its sample.
 //! 5. Circuit breaker: after `max_consecutive_failures` failed or invalid cold
 //!    starts in a row (recorded or not, including the starts of live instances) a
 //!    variant is abandoned; its remaining items are counted as skipped, never tried.
 //! 6. Nothing heavy runs between two samples: each sample is handed to a [`Sink`]
-//!    (the checkpoint writer thread, [`crate::export::writer`]), which rewrites the
-//!    result file from its own copy; statistics are derived once, at the end.
+//!    (the checkpoint writer thread, [`crate::export::writer`]), which appends it to
+//!    the run's journal; statistics are derived once, at the end.
+//!
+//! The loop is one file of about 700 lines on purpose: a variant's states (its live
+//! instance, the one it retired, its breaker) and the order of the steps above are
+//! read together; what can live apart does (order, record, verify, progress,
+//! density, burst).
 
 pub mod burst;
 pub mod density;
