@@ -114,8 +114,7 @@ pub async fn run(
                     Err(e) => sample.error = Some(e.to_string()),
                     Ok(start) => {
                         last = Some(last.map_or(took_ns, |l: u64| l.max(took_ns)));
-                        let init = verifier
-                            .instance(start.shared_instance_nonce.unwrap_or(asked.instance_nonce));
+                        let init = verifier.started(&start, asked);
                         let expected = verifier.expect(&init, request);
                         let verdict = verifier
                             .cold(&start.response, &expected)

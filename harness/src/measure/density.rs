@@ -146,8 +146,7 @@ pub async fn run(
             let verdict = match runner.cold_start(asked).await {
                 Err(e) => Err(e.to_string()),
                 Ok(start) => {
-                    let init = verifier
-                        .instance(start.shared_instance_nonce.unwrap_or(asked.instance_nonce));
+                    let init = verifier.started(&start, &asked);
                     let expected = verifier.expect(&init, &request);
                     match verifier
                         .cold(&start.response, &expected)

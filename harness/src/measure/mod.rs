@@ -394,10 +394,7 @@ impl Loop<'_, '_> {
         };
         let init = match &resumed {
             Some(r) => r.init,
-            None => self
-                .cx
-                .verifier
-                .instance(start.shared_instance_nonce.unwrap_or(asked.instance_nonce)),
+            None => self.cx.verifier.started(&start, &asked),
         };
         let verdict = match resumed {
             Some(r) => {
@@ -605,10 +602,7 @@ impl Loop<'_, '_> {
             }
         };
         record_cold(sample, &start);
-        let init = self
-            .cx
-            .verifier
-            .instance(start.shared_instance_nonce.unwrap_or(asked.instance_nonce));
+        let init = self.cx.verifier.started(&start, &asked);
         let (expected, verdict) = self.cold_verdict(i, &start, &init, &asked.request);
         record_expected(sample, &expected);
         record_verdict(sample, verdict);

@@ -14,7 +14,7 @@
 //! fails any check is *invalid*: kept in the raw samples with the reason, counted,
 //! and never put into a histogram (as SeBS discards and reports them).
 
-use crate::runner::{Request, Response};
+use crate::runner::{ColdStart, Request, Response, StartRequest};
 use probe_core::{InitParams, InstanceState, Reference};
 use std::collections::HashSet;
 
@@ -34,10 +34,17 @@ impl Verifier {
         }
     }
 
-    /// The init state of an instance started with `instance_nonce` (O(init memory)
-    /// once per instance, never in front of a timed call).
+    /// The init state of an instance started with `instance_nonce` (O(64 +
+    /// init_iters), after the instance answered, never in front of a timed call).
     pub fn instance(&self, instance_nonce: u64) -> InstanceState {
         self.reference.instance(instance_nonce)
+    }
+
+    /// The init state of the instance a cold start made: of the instance nonce it
+    /// was asked with, or of the one its runtime gave it instead (per
+    /// configuration: Lambda on AWS).
+    pub fn started(&self, start: &ColdStart, asked: &StartRequest) -> InstanceState {
+        self.instance(start.shared_instance_nonce.unwrap_or(asked.instance_nonce))
     }
 
     fn checksum(response: &Response, expected: &Expected) -> Result<(), String> {

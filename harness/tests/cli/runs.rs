@@ -321,17 +321,7 @@ fn json_to_stdout_and_heavier_init_is_recorded() {
 fn sigint_keeps_what_was_measured() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("results.json");
-    // Probes copied to a path of this test's own, to find any process left behind.
-    let probes = copied_probes();
-    let args = [
-        "--runtime",
-        "process",
-        "--cold",
-        "1000000",
-        "--warm",
-        "1000000",
-    ];
-    let child = spawn_run(probes.path(), &args, &json);
+    let (probes, child) = spawn_endless_run(&json);
     let journal = wait_for_journal_samples(&json);
     assert_eq!(journal.status, coldstart::results::RunStatus::Running);
     assert_eq!(sigint(child), Some(130));
@@ -361,6 +351,23 @@ fn sigint_keeps_what_was_measured() {
         "probes left running: {}",
         String::from_utf8_lossy(&left.stdout)
     );
+}
+
+/// A process run that measures until it is stopped, exporting to `json`, on probes
+/// copied to a path of its own (to find any process left behind; kept while the
+/// returned directory lives).
+fn spawn_endless_run(json: &std::path::Path) -> (tempfile::TempDir, std::process::Child) {
+    let probes = copied_probes();
+    let args = [
+        "--runtime",
+        "process",
+        "--cold",
+        "1000000",
+        "--warm",
+        "1000000",
+    ];
+    let child = spawn_run(probes.path(), &args, json);
+    (probes, child)
 }
 
 /// Waits for the journal in `json`'s place to hold samples (it is synced every 5 s),
@@ -393,16 +400,7 @@ fn wait_for_journal_samples(json: &std::path::Path) -> coldstart::results::Resul
 fn a_killed_run_leaves_a_journal_every_command_reads() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("results.json");
-    let probes = copied_probes();
-    let args = [
-        "--runtime",
-        "process",
-        "--cold",
-        "1000000",
-        "--warm",
-        "1000000",
-    ];
-    let mut child = spawn_run(probes.path(), &args, &json);
+    let (_probes, mut child) = spawn_endless_run(&json);
     wait_for_journal_samples(&json);
     // Until a sync has put the run's time in too (lines reach the file whenever the
     // writer's buffer fills; its time only at a sync, every 5 s).
