@@ -13,11 +13,7 @@
 //!    `--pin` runs both under `taskset -c 1`: on a VM whose vCPUs are costly to cross,
 //!    hyperfine's child landing on the other vCPU slows hyperfine itself, so the
 //!    unpinned ratio flatters coldstart.
-//! 2. Shadow. The default suite (`coldstart run --seed 1`: every runtime this host
-//!    has, order `blocks`), then `--runtime wasm:pre` alone right after it: the
-//!    suite's wasm:pre cold and warm total p50 over the alone run's. Targets: cold
-//!    ≤ 1.5, warm ≤ 2.
-//! 3. Scaling. The wall time of the whole `coldstart run --runtime wasm:pre --cold 0
+//! 2. Scaling. The wall time of the whole `coldstart run --runtime wasm:pre --cold 0
 //!    --warm N --warmup 3` command, spawn to exit, for N = 10,000 and 100,000. Target:
 //!    ≤ 11 (the checkpoints run off the measuring thread).
 
@@ -44,8 +40,6 @@ pub struct Args {
 
 const COLD: Target = Target::AtMost(1.0);
 const TAX: Target = Target::AtMost(1.15);
-const SHADOW_COLD: Target = Target::AtMost(1.5);
-const SHADOW_WARM: Target = Target::AtMost(2.0);
 const SCALING: Target = Target::AtMost(11.0);
 
 /// One round of step 1, ns.
@@ -97,27 +91,7 @@ pub fn run(setup: &Setup, args: &Args) -> Result<Table> {
             .check_measured()?;
     }
 
-    env.say("2. shadow: the default suite, then wasm:pre alone");
-    // The suite measures whatever this host has; a variant that fails there still
-    // leaves wasm:pre's figures in the file.
-    env.coldstart(["run", "--seed", "1", "--export-json"])
-        .arg(env.file("default-suite.json"))
-        .stdout(Sink::Null)
-        .stderr(Sink::File(env.file("default-suite.log")))
-        .code()?;
-    env.coldstart([
-        "run",
-        "--runtime",
-        "wasm:pre",
-        "--seed",
-        "1",
-        "--export-json",
-    ])
-    .arg(env.file("pre-alone.json"))
-    .stdout(Sink::Null)
-    .check_measured()?;
-
-    env.say("3. scaling: wasm:pre with 10,000 and 100,000 warm samples");
+    env.say("2. scaling: wasm:pre with 10,000 and 100,000 warm samples");
     let scaling = |warm: &str, name: &str| -> Result<Duration> {
         env.coldstart([
             "run",
@@ -153,7 +127,6 @@ pub fn run(setup: &Setup, args: &Args) -> Result<Table> {
         None,
         |what| phases_row(&env, args, what),
     ));
-    shadow_rows(&env, &mut table);
     table.push(Row::ratio(
         "wasm:pre 10,000 vs 100,000 warm samples, wall time of the whole command",
         format!(
@@ -305,71 +278,4 @@ fn phases_row(env: &exec::Env, args: &Args, what: String) -> Result<Row> {
         format!("{what}, n={}", valid().count()),
         parts.join(", "),
     ))
-}
-
-/// Step 2's rows.
-fn shadow_rows(env: &exec::Env, table: &mut Table) {
-    let suite = read::load(&env.file("default-suite.json"));
-    let alone = read::load(&env.file("pre-alone.json"));
-    if let Ok(suite) = &suite {
-        let measured: Vec<String> = suite
-            .runtimes
-            .iter()
-            .filter(|r| r.available)
-            .map(read::key)
-            .collect();
-        let skipped: Vec<String> = suite
-            .runtimes
-            .iter()
-            .filter(|r| !r.available)
-            .map(read::key)
-            .collect();
-        table.note(format!(
-            "shadow: the default suite (order {}) measured {}; skipped {}",
-            suite.parameters.order.name(),
-            measured.join(", "),
-            if skipped.is_empty() {
-                "none".into()
-            } else {
-                skipped.join(", ")
-            }
-        ));
-    }
-    for (mode, target) in [(Mode::Cold, SHADOW_COLD), (Mode::Warm, SHADOW_WARM)] {
-        table.push(Row::or_not_measured(
-            format!(
-                "wasm:pre {} total p50 in the full default suite vs alone right after",
-                mode.name()
-            ),
-            Some(target),
-            |what| {
-                let p50 = |file: &Result<ResultFile>| -> Result<f64> {
-                    let file = file.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
-                    read::p50(read::measured(file, "wasm", Some("pre"))?, mode, "total")
-                };
-                // Without a slow runtime beside it nothing casts a shadow: the
-                // target would be met without being checked.
-                if let Ok(suite) = &suite {
-                    let slow = ["docker", "podman", "vm"];
-                    if !suite
-                        .runtimes
-                        .iter()
-                        .any(|r| r.available && slow.contains(&r.runtime.as_str()))
-                    {
-                        anyhow::bail!(
-                            "the default suite measured no slow runtime (Docker, Podman, a \
-                             VM) beside wasm:pre: start dockerd"
-                        );
-                    }
-                }
-                let (in_suite, by_itself) = (p50(&suite)?, p50(&alone)?);
-                Ok(Row::ratio(
-                    what,
-                    format!("{} vs {}", duration(in_suite), duration(by_itself)),
-                    in_suite / by_itself,
-                    Some(target),
-                ))
-            },
-        ));
-    }
 }

@@ -54,7 +54,7 @@ pub fn run(setup: &Setup, args: &Args) -> Result<Table> {
 
     // Per round: process cold, process warm, lambda cold, lambda warm, its spawn and
     // first_response p50s.
-    let mut figures: [Vec<f64>; 6] = Default::default();
+    let mut figures: [Vec<f64>; 7] = Default::default();
     for round in 1..=args.rounds {
         let file = read::load(&env.file(format!("round-{round}.json")))?;
         let process = read::measured(&file, "process", None)?;
@@ -65,13 +65,14 @@ pub fn run(setup: &Setup, args: &Args) -> Result<Table> {
             read::p50(lambda, Mode::Cold, "total")?,
             read::p50(lambda, Mode::Warm, "total")?,
             read::p50(lambda, Mode::Cold, "spawn")?,
+            read::p50(lambda, Mode::Cold, "request")?,
             read::p50(lambda, Mode::Cold, "first_response")?,
         ];
         for (all, one) in figures.iter_mut().zip(round_figures) {
             all.push(one);
         }
     }
-    let [pc, pw, lc, lw, spawn, first] = figures.map(|f| median(&f));
+    let [pc, pw, lc, lw, spawn, request, first] = figures.map(|f| median(&f));
 
     let mut table = Table::new(format!(
         "lambda: medians over {} rounds of each p50 ({} cold + {} warm a round and runtime, \
@@ -81,9 +82,11 @@ pub fn run(setup: &Setup, args: &Args) -> Result<Table> {
     table.push(Row::ratio(
         "lambda:local-emulator vs process, cold total p50",
         format!(
-            "{} (spawn {}, first_response {}) vs {}: the Runtime API adds {}",
+            "{} (spawn {}, request {}, first_response {}) vs {}: the Runtime API adds {} \
+             (the SDK building the unsigned request included)",
             duration(lc),
             duration(spawn),
+            duration(request),
             duration(first),
             duration(pc),
             duration(lc - pc)

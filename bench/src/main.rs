@@ -12,6 +12,7 @@ mod exec;
 mod foundation;
 mod hyperfine;
 mod lambda;
+mod mixed_suite;
 mod read;
 mod table;
 mod vm;
@@ -51,8 +52,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Bench {
     /// The measurement itself: harness tax against hyperfine (≤ 1.0 cold, ≤ 1.15 cold +
-    /// teardown), the shadow of slow runtimes on wasm:pre (≤ 1.5 cold, ≤ 2 warm),
-    /// scaling with the sample count (≤ 11).
+    /// teardown), scaling with the sample count (≤ 11).
     Foundation(foundation::Args),
     /// How often `coldstart compare` cries wolf on A/A pairs (≤ 1 in 10) and whether it
     /// catches heavy init and invocation work (every pair).
@@ -72,6 +72,9 @@ enum Bench {
     /// Density and bursts: 100 concurrent Docker cold starts and 10,000 wasm:pre
     /// instantiations with no sample lost and no container left; memory per instance.
     DensityBursts(density_bursts::Args),
+    /// The µs rows (wasm:* cold and warm, process warm) in the default suite vs alone
+    /// right after: total p50 ≤ 1.5, p99 ≤ 2.
+    MixedSuite(mixed_suite::Args),
 }
 
 fn run(cli: Cli) -> anyhow::Result<table::Table> {
@@ -88,6 +91,7 @@ fn run(cli: Cli) -> anyhow::Result<table::Table> {
         Bench::Vm(args) => vm::run(&setup, &args),
         Bench::DensityBursts(args) => density_bursts::run(&setup, &args),
         Bench::Checkpoints(args) => checkpoints::run(&setup, &args),
+        Bench::MixedSuite(args) => mixed_suite::run(&setup, &args),
     }
 }
 

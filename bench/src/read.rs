@@ -53,22 +53,28 @@ pub fn measured<'a>(
     Ok(r)
 }
 
+/// The summary of one phase of one mode.
+pub fn summary<'a>(
+    r: &'a RuntimeResult,
+    mode: Mode,
+    phase: &str,
+) -> Result<&'a coldstart::stats::Summary> {
+    let m = r.modes.get(mode);
+    m.phases.get(phase).with_context(|| {
+        format!(
+            "{} has no valid {} sample with a {phase} ({} ok, {} invalid, {} failed)",
+            key(r),
+            mode.name(),
+            m.ok,
+            m.invalid,
+            m.failed
+        )
+    })
+}
+
 /// The p50 of one phase of one mode, ns.
 pub fn p50(r: &RuntimeResult, mode: Mode, phase: &str) -> Result<f64> {
-    let m = r.modes.get(mode);
-    m.phases
-        .get(phase)
-        .map(|s| s.p50_ns as f64)
-        .with_context(|| {
-            format!(
-                "{} has no valid {} sample with a {phase} ({} ok, {} invalid, {} failed)",
-                key(r),
-                mode.name(),
-                m.ok,
-                m.invalid,
-                m.failed
-            )
-        })
+    summary(r, mode, phase).map(|s| s.p50_ns as f64)
 }
 
 /// The p50 of the cold samples' teardowns, ns.

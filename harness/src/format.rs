@@ -67,6 +67,16 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
+/// A count of recorded samples, with the blocks' unrecorded first items that went
+/// the same way beside it (`20 (+2 unrecorded)`): each is verified too, and what it
+/// got wrong is in no recorded count.
+pub fn with_unrecorded(recorded: u64, unrecorded: u64) -> String {
+    match unrecorded {
+        0 => recorded.to_string(),
+        n => format!("{recorded} (+{n} unrecorded)"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

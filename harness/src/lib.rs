@@ -12,6 +12,7 @@ pub mod command;
 pub mod error;
 pub mod export;
 pub mod format;
+pub mod harness_work;
 pub mod host;
 pub mod measure;
 pub mod options;

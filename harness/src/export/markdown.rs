@@ -81,12 +81,7 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
                 continue; // a variant that takes no samples of this mode
             }
             let artifact = r.artifact_bytes.map(format_bytes).unwrap_or_default();
-            // Each block's unrecorded first item is verified too: what it got wrong is
-            // in no count of recorded samples, so it is added beside them.
-            let with_unrecorded = |recorded: u64, unrecorded: u64| match unrecorded {
-                0 => recorded.to_string(),
-                n => format!("{recorded} (+{n} unrecorded)"),
-            };
+            let with_unrecorded = crate::format::with_unrecorded;
             let invalid = with_unrecorded(m.invalid, m.unrecorded_invalid);
             let failed = with_unrecorded(m.failed, m.unrecorded_failed);
             match m.phases.get(crate::phase::TOTAL) {

@@ -215,5 +215,6 @@ MemAvailable before minus with all instances live, per instance; PSS: the instan
 (for Wasm instances inside the harness, the larger of its growth and their linear memories' \
 resident pages). Shared pages, page cache and KSM are not removed (README: Density).";
 pub const BURST_NOTE: &str = "Each burst's cold starts launched at one instant; each sample timed \
-from that launch to its own verified first response; wait: until the runner began on it; \
-makespan: launch to the round's last response; starts/s: valid starts per makespan.";
+from that launch to its own verified first response; wait: until the runner began on it \
+(the spawns before its own, the pool's queue); held: at the launch gate while the spawns after \
+its own ran (process, VM, Lambda emulator); makespan: launch to the round's last response; starts/s: valid starts per makespan.";

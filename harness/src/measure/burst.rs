@@ -3,11 +3,16 @@
 //!
 //! For each level C and each variant, `--burst-rounds` rounds of C cold starts are
 //! launched at one instant ([`Runner::burst`]: all issued together, none waiting for
-//! another's answer; wasm on a pool of one thread per core; AWS Lambda after one
-//! untimed update that retires every warm environment). Each sample is timed
-//! from that common launch instant to its own first response, and verified as any
-//! cold start is (a new instance, index 0, the checksum of its own nonce); `wait` is
-//! the part of that before the runner began on it. The round's makespan runs from the
+//! another's answer; wasm on a pool of one thread per core, parked on a barrier
+//! until the launch; AWS Lambda after one untimed update that retires every warm
+//! environment). Each sample is timed from that common launch instant to its own
+//! first response, and verified as any cold start is (a new instance, index 0, the
+//! checksum of its own nonce). Its phases: `wait`, the part before the runner began
+//! on it (the spawns issued before its own, the pool's queue); the runner's own
+//! phases; and, for a runner that spawns from the harness's thread (process, VM,
+//! the Lambda emulator), `held` after its spawn: at the round's
+//! [`crate::runner::LaunchGate`] while the spawns after its own ran (the instance
+//! runs meanwhile), so its later phases run from the gate and absorb no spawn. The round's makespan runs from the
 //! launch to its last response. Then every instance is torn down, untimed and one
 //! after another, before the next round. No round starts below the memory floor or
 //! after Ctrl-C. Each sample's timeout (`--timeout`) runs from its own start: a
@@ -17,7 +22,7 @@ use crate::measure::record;
 use crate::measure::verify::Verifier;
 use crate::phase::nanos;
 use crate::results::{hex, Burst, Mode, Outcome, Sample, Spread};
-use crate::runner::{footprint, Request, Runner, StartRequest};
+use crate::runner::{footprint, BurstStart, Request, Runner, StartRequest};
 use crate::stats;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -95,9 +100,8 @@ pub async fn run(
             let mut instances = Vec::new();
             let mut last = None;
             let mut ok_in_round = 0u64;
-            for (asked, (outcome, took)) in starts.iter().zip(outcomes) {
+            for (asked, outcome) in starts.iter().zip(outcomes) {
                 let request = &asked.request;
-                let took_ns = nanos(took);
                 let mut sample = Sample {
                     concurrency: Some(level),
                     round: Some(round),
@@ -112,7 +116,11 @@ pub async fn run(
                 sample.instance_nonce = Some(hex(asked.instance_nonce));
                 match outcome {
                     Err(e) => sample.error = Some(e.to_string()),
-                    Ok(start) => {
+                    Ok(BurstStart {
+                        cold: start,
+                        since_launch,
+                    }) => {
+                        let took_ns = nanos(since_launch);
                         last = Some(last.map_or(took_ns, |l: u64| l.max(took_ns)));
                         let init = verifier.started(&start, asked);
                         let expected = verifier.expect(&init, request);
@@ -171,6 +179,7 @@ fn summarize(
     let mut phases = BTreeMap::new();
     let mut names: Vec<String> = vec!["wait".into()];
     names.extend(runner.cold_phases().iter().map(|p| p.to_string()));
+    names.push("held".into());
     names.push(crate::phase::TOTAL.into());
     for name in names {
         let values = valid.iter().filter_map(|s| {

@@ -11,7 +11,8 @@
 //!    block's instances are gone (every teardown is awaited, Docker's containers
 //!    removed; a warm block's live instance is retired at its end), after a block
 //!    that tore instances down (cold starts, or a live instance whose teardown took
-//!    a millisecond or more) the loop sleeps `settle`, and the block's first item
+//!    a millisecond or more) the loop sleeps `settle` and then waits until the
+//!    host's CPUs are quiet ([`settle`]: at most 2 s), and the block's first item
 //!    is taken unrecorded: a µs-scale sample never runs in the shadow of a container
 //!    start that dockerd and the kernel are still finishing on the other core.
 //! 3. A cold item starts a new instance, records its phases, then tears it down
@@ -42,6 +43,7 @@ pub mod density;
 mod order;
 pub mod progress;
 pub mod record;
+mod settle;
 pub mod verify;
 
 pub use order::{work_order, Plan, WorkItem};
@@ -60,7 +62,7 @@ use std::time::Instant;
 use verify::{Expected, Verifier};
 
 /// A teardown or a live start that took this long may leave work behind (a
-/// daemon's, the kernel's): the next block waits `settle`. A Wasm instance's or a
+/// daemon's, the kernel's): the next block waits `settle` and a quiet host. A Wasm instance's or a
 /// process's takes µs and is not waited for.
 const AFTER_WORK: std::time::Duration = std::time::Duration::from_millis(1);
 
@@ -244,7 +246,7 @@ impl Loop<'_, '_> {
             }
             if item.block_start && !self.states[item.runner].abandoned {
                 if after_teardowns && !self.cx.plan.settle.is_zero() {
-                    tokio::time::sleep(self.cx.plan.settle).await;
+                    settle::settle(self.cx.plan.settle).await;
                 }
                 after_teardowns = item.mode == Mode::Cold;
                 self.unrecorded(item.runner, item.mode).await;
@@ -254,9 +256,11 @@ impl Loop<'_, '_> {
                 self.entry(item.runner).modes.get_mut(item.mode).skipped += 1;
             } else {
                 let sample = self.sample(position as u64, item).await;
+                crate::harness_work::note();
                 self.cx.sink.sample(&sample);
                 self.results.samples.push(sample);
             }
+            crate::harness_work::note();
             self.cx.progress.inc(1);
             eta.done(item, started.elapsed());
             self.cx.progress.set_message(eta.remaining());
@@ -481,7 +485,7 @@ impl Loop<'_, '_> {
             // The block's samples follow a start: one that took long (a
             // container's, a guest's boot) may leave after-work, as cold starts do.
             if started.elapsed() >= AFTER_WORK && !self.cx.plan.settle.is_zero() {
-                tokio::time::sleep(self.cx.plan.settle).await;
+                settle::settle(self.cx.plan.settle).await;
             }
         }
         let request = self.requests.next();

@@ -20,12 +20,14 @@ pub fn record_cold(sample: &mut Sample, start: &ColdStart) {
 }
 
 pub fn record_response(sample: &mut Sample, response: &Response) {
+    crate::harness_work::note();
     sample.instance_id = Some(hex(response.instance_id));
     sample.invocation_index = Some(response.index);
     sample.checksum = Some(hex(response.checksum));
 }
 
 pub fn record_times(sample: &mut Sample, times: &PhaseTimes) {
+    crate::harness_work::note();
     sample.total_ns = Some(times.total_ns);
     sample.reported = times
         .reported
@@ -39,11 +41,13 @@ pub fn record_times(sample: &mut Sample, times: &PhaseTimes) {
 /// What the answer had to be: the expected checksum and the instance nonce it is
 /// keyed by.
 pub fn record_expected(sample: &mut Sample, expected: &Expected) {
+    crate::harness_work::note();
     sample.expected_checksum = Some(hex(expected.checksum));
     sample.instance_nonce = Some(hex(expected.instance_nonce));
 }
 
 pub fn record_verdict(sample: &mut Sample, verdict: Result<(), String>) {
+    crate::harness_work::note();
     match verdict {
         Ok(()) => {
             sample.ok = true;

@@ -37,6 +37,7 @@ impl Verifier {
     /// The init state of an instance started with `instance_nonce` (O(64 +
     /// init_iters), after the instance answered, never in front of a timed call).
     pub fn instance(&self, instance_nonce: u64) -> InstanceState {
+        crate::harness_work::note();
         self.reference.instance(instance_nonce)
     }
 
@@ -63,6 +64,7 @@ impl Verifier {
     /// computed once per request, after its answer came (never in front of a timed
     /// call), and both checked against and recorded.
     pub fn expect(&self, instance: &InstanceState, request: &Request) -> Expected {
+        crate::harness_work::note();
         Expected {
             instance_nonce: instance.instance_nonce,
             nonce: request.nonce,
@@ -75,6 +77,7 @@ impl Verifier {
     /// A cold start's first response: a new instance, index 0, right checksum.
     /// The instance id is remembered either way, so it can never count as new again.
     pub fn cold(&mut self, response: &Response, expected: &Expected) -> Result<(), String> {
+        crate::harness_work::note();
         if !self.seen.insert(response.instance_id) {
             return Err(format!(
                 "instance {:016x} was seen before: not a new instance",
@@ -99,6 +102,7 @@ impl Verifier {
         live_id: u64,
         previous_index: u64,
     ) -> Result<(), String> {
+        crate::harness_work::note();
         if response.instance_id != live_id {
             return Err(format!(
                 "answered by instance {:016x}, sent to the live instance {live_id:016x}",

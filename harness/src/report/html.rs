@@ -371,7 +371,9 @@ pub fn render(results: &ResultFile, verdicts: &[Verdict]) -> Result<String, Stri
             let _ = writeln!(
                 out,
                 "<tr><td>{}:{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&r.runtime), esc(&r.variant), mode.name(), m.ok, m.invalid, m.failed,
+                esc(&r.runtime), esc(&r.variant), mode.name(), m.ok,
+                crate::format::with_unrecorded(m.invalid, m.unrecorded_invalid),
+                crate::format::with_unrecorded(m.failed, m.unrecorded_failed),
                 cell(|s| s.p50_ns), cell(|s| s.p90_ns), cell(|s| s.p99_ns), cell(|s| s.max_ns)
             );
         }

@@ -103,7 +103,9 @@ pub struct Burst {
     pub failed: u64,
     /// Phase -> summary of the valid samples: `total` from the common launch to the
     /// sample's verified first response, `wait` from the launch until its own start
-    /// began (queueing in the harness's pool), then the runner's own phases.
+    /// began (the spawns issued before its own, queueing in the harness's pool), then
+    /// the runner's own phases, with `held` after `spawn` where the runner waits at
+    /// the round's launch gate (process, VM, Lambda emulator).
     pub phases: BTreeMap<String, Summary>,
     /// Launch to the last answered response of a round, over the rounds.
     pub makespan_ns: Option<Summary>,

@@ -81,6 +81,7 @@ pub fn resident_bytes(start: *const u8, len: usize) -> Option<u64> {
 
 /// The proportional set size of `pid` (`Pss:` of `/proc/PID/smaps_rollup`), bytes.
 pub fn pss_bytes(pid: u32) -> Option<u64> {
+    crate::harness_work::note();
     let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix("Pss:"))
@@ -90,6 +91,7 @@ pub fn pss_bytes(pid: u32) -> Option<u64> {
 
 /// `MemAvailable` and `MemTotal` of `/proc/meminfo`, bytes.
 pub fn meminfo() -> Option<(u64, u64)> {
+    crate::harness_work::note();
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let field = |name: &str| {
         text.lines()

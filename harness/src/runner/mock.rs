@@ -2,17 +2,24 @@
 //! statistics and exporters. Its "durations" are computed, not measured, so a whole
 //! run can be snapshotted. It is not a runtime: the CLI never offers it, and nothing
 //! it produces is a measurement.
+//!
+//! [`MockRunner::instrumented`] makes it a test of the harness's clocks instead:
+//! its windows are timed for real, a cold start spins through a launch step (a
+//! spawn's synchronous work) and arrives at a burst's gate, every window yields to
+//! whatever else the harness's thread would run, and any harness work
+//! ([`crate::harness_work`]) counted inside a window is logged.
 
 use super::{
     ColdStart, Instance, Request, Response, Runner, RunnerInfo, RunnerKey, SampleError,
-    StartRequest,
+    StartRequest, Ticket,
 };
-use crate::phase::PhaseTimes;
+use crate::harness_work;
+use crate::phase::{PhaseTimes, Stopwatch};
 use async_trait::async_trait;
 use probe_core::{InitParams, InstanceState, Reference};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What the mock does wrong, and when (0 = never).
 #[derive(Debug, Clone, Copy, Default)]
@@ -48,6 +55,28 @@ pub struct MockRunner {
     colds: Cell<u64>,
     responses: Cell<u64>,
     next_id: Cell<u64>,
+    instrumented: Option<Instrumented>,
+}
+
+/// The real clock of an instrumented mock.
+#[derive(Clone)]
+struct Instrumented {
+    /// How long a cold start's spawn spins (a fork/exec's synchronous work).
+    spawn_spin: Duration,
+    windows: WindowLog,
+}
+
+/// The windows of an instrumented mock that harness work ran inside, named.
+pub type WindowLog = Rc<RefCell<Vec<String>>>;
+
+/// Logs the window `what` if harness work was counted since `before`.
+fn check_window(windows: &WindowLog, before: u64, what: &str) {
+    let inside = harness_work::calls() - before;
+    if inside > 0 {
+        windows
+            .borrow_mut()
+            .push(format!("{what}: {inside} harness calls inside"));
+    }
 }
 
 impl MockRunner {
@@ -62,34 +91,56 @@ impl MockRunner {
             colds: Cell::new(0),
             responses: Cell::new(0),
             next_id: Cell::new(base_ns << 20),
+            instrumented: None,
         }
     }
-}
 
-fn hits(every: u64, n: u64) -> bool {
-    every > 0 && n % every == every - 1
-}
-
-#[async_trait(?Send)]
-impl Runner for MockRunner {
-    fn key(&self) -> &RunnerKey {
-        &self.key
+    /// Times its windows for real (a cold start's spawn spins for `spawn_spin`)
+    /// and logs every one that harness work ran inside ([`MockRunner::windows`]).
+    pub fn instrumented(mut self, spawn_spin: Duration) -> MockRunner {
+        self.instrumented = Some(Instrumented {
+            spawn_spin,
+            windows: WindowLog::default(),
+        });
+        self
     }
 
-    fn cold_phases(&self) -> &'static [&'static str] {
-        &["boot", "first_response"]
+    /// Where an instrumented mock logs the windows harness work ran inside.
+    pub fn windows(&self) -> Option<WindowLog> {
+        self.instrumented.as_ref().map(|c| c.windows.clone())
     }
 
-    fn info(&self) -> RunnerInfo {
-        let mut info = RunnerInfo {
-            artifact_bytes: Some(1000 + self.base_ns),
-            ..Default::default()
-        };
-        info.versions.insert("mock".into(), "1".into());
-        info
+    /// An instrumented cold start, through the gate when in a burst.
+    async fn timed_start(
+        &self,
+        start: StartRequest,
+        ticket: Option<Ticket<'_>>,
+        clock: &Instrumented,
+    ) -> Result<ColdStart, SampleError> {
+        let before = harness_work::calls();
+        let mut sw = Stopwatch::start();
+        let spun = Instant::now() + clock.spawn_spin;
+        while Instant::now() < spun {
+            std::hint::spin_loop();
+        }
+        sw.lap("boot");
+        if let Some(ticket) = ticket {
+            ticket.arrive().await;
+            sw.lap("held");
+        }
+        // Waits for its first answer as a probe's pipe read would.
+        tokio::task::yield_now().await;
+        let mut cold = self.answer(start);
+        sw.lap("first_response");
+        check_window(&clock.windows, before, "a cold start");
+        if let Ok(cold) = &mut cold {
+            cold.times = sw.finish();
+        }
+        cold
     }
 
-    async fn cold_start(&self, start: StartRequest) -> Result<ColdStart, SampleError> {
+    /// A cold start's answer, with its computed durations.
+    fn answer(&self, start: StartRequest) -> Result<ColdStart, SampleError> {
         let request = start.request;
         let n = self.colds.get();
         self.colds.set(n + 1);
@@ -128,6 +179,7 @@ impl Runner for MockRunner {
                 warm_answers: self.warm_answers.clone(),
                 last_checksum: checksum,
                 responses: 0,
+                windows: self.instrumented.as_ref().map(|c| c.windows.clone()),
             }),
             response,
             times: PhaseTimes {
@@ -138,6 +190,51 @@ impl Runner for MockRunner {
             shared_instance_nonce: None,
             not_cold: None,
         })
+    }
+}
+
+fn hits(every: u64, n: u64) -> bool {
+    every > 0 && n % every == every - 1
+}
+
+#[async_trait(?Send)]
+impl Runner for MockRunner {
+    fn key(&self) -> &RunnerKey {
+        &self.key
+    }
+
+    fn cold_phases(&self) -> &'static [&'static str] {
+        &["boot", "first_response"]
+    }
+
+    fn info(&self) -> RunnerInfo {
+        let mut info = RunnerInfo {
+            artifact_bytes: Some(1000 + self.base_ns),
+            ..Default::default()
+        };
+        info.versions.insert("mock".into(), "1".into());
+        info
+    }
+
+    async fn cold_start(&self, start: StartRequest) -> Result<ColdStart, SampleError> {
+        match &self.instrumented {
+            Some(clock) => self.timed_start(start, None, clock).await,
+            None => self.answer(start),
+        }
+    }
+
+    async fn gated_cold_start(
+        &self,
+        start: StartRequest,
+        ticket: Ticket<'_>,
+    ) -> Result<ColdStart, SampleError> {
+        match &self.instrumented {
+            Some(clock) => self.timed_start(start, Some(ticket), clock).await,
+            None => {
+                drop(ticket);
+                self.answer(start)
+            }
+        }
     }
 }
 
@@ -152,11 +249,18 @@ struct MockInstance {
     warm_answers: Rc<std::cell::Cell<u64>>,
     last_checksum: u64,
     responses: u64,
+    /// Where an instrumented mock logs its windows.
+    windows: Option<WindowLog>,
 }
 
 #[async_trait(?Send)]
 impl Instance for MockInstance {
     async fn invoke(&mut self, request: Request) -> Result<(Response, PhaseTimes), SampleError> {
+        let before = harness_work::calls();
+        let sw = Stopwatch::start();
+        if self.windows.is_some() {
+            tokio::task::yield_now().await;
+        }
         self.index += 1;
         self.responses += 1;
         let answer = self.warm_answers.get() + 1;
@@ -170,17 +274,31 @@ impl Instance for MockInstance {
             checksum = self.last_checksum;
         }
         self.last_checksum = checksum;
+        let took = match &self.windows {
+            Some(windows) => {
+                check_window(windows, before, "a warm round trip");
+                sw.elapsed()
+            }
+            None => Duration::from_nanos(ns),
+        };
         Ok((
             Response {
                 instance_id: self.id,
                 index: self.index,
                 checksum: checksum ^ u64::from(corrupt),
             },
-            PhaseTimes::total_only(Duration::from_nanos(ns)),
+            PhaseTimes::total_only(took),
         ))
     }
 
     async fn teardown(self: Box<Self>) -> Result<Option<Duration>, SampleError> {
-        Ok(Some(Duration::from_nanos(self.warm_ns * 3)))
+        let Some(windows) = &self.windows else {
+            return Ok(Some(Duration::from_nanos(self.warm_ns * 3)));
+        };
+        let before = harness_work::calls();
+        let sw = Stopwatch::start();
+        tokio::task::yield_now().await;
+        check_window(windows, before, "a teardown");
+        Ok(Some(sw.elapsed()))
     }
 }

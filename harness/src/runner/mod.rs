@@ -15,6 +15,7 @@
 pub mod container;
 pub mod footprint;
 pub mod lambda;
+pub mod launch_gate;
 pub mod line_protocol;
 pub mod mock;
 pub mod process;
@@ -26,6 +27,7 @@ use crate::phase::PhaseTimes;
 use crate::probes::ProbeArtifacts;
 use crate::results::{Counts, RuntimeResult};
 use async_trait::async_trait;
+pub use launch_gate::{LaunchGate, Ticket};
 use probe_core::InitParams;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -301,15 +303,41 @@ pub trait Runner {
     /// The runner takes the launch instant, after any untimed preparation.
     ///
     /// The default issues every cold start from the harness's one thread in a single
-    /// poll (the runtime, a daemon or the kernel, serves them concurrently); a runner
-    /// whose instances run on the harness's own threads (wasm) spreads them over a pool.
+    /// poll (the runtime, a daemon or the kernel, serves them concurrently), each
+    /// through [`Runner::gated_cold_start`] at one [`LaunchGate`]; a runner whose
+    /// instances run on the harness's own threads (wasm) spreads them over a pool.
     async fn burst(&self, starts: &[StartRequest]) -> Result<BurstOutcomes, String> {
+        let gate = LaunchGate::new(starts.len());
         let launch = Instant::now();
-        let starts = starts.iter().map(|s| async move {
-            let outcome = self.cold_start(*s).await;
-            (outcome, launch.elapsed())
+        let starts = starts.iter().map(|s| {
+            let ticket = gate.ticket();
+            async move {
+                let cold = self.gated_cold_start(*s, ticket).await?;
+                Ok::<_, SampleError>(BurstStart {
+                    cold,
+                    since_launch: launch.elapsed(),
+                })
+            }
         });
         Ok(futures_util::future::join_all(starts).await)
+    }
+
+    /// One cold start of a burst: as [`Runner::cold_start`], except that a runner
+    /// with a synchronous spawn of its own (a fork/exec on the harness's thread)
+    /// arrives at the round's gate right after it, and laps the time held there as
+    /// `held`. The default has no such step (its work is I/O that a daemon serves,
+    /// interleaved by the harness's one thread): it leaves the gate at once.
+    ///
+    /// The gate has no timeout of its own: a runner must arrive (or drop the
+    /// ticket, as any early return does) before it awaits anything, so no start
+    /// waits at the gate on another start's progress.
+    async fn gated_cold_start(
+        &self,
+        start: StartRequest,
+        ticket: Ticket<'_>,
+    ) -> Result<ColdStart, SampleError> {
+        drop(ticket);
+        self.cold_start(start).await
     }
 
     /// How [`Runner::burst`] launches, for the results' details.
@@ -379,8 +407,15 @@ pub trait Instance {
     }
 }
 
-/// The outcome of each cold start of a burst, with its time from the launch.
-pub type BurstOutcomes = Vec<(Result<ColdStart, SampleError>, Duration)>;
+/// A cold start of a burst that answered, and when, from the round's launch instant.
+pub struct BurstStart {
+    pub cold: ColdStart,
+    /// From the round's launch instant to this start's first response.
+    pub since_launch: Duration,
+}
+
+/// The outcome of each cold start of a burst, in request order.
+pub type BurstOutcomes = Vec<Result<BurstStart, SampleError>>;
 
 /// Where a live instance's memory can be read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,7 +5,9 @@
 //!   start's `--instance-nonce` included, built before the clock) until its first
 //!   `DONE` line is read. Phases: `spawn` (fork/exec returned), `ready` (`READY <id>` read:
 //!   the process has loaded and done its init work), `first_response` (`INVOKE` written,
-//!   `DONE` read).
+//!   `DONE` read). In a burst, `held` follows `spawn`: at the round's gate while the
+//!   other processes are spawned (this one runs meanwhile), so its `ready` runs from
+//!   the gate, not from its spawn.
 //! * **warm**: one `INVOKE`/`DONE` round trip over the pipes of a live process.
 //! * **teardown** (timed apart, not part of cold): `EXIT` written until the process
 //!   has exited and been reaped.
@@ -17,7 +19,7 @@
 use super::line_protocol;
 use super::{
     Availability, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo,
-    RunnerKey, RuntimeKind, SampleError, StartRequest,
+    RunnerKey, RuntimeKind, SampleError, StartRequest, Ticket,
 };
 use crate::phase::{PhaseTimes, Stopwatch};
 use crate::probes::{self, ProbeArtifacts};
@@ -110,6 +112,25 @@ impl Runner for ProcessRunner {
     }
 
     async fn cold_start(&self, start: StartRequest) -> Result<ColdStart, SampleError> {
+        self.start(start, None).await
+    }
+
+    async fn gated_cold_start(
+        &self,
+        start: StartRequest,
+        ticket: Ticket<'_>,
+    ) -> Result<ColdStart, SampleError> {
+        self.start(start, Some(ticket)).await
+    }
+}
+
+impl ProcessRunner {
+    /// A cold start; in a burst, held at the gate after `spawn` (the `held` lap).
+    async fn start(
+        &self,
+        start: StartRequest,
+        ticket: Option<Ticket<'_>>,
+    ) -> Result<ColdStart, SampleError> {
         // Untimed: the command line, the start's instance nonce included.
         let mut command = Command::new(&self.path);
         command
@@ -125,6 +146,10 @@ impl Runner for ProcessRunner {
             SampleError::Runtime(format!("cannot start {}: {e}", self.path.display()))
         })?;
         sw.lap("spawn");
+        if let Some(ticket) = ticket {
+            ticket.arrive().await;
+            sw.lap("held");
+        }
         let mut probe = LineProbe::new(child, self.timeout);
         let response = line_protocol::ready_and_first_response(
             &mut probe,

@@ -24,7 +24,7 @@ use super::select::{
     emulated, entries, memory, memory_entries, name, pairs, sandboxed, side, size, sized,
     MemoryRounds, Side,
 };
-use super::verdict::{Figure, Interval, Outcome, Verdict};
+use super::verdict::{Counted, Figure, Interval, Outcome, Verdict};
 use crate::results::{ResultFile, RuntimeResult};
 
 /// What an emulated entry's time means for a verdict.
@@ -56,7 +56,7 @@ struct Sampled {
 #[derive(Clone, Copy)]
 struct Minimum {
     min: u64,
-    of: &'static str,
+    of: Counted,
 }
 
 /// Rounds a memory figure needs: its interval is over rounds.
@@ -101,7 +101,10 @@ fn interval(sides: &[&Side], combine: impl Fn(&[f64]) -> f64) -> Sampled {
 fn row(claim: &Claim, on: String, judged: Judged) -> Verdict {
     let (min, of) = match j_minimum(&judged) {
         Some(m) => (m.min, m.of),
-        None => (claim.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES), "samples"),
+        None => (
+            claim.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES),
+            Counted::Samples,
+        ),
     };
     match judged {
         Ok(j) => {
@@ -357,7 +360,7 @@ fn memory_sampled(sides: &[&MemoryRounds], combine: impl Fn(&[f64]) -> f64) -> S
             fewest_instances,
             Minimum {
                 min: MIN_MEMORY_INSTANCES,
-                of: "instances a round",
+                of: Counted::InstancesARound,
             },
         )
     } else {
@@ -369,7 +372,7 @@ fn memory_sampled(sides: &[&MemoryRounds], combine: impl Fn(&[f64]) -> f64) -> S
                 .unwrap_or(0),
             Minimum {
                 min: MIN_MEMORY_ROUNDS,
-                of: "rounds",
+                of: Counted::Rounds,
             },
         )
     };

@@ -18,7 +18,7 @@ pub use file::{
     parse, Claim, Measure, MemoryTarget, MemoryView, Range, SizeTarget, Target, BUILTIN,
     DEFAULT_MIN_SAMPLES,
 };
-pub use verdict::{Figure, Interval, Outcome, Verdict};
+pub use verdict::{Counted, Figure, Interval, Outcome, Verdict};
 
 use crate::results::ResultFile;
 use judge::{
@@ -221,7 +221,7 @@ mod tests {
             Outcome::TooFew {
                 n: 5,
                 min: 30,
-                of: "samples"
+                of: Counted::Samples
             }
         );
         assert_eq!(v[0].words(), "not enough samples (n=5 < 30)");

@@ -19,9 +19,30 @@ pub enum Outcome {
     TooFew {
         n: u64,
         min: u64,
-        of: &'static str,
+        of: Counted,
     },
     NotMeasured(String),
+}
+
+/// What a claim's minimum counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    /// Valid samples of the figure.
+    Samples,
+    /// Density rounds that count.
+    Rounds,
+    /// Live instances each density round held.
+    InstancesARound,
+}
+
+impl Counted {
+    pub fn name(self) -> &'static str {
+        match self {
+            Counted::Samples => "samples",
+            Counted::Rounds => "rounds",
+            Counted::InstancesARound => "instances a round",
+        }
+    }
 }
 
 /// The figure a verdict was read from.
@@ -80,7 +101,9 @@ impl Verdict {
         match &self.outcome {
             Outcome::Inconclusive(why) => return format!("inconclusive: {why}"),
             Outcome::NotMeasured(why) => return format!("not measured: {why}"),
-            Outcome::TooFew { n, min, of } => return format!("not enough {of} (n={n} < {min})"),
+            Outcome::TooFew { n, min, of } => {
+                return format!("not enough {} (n={n} < {min})", of.name())
+            }
             _ => {}
         }
         let base = match self.outcome {

@@ -366,11 +366,13 @@ impl Runner for AwsRunner {
         .map_err(|e| format!("forcing new environments: {e}"))?;
         let launch = Instant::now();
         let calls = starts.iter().map(|s| async move {
-            let outcome =
-                invoke::invoke(&self.invoke, &self.function, None, s.request, self.timeout)
-                    .await
-                    .and_then(|invoked| self.started(invoked, None, instance_nonce));
-            (outcome, launch.elapsed())
+            let invoked =
+                invoke::invoke(&self.invoke, &self.function, None, s.request, self.timeout).await?;
+            let since_launch = launch.elapsed();
+            Ok::<_, SampleError>(crate::runner::BurstStart {
+                cold: self.started(invoked, None, instance_nonce)?,
+                since_launch,
+            })
         });
         Ok(futures_util::future::join_all(calls).await)
     }

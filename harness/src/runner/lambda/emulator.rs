@@ -5,11 +5,16 @@
 //! The emulator runs once per run, in a generated Cargo project (it reads one)
 //! whose binaries are the function names it routes: `slot0`..`slot15`. A cold start
 //! takes a free slot, spawns a new `bootstrap` for it with the start's instance
-//! nonce in `COLDSTART_INSTANCE_NONCE` (phase `spawn`: the spawn call; the command
-//! is built before it) and invokes it (`first_response`, from the end of `spawn` to the answer:
-//! building the request, the runtime's init, its poll of the Runtime API, the
-//! handler, and the answer back through the emulator; contiguous laps, so `total`
-//! is spawn → verified answer on one clock); teardown kills it and frees
+//! nonce in `COLDSTART_INSTANCE_NONCE` and invokes it. Contiguous laps on one clock,
+//! spawn → verified answer: `spawn` (the spawn call; the command is built before
+//! it); in a burst, `held` (at the round's gate while the other bootstraps are
+//! spawned; this one runs meanwhile); `request` (the SDK building the `Invoke`,
+//! unsigned: the emulator checks no signature, so no SigV4 runs in the clock; the
+//! bootstrap's init runs meanwhile, so this is harness work only at the lower end);
+//! `first_response` (the request sent until its answer is read: the rest of the
+//! runtime's init, its poll of the Runtime API, the handler, the answer back
+//! through the emulator). A warm sample is the request's round trip alone.
+//! Teardown kills the bootstrap and frees
 //! the slot. A slot whose runtime crashed or hung is retired, because the emulator
 //! may still hold the lost request for it. Figures are local: what the Runtime API
 //! round trip adds to the process runner, not what AWS costs.
@@ -18,7 +23,7 @@ use super::invoke::{self, Invoked};
 use crate::phase::PhaseTimes;
 use crate::runner::{
     line_protocol, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo,
-    RunnerKey, RuntimeKind, SampleError, StartRequest,
+    RunnerKey, RuntimeKind, SampleError, StartRequest, Ticket,
 };
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -37,7 +42,7 @@ const SLOTS: usize = 16;
 /// How long the emulator may take to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-const COLD_PHASES: &[&str] = &["spawn", "first_response"];
+const COLD_PHASES: &[&str] = &["spawn", "request", "first_response"];
 
 /// `cargo lambda --version`, or why it cannot be had.
 pub async fn cargo_lambda_version() -> Result<String, String> {
@@ -193,16 +198,15 @@ pub async fn build(ctx: &RunContext) -> anyhow::Result<Box<dyn Runner>> {
         .unwrap_or(usize::MAX)
         .max(SLOTS);
     let emulator = Emulator::start(slots).await?;
+    // Unsigned: the emulator checks no signature, so no SigV4 runs on the
+    // harness's thread inside a cold start (or, in a burst, after the gate).
     let config = aws_sdk_lambda::config::Builder::new()
         .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
         .region(aws_sdk_lambda::config::Region::new("local"))
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "coldstart-local",
-        ));
+        .allow_no_auth()
+        .auth_scheme_preference([aws_smithy_runtime_api::client::auth::AuthSchemeId::new(
+            "noAuth",
+        )]);
     let port = emulator.port;
     let endpoint = format!("http://127.0.0.1:{port}");
     let client = invoke::timed_client(config, Some(&endpoint), ctx.timeout);
@@ -288,6 +292,31 @@ impl Runner for EmulatedRunner {
     }
 
     async fn cold_start(&self, start: StartRequest) -> Result<ColdStart, SampleError> {
+        self.start(start, None).await
+    }
+
+    async fn gated_cold_start(
+        &self,
+        start: StartRequest,
+        ticket: Ticket<'_>,
+    ) -> Result<ColdStart, SampleError> {
+        self.start(start, Some(ticket)).await
+    }
+
+    async fn close(&mut self) -> Vec<String> {
+        let _ = self.emulator.child.start_kill();
+        let _ = self.emulator.child.wait().await;
+        Vec::new()
+    }
+}
+
+impl EmulatedRunner {
+    /// A cold start; in a burst, held at the gate after `spawn` (the `held` lap).
+    async fn start(
+        &self,
+        start: StartRequest,
+        ticket: Option<Ticket<'_>>,
+    ) -> Result<ColdStart, SampleError> {
         let instance_nonce = format!("{:016x}", start.instance_nonce);
         let name = self.slots.borrow_mut().pop().ok_or_else(|| {
             SampleError::Runtime(
@@ -318,7 +347,14 @@ impl Runner for EmulatedRunner {
             SampleError::Runtime(format!("cannot start {}: {e}", self.bootstrap.display()))
         })?;
         let spawn_ended = Instant::now();
-        let spawn = crate::phase::nanos(spawn_ended - spawned);
+        let mut before = vec![("spawn", crate::phase::nanos(spawn_ended - spawned))];
+        let mut launched = spawn_ended;
+        if let Some(ticket) = ticket {
+            ticket.arrive().await;
+            let now = Instant::now();
+            before.push(("held", crate::phase::nanos(now - spawn_ended)));
+            launched = now;
+        }
         let mut instance = Emulated {
             child,
             slot,
@@ -326,10 +362,11 @@ impl Runner for EmulatedRunner {
             timeout: self.timeout,
         };
         let invoked = instance.invoke_watching(start.request).await?;
-        // `first_response` runs on from the end of `spawn` to the answer: building
-        // the request, the round trip, and (were a call throttled, which the local
-        // emulator does not do) the backoff, with the attempts recorded.
-        let times = invoked.times_after(vec![("spawn", spawn)], spawn_ended, "first_response");
+        // Contiguous from the end of `spawn` (or `held`): `request`, the SDK
+        // building the unsigned request, and any throttled attempt (the emulator
+        // throttles none); then `first_response`, the request sent until its answer
+        // is read.
+        let times = invoked.times_after(before, launched, "first_response");
         Ok(ColdStart {
             instance: Box::new(instance),
             response: invoked.response,
@@ -337,12 +374,6 @@ impl Runner for EmulatedRunner {
             shared_instance_nonce: None,
             not_cold: None,
         })
-    }
-
-    async fn close(&mut self) -> Vec<String> {
-        let _ = self.emulator.child.start_kill();
-        let _ = self.emulator.child.wait().await;
-        Vec::new()
     }
 }
 

@@ -2,6 +2,11 @@
 //! local emulator: the request is the probe's JSON, the answer is verified like
 //! every other runner's, and Lambda's REPORT line (from `LogResult`) is decoded.
 //!
+//! What is timed: from the signed request handed to the HTTP client to its answer
+//! read and parsed, by an interceptor on the SDK's `read_before_transmit` and
+//! `read_after_deserialization` hooks ([`TransmitClock`]). Serializing the request,
+//! resolving credentials and SigV4 signing run before that clock starts.
+//!
 //! The client has the SDK's retries off: a timed call is exactly one attempt. A
 //! throttled call (429, TooManyRequestsException) is retried here after a bounded
 //! backoff that is not timed: the clock restarts with each attempt, and the count
@@ -11,10 +16,16 @@
 
 use super::report::{self, Report};
 use crate::runner::{Request, Response, SampleError};
+use aws_sdk_lambda::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
+use aws_sdk_lambda::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_lambda::error::BoxError;
 use aws_sdk_lambda::error::SdkError;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{InvocationType, LogType};
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Throttled attempts before a sample fails.
@@ -41,13 +52,61 @@ pub fn timed_client(
     aws_sdk_lambda::Client::from_conf(builder.build())
 }
 
+/// The instants one attempt's signed request left and its answer was in, taken by
+/// the SDK's own hooks: what it does before (serializing, signing) and after
+/// (nothing but handing the output back) stays out of the window.
+#[derive(Debug, Clone, Default)]
+pub struct TransmitClock(Arc<Mutex<Window>>);
+
+/// One attempt's window: `None` until the hook ran.
+#[derive(Debug, Default, Clone, Copy)]
+struct Window {
+    sent: Option<Instant>,
+    answered: Option<Instant>,
+}
+
+impl TransmitClock {
+    fn window(&self) -> Window {
+        *self.0.lock().expect("not poisoned")
+    }
+}
+
+impl Intercept for TransmitClock {
+    fn name(&self) -> &'static str {
+        "coldstart::TransmitClock"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.lock().expect("not poisoned").sent = Some(Instant::now());
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        _: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.lock().expect("not poisoned").answered = Some(Instant::now());
+        Ok(())
+    }
+}
+
 /// What one invocation gave.
 #[derive(Debug)]
 pub struct Invoked {
     pub response: Response,
-    /// The client's round trip of the attempt that answered.
+    /// The round trip of the attempt that answered: its signed request sent until
+    /// its answer was read.
     pub total: Duration,
-    /// When that answer was received.
+    /// When that attempt's signed request was handed to the HTTP client.
+    pub sent: Instant,
+    /// When its answer was read.
     pub answered: Instant,
     /// Lambda's REPORT line; `None` where the endpoint returns no log tail (the emulator).
     pub report: Option<Report>,
@@ -91,18 +150,22 @@ impl Invoked {
     }
 
     /// The times of a start whose `before` laps (e.g. `spawn`) ended at
-    /// `before_ended`: the lap named `last` runs from that instant to the answer,
-    /// so the laps are contiguous and add up to `total` (building and sending the
-    /// request are in `last`, not lost between two clocks).
+    /// `before_ended`: then `request`, from that instant until the request was sent
+    /// (the SDK building it, signing it where the client signs, and any throttled
+    /// attempts before the answering one), and the lap named `last`, the answering
+    /// round trip. The laps are contiguous and add up to `total`: nothing is lost
+    /// between clocks.
     pub fn times_after(
         &self,
         before: Vec<(&'static str, u64)>,
         before_ended: Instant,
         last: &'static str,
     ) -> crate::phase::PhaseTimes {
-        let lap = crate::phase::nanos(self.answered.saturating_duration_since(before_ended));
-        let total_ns = before.iter().map(|(_, ns)| ns).sum::<u64>() + lap;
+        let request = crate::phase::nanos(self.sent.saturating_duration_since(before_ended));
+        let lap = crate::phase::nanos(self.answered.saturating_duration_since(self.sent));
+        let total_ns = before.iter().map(|(_, ns)| ns).sum::<u64>() + request + lap;
         let mut phases = before;
+        phases.push(("request", request));
         phases.push((last, lap));
         self.with_phases(phases, total_ns)
     }
@@ -195,17 +258,18 @@ pub async fn invoke(
     .to_string();
     let mut throttled = 0;
     loop {
-        let call = client
+        let clock = TransmitClock::default();
+        let result = client
             .invoke()
             .function_name(function)
             .set_qualifier(qualifier.map(str::to_string))
             .invocation_type(InvocationType::RequestResponse)
             .log_type(LogType::Tail)
-            .payload(Blob::new(payload.as_bytes()));
-        let start = Instant::now();
-        let result = call.send().await;
-        let answered = Instant::now();
-        let total = answered - start;
+            .payload(Blob::new(payload.as_bytes()))
+            .customize()
+            .interceptor(clock.clone())
+            .send()
+            .await;
         let output = match result {
             Ok(output) => output,
             Err(SdkError::ServiceError(e)) if e.err().is_too_many_requests_exception() => {
@@ -243,9 +307,19 @@ pub async fn invoke(
                 String::from_utf8_lossy(&body[..body.len().min(500)]).trim()
             )));
         }
+        let Window {
+            sent: Some(sent),
+            answered: Some(answered),
+        } = clock.window()
+        else {
+            return Err(SampleError::Runtime(
+                "the SDK answered without running its transmit hooks: nothing was timed".into(),
+            ));
+        };
         return Ok(Invoked {
             response: parse_answer(body, request.seq)?,
-            total,
+            total: answered.saturating_duration_since(sent),
+            sent,
             answered,
             report,
             throttled,
@@ -262,16 +336,26 @@ pub async fn dry_run(
     qualifier: Option<&str>,
     timeout: Duration,
 ) -> Result<Duration, SampleError> {
-    let call = client
+    let clock = TransmitClock::default();
+    let result = client
         .invoke()
         .function_name(function)
         .set_qualifier(qualifier.map(str::to_string))
-        .invocation_type(InvocationType::DryRun);
-    let start = Instant::now();
-    let result = call.send().await;
-    let took = start.elapsed();
+        .invocation_type(InvocationType::DryRun)
+        .customize()
+        .interceptor(clock.clone())
+        .send()
+        .await;
     match result {
-        Ok(_) => Ok(took),
+        Ok(_) => match clock.window() {
+            Window {
+                sent: Some(sent),
+                answered: Some(answered),
+            } => Ok(answered.saturating_duration_since(sent)),
+            _ => Err(SampleError::Runtime(
+                "the SDK answered without running its transmit hooks: nothing was timed".into(),
+            )),
+        },
         Err(SdkError::TimeoutError(_)) => Err(SampleError::Timeout(timeout)),
         Err(e) => Err(SampleError::Runtime(format!(
             "DryRun invoke of {function}: {}",
@@ -283,6 +367,98 @@ pub async fn dry_run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_credential_types::provider::{future, ProvideCredentials};
+    use aws_sdk_lambda::config::{BehaviorVersion, Credentials, IdentityCache, Region};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Credentials that take 50 ms to resolve, on every call.
+    #[derive(Debug)]
+    struct SlowCredentials;
+
+    const RESOLVE: Duration = Duration::from_millis(50);
+
+    impl ProvideCredentials for SlowCredentials {
+        fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            future::ProvideCredentials::new(async {
+                tokio::time::sleep(RESOLVE).await;
+                Ok(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            })
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn what_the_sdk_does_before_sending_is_out_of_the_clock() {
+        // A local endpoint that answers each request at once with the probe's JSON.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    let mut got = Vec::new();
+                    loop {
+                        let n = conn.read(&mut buf).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        got.extend_from_slice(&buf[..n]);
+                        let text = String::from_utf8_lossy(&got).to_string();
+                        let Some(head_end) = text.find("\r\n\r\n") else {
+                            continue;
+                        };
+                        let length: usize = text[..head_end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if got.len() < head_end + 4 + length {
+                            continue;
+                        }
+                        got.clear();
+                        let body = r#"{"seq":1,"instance_id":"00000000000000ff","index":0,"checksum":"00000000000000aa"}"#;
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        conn.write_all(answer.as_bytes()).await.unwrap();
+                    }
+                });
+            }
+        });
+        // Identity resolution runs, uncached, before signing: 50 ms on every call.
+        let builder = aws_sdk_lambda::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(SlowCredentials)
+            .identity_cache(IdentityCache::no_cache());
+        let client = timed_client(builder, Some(&url), Duration::from_secs(10));
+        let request = Request {
+            seq: 1,
+            nonce: 7,
+            iters: 1,
+        };
+        for _ in 0..3 {
+            let called = Instant::now();
+            let invoked = invoke(&client, "probe", None, request, Duration::from_secs(10))
+                .await
+                .unwrap();
+            let outside = called.elapsed();
+            assert_eq!(invoked.response.checksum, 0xaa);
+            assert!(outside >= RESOLVE, "the credentials took {outside:?}");
+            assert!(
+                invoked.total < RESOLVE / 2,
+                "resolving credentials and signing are inside the clock: {:?} of {outside:?}",
+                invoked.total
+            );
+            assert!(invoked.sent >= called + RESOLVE && invoked.answered >= invoked.sent);
+        }
+    }
 
     #[test]
     fn answers_are_parsed_and_checked() {

@@ -8,7 +8,8 @@
 //!   do it, outside the timed region (read the configuration, update it with the
 //!   merged environment plus a fresh nonce variable, wait until the update is
 //!   `Successful`); then one `Invoke` (RequestResponse, LogType=Tail) is timed by our
-//!   stopwatch: phase `invoke`, the client's round trip. Lambda's own REPORT figures
+//!   stopwatch: phase `invoke`, the signed request's round trip (serializing and
+//!   SigV4 signing are before the clock: [`invoke::TransmitClock`]). Lambda's own REPORT figures
 //!   (Init Duration, Duration, Billed Duration, Max Memory Used) are another clock:
 //!   they are kept in the sample's `reported` and summarized apart, never mixed into
 //!   our phases. A "cold" call whose REPORT has no Init Duration was served by an
@@ -18,15 +19,17 @@
 //!
 //! Variant `local-emulator` ([`emulator`]) runs the same `bootstrap` on this machine
 //! under cargo-lambda's Runtime API emulator, started by the harness: **cold** is
-//! from spawning a new `bootstrap` process (phase `spawn`) until the response of its
-//! first `Invoke` through the emulator (`first_response`); **warm** is an `Invoke`
-//! of a live one. Its figures are local: they say what the Runtime API round trip
+//! from spawning a new `bootstrap` process (phase `spawn`), through building its
+//! unsigned `Invoke` (`request`), until its response through the emulator
+//! (`first_response`); **warm** is an `Invoke` of a live one. Its figures are local: they say what the Runtime API round trip
 //! adds, never what AWS costs.
 //!
 //! Both use the same [`invoke`] path through the SDK with its retries off (one
 //! attempt per timed call, so a handler error never runs three times); throttling
-//! (429) is retried after a bounded backoff outside the timed region (the clock
-//! restarts with each attempt) and the sample records its `attempts`.
+//! (429) is retried after a bounded backoff outside the timed window (the clock
+//! restarts with each attempt; for the emulator's cold start the backoff would land
+//! in `request`, on one contiguous clock; the emulator throttles none) and the
+//! sample records its `attempts`.
 
 pub mod aws;
 pub mod emulator;

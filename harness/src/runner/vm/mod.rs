@@ -18,7 +18,10 @@
 //!   clock, the kernel command line ending with the start's instance nonce) until the
 //!   probe's first `DONE` on the serial line. Phases: `spawn` (the process exists),
 //!   `boot` (until `READY`: QEMU, firmware, kernel, and init or systemd),
-//!   `first_response` (`INVOKE` written, `DONE` read). The guest's own clock goes to `reported`, never into phases:
+//!   `first_response` (`INVOKE` written, `DONE` read); in a burst, `held` after
+//!   `spawn` (at the round's gate while the other QEMUs are spawned; this guest
+//!   boots meanwhile, so its `boot` runs from the gate). The
+//!   guest's own clock goes to `reported`, never into phases:
 //!   `CLOCK_BOOTTIME` when the probe started (`guest_init_start_ns` as `/init`,
 //!   `guest_unit_start_ns` when systemd started its unit) and at READY
 //!   (`guest_ready_ns`): `boot` minus guest uptime is the VMM's and firmware's time.
@@ -34,7 +37,7 @@ pub use detect::detect;
 
 use super::{
     line_protocol, Built, ColdStart, Request, RunContext, Runner, RunnerInfo, RunnerKey,
-    RuntimeKind, SampleError, StartRequest,
+    RuntimeKind, SampleError, StartRequest, Ticket,
 };
 use crate::phase::Stopwatch;
 use crate::probes;
@@ -433,6 +436,39 @@ impl Runner for VmRunner {
     }
 
     async fn cold_start(&self, start: StartRequest) -> Result<ColdStart, SampleError> {
+        self.start(start, None).await
+    }
+
+    async fn gated_cold_start(
+        &self,
+        start: StartRequest,
+        ticket: Ticket<'_>,
+    ) -> Result<ColdStart, SampleError> {
+        self.start(start, Some(ticket)).await
+    }
+
+    /// Kills any QEMU a teardown missed (each is a leftover).
+    async fn close(&mut self) -> Vec<String> {
+        let pids: Vec<u32> = std::mem::take(&mut *self.alive.lock().expect("not poisoned"))
+            .into_iter()
+            .collect();
+        pids.into_iter()
+            .map(|pid| {
+                // SAFETY: a plain kill(2) of a child we started and have not reaped.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                format!("QEMU process {pid} was still running: killed")
+            })
+            .collect()
+    }
+}
+
+impl VmRunner {
+    /// A cold start; in a burst, held at the gate after `spawn` (the `held` lap).
+    async fn start(
+        &self,
+        start: StartRequest,
+        ticket: Option<Ticket<'_>>,
+    ) -> Result<ColdStart, SampleError> {
         self.next_console.set(self.next_console.get() + 1);
         let console = self
             .consoles
@@ -452,6 +488,10 @@ impl Runner for VmRunner {
             &self.alive,
         )?;
         sw.lap("spawn");
+        if let Some(ticket) = ticket {
+            ticket.arrive().await;
+            sw.lap("held");
+        }
         let Boottime {
             at_start_ns,
             at_ready_ns,
@@ -478,19 +518,5 @@ impl Runner for VmRunner {
             shared_instance_nonce: None,
             not_cold: None,
         })
-    }
-
-    /// Kills any QEMU a teardown missed (each is a leftover).
-    async fn close(&mut self) -> Vec<String> {
-        let pids: Vec<u32> = std::mem::take(&mut *self.alive.lock().expect("not poisoned"))
-            .into_iter()
-            .collect();
-        pids.into_iter()
-            .map(|pid| {
-                // SAFETY: a plain kill(2) of a child we started and have not reaped.
-                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-                format!("QEMU process {pid} was still running: killed")
-            })
-            .collect()
     }
 }

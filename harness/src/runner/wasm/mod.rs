@@ -38,7 +38,7 @@ use crate::probes::{self, ProbeArtifacts};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use thread::{Command, Launched, Made, Maker, Worker, EPOCH_TICK, POOL_KEEP_RESIDENT};
 use tokio::sync::oneshot;
 use wasmtime::Module;
@@ -234,19 +234,19 @@ impl Runner for WasmRunner {
 
     fn burst_method(&self) -> String {
         format!(
-            "every instantiation handed at one instant to a pool of {} threads (one per \
-             core), each instantiating the next as soon as it is free",
+            "a pool of {} threads (one per core), spawned and parked on a barrier, \
+             released at the launch instant, each instantiating the next as soon as it is \
+             free",
             thread::pool_threads()
         )
     }
 
     async fn burst(&self, starts: &[StartRequest]) -> Result<super::BurstOutcomes, String> {
         let (reply, rx) = oneshot::channel();
-        let launch = Instant::now();
+        // The pool takes the launch instant once its threads are up.
         let command = Command::Burst {
             variant: self.variant,
             starts: starts.to_vec(),
-            launch,
             reply,
         };
         self.tx
@@ -257,19 +257,21 @@ impl Runner for WasmRunner {
             .map_err(|_| "the wasm thread has stopped".to_string())?;
         Ok(made
             .into_iter()
-            .map(|Launched { made, since_launch }| {
-                let cold = made.map(|made| ColdStart {
-                    instance: Box::new(WasmInstance {
-                        handle: made.handle,
-                        tx: self.tx.clone(),
-                        timeout: self.timeout,
-                    }) as Box<dyn Instance>,
-                    response: made.response,
-                    times: made.times,
-                    shared_instance_nonce: None,
-                    not_cold: None,
-                });
-                (cold, since_launch)
+            .map(|launched| {
+                launched.map(|Launched { made, since_launch }| super::BurstStart {
+                    cold: ColdStart {
+                        instance: Box::new(WasmInstance {
+                            handle: made.handle,
+                            tx: self.tx.clone(),
+                            timeout: self.timeout,
+                        }) as Box<dyn Instance>,
+                        response: made.response,
+                        times: made.times,
+                        shared_instance_nonce: None,
+                        not_cold: None,
+                    },
+                    since_launch,
+                })
             })
             .collect())
     }

@@ -17,10 +17,11 @@
 //! * **warm** (`Command::Invoke`): the epoch deadline is reset before the clock
 //!   starts; it covers one [`call_invoke`].
 //! * **teardown** (`Command::Teardown`): removing the instance and dropping its store.
-//! * **burst** ([`Maker::burst`]): each result's time runs from the `launch` instant
-//!   the async side took before sending the command (so the hand-off and the pool's
-//!   start are inside it) until that instance's cold start returned; each instance
-//!   also keeps its own phases as above.
+//! * **burst** ([`Maker::burst`]): each result's time runs from the launch instant,
+//!   taken on the wasm thread once every pool thread is spawned and parked (the
+//!   hand-off from the async side and the thread spawns are before it), until that
+//!   instance's cold start returned; each instance also keeps its own phases as
+//!   above.
 //! * **engine creation** ([`engine`]): `Engine::new` alone, not the WASI linker.
 
 use super::Variant;
@@ -112,11 +113,11 @@ pub(super) enum Command {
         handle: u64,
         reply: oneshot::Sender<Option<u64>>,
     },
+    /// A burst on the pool, which takes the launch instant itself.
     Burst {
         variant: Variant,
         starts: Vec<StartRequest>,
-        launch: Instant,
-        reply: oneshot::Sender<Vec<Launched<Made>>>,
+        reply: oneshot::Sender<Vec<Result<Launched<Made>, SampleError>>>,
     },
 }
 
@@ -135,11 +136,52 @@ struct Fresh {
     times: PhaseTimes,
 }
 
-/// One cold start of a burst: what it made (a [`Fresh`] instance on a pool thread,
+/// One cold start of a burst that was made (a [`Fresh`] instance on a pool thread,
 /// a [`Made`] one once kept), and the time from the burst's launch until it returned.
 pub(super) struct Launched<T> {
-    pub(super) made: Result<T, SampleError>,
+    pub(super) made: T,
     pub(super) since_launch: Duration,
+}
+
+/// Where a burst's pool threads wait for the launch: each reports itself parked,
+/// and the wasm thread takes the launch instant once every thread it spawned has.
+#[derive(Default)]
+struct StartLine {
+    state: std::sync::Mutex<Parked>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Parked {
+    threads: usize,
+    launch: Option<Instant>,
+}
+
+impl StartLine {
+    /// A pool thread: parks until the launch, and returns its instant.
+    fn park(&self) -> Instant {
+        let mut state = self.state.lock().expect("not poisoned");
+        state.threads += 1;
+        self.changed.notify_all();
+        loop {
+            if let Some(launch) = state.launch {
+                return launch;
+            }
+            state = self.changed.wait(state).expect("not poisoned");
+        }
+    }
+
+    /// The wasm thread: once `threads` are parked, launches them all now.
+    fn launch(&self, threads: usize) -> Instant {
+        let mut state = self.state.lock().expect("not poisoned");
+        while state.threads < threads {
+            state = self.changed.wait(state).expect("not poisoned");
+        }
+        let now = Instant::now();
+        state.launch = Some(now);
+        self.changed.notify_all();
+        now
+    }
 }
 
 /// Threads of a burst's pool: one per core the harness may use.
@@ -259,15 +301,16 @@ impl Worker {
             Command::Burst {
                 variant,
                 starts,
-                launch,
                 reply,
             } => {
-                let launched = self.maker.burst(variant, &starts, launch);
+                let launched = self.maker.burst(variant, &starts);
                 let kept = launched
                     .into_iter()
-                    .map(|one| Launched {
-                        made: one.made.map(|fresh| self.keep(fresh)),
-                        since_launch: one.since_launch,
+                    .map(|one| {
+                        one.map(|one| Launched {
+                            made: self.keep(one.made),
+                            since_launch: one.since_launch,
+                        })
                     })
                     .collect();
                 let _ = reply.send(kept);
@@ -289,65 +332,79 @@ impl Worker {
 }
 
 impl Maker {
-    /// A burst on a pool of threads, one per core: every request is handed out at
-    /// `launch` and each thread instantiates the next one as soon as it is free;
-    /// each result keeps its time from `launch`. Below the memory floor the rest fail
-    /// with that reason instead of being made.
+    /// A burst on a pool of threads, one per core: the threads are spawned and
+    /// parked first, the launch instant is taken once every one is parked (the
+    /// hand-off from the harness's thread and the spawns are before it), and each
+    /// thread instantiates the next request as soon as it is free; each result
+    /// keeps its time from the launch. Below the memory floor the rest fail with that
+    /// reason instead of being made. A thread that cannot be spawned leaves the
+    /// starts to the others; if none can, every start fails with why.
     fn burst(
         &self,
         variant: Variant,
         starts: &[StartRequest],
-        launch: Instant,
-    ) -> Vec<Launched<Fresh>> {
+    ) -> Vec<Result<Launched<Fresh>, SampleError>> {
         let threads = pool_threads().min(starts.len()).max(1);
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let mut out: Vec<(usize, Launched<Fresh>)> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut mine = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(start) = starts.get(i) else {
-                                break;
-                            };
-                            // /proc/meminfo is read inside the burst's clock
-                            // (later samples' `wait`): every 256th, not each, and
-                            // never before the first (burst.rs checks the floor
-                            // before each round, outside the clock).
-                            let floor = (i > 0 && i % 256 == 0)
-                                .then(crate::runner::footprint::below_floor)
-                                .flatten();
-                            let made = match floor {
-                                Some(why) => Err(SampleError::Runtime(why)),
-                                None => self.cold(variant, *start),
-                            };
-                            let since_launch = launch.elapsed();
-                            mine.push((i, Launched { made, since_launch }));
-                        }
-                        mine
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
-                .collect()
-        });
-        // Each result in its start's place; a start a panicked pool thread took
-        // (its results lost with it) fails, rather than shifting the rest.
-        let mut placed: Vec<Option<Launched<Fresh>>> = (0..starts.len()).map(|_| None).collect();
+        let line = StartLine::default();
+        let mut spawn_error = None;
+        let mut out: Vec<(usize, Result<Launched<Fresh>, SampleError>)> =
+            std::thread::scope(|scope| {
+                let mut workers = Vec::new();
+                for _ in 0..threads {
+                    let worker = std::thread::Builder::new()
+                        .name("coldstart-burst".into())
+                        .spawn_scoped(scope, || {
+                            let mut mine = Vec::new();
+                            let launch = line.park();
+                            loop {
+                                let i = next.fetch_add(1, Ordering::Relaxed);
+                                let Some(start) = starts.get(i) else {
+                                    break;
+                                };
+                                // /proc/meminfo is read inside the burst's clock
+                                // (later samples' `wait`): every 256th, not each, and
+                                // never before the first (burst.rs checks the floor
+                                // before each round, outside the clock).
+                                let floor = (i > 0 && i % 256 == 0)
+                                    .then(crate::runner::footprint::below_floor)
+                                    .flatten();
+                                let made = match floor {
+                                    Some(why) => Err(SampleError::Runtime(why)),
+                                    None => self.cold(variant, *start),
+                                };
+                                let since_launch = launch.elapsed();
+                                mine.push((i, made.map(|made| Launched { made, since_launch })));
+                            }
+                            mine
+                        });
+                    match worker {
+                        Ok(worker) => workers.push(worker),
+                        Err(e) => spawn_error = Some(e.to_string()),
+                    }
+                }
+                if !workers.is_empty() {
+                    line.launch(workers.len());
+                }
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().unwrap_or_default())
+                    .collect()
+            });
+        // Each result in its start's place; a start no pool thread made (its thread
+        // panicked, or none could be spawned) fails, rather than shifting the rest.
+        let lost = match spawn_error {
+            Some(e) => format!("no pool thread made it (cannot spawn one: {e})"),
+            None => "its pool thread panicked".into(),
+        };
+        let mut placed: Vec<Option<Result<Launched<Fresh>, SampleError>>> =
+            (0..starts.len()).map(|_| None).collect();
         for (i, launched) in out.drain(..) {
             placed[i] = Some(launched);
         }
         placed
             .into_iter()
-            .map(|launched| {
-                launched.unwrap_or_else(|| Launched {
-                    made: Err(SampleError::Runtime("its pool thread panicked".into())),
-                    since_launch: launch.elapsed(),
-                })
-            })
+            .map(|launched| launched.unwrap_or_else(|| Err(SampleError::Runtime(lost.clone()))))
             .collect()
     }
 

@@ -116,6 +116,13 @@ fn density_and_bursts_of_a_process_wasm_and_a_container() {
         assert!(s["round"].as_u64().unwrap() < 2);
         assert!(ids.insert(s["instance_id"].as_str().unwrap().to_string()));
         assert!(s["phases_ns"]["wait"].is_u64(), "{s}");
+        // Processes are spawned from the harness's thread and held at the round's
+        // gate after their spawn; a container's start is the daemon's: no gate.
+        let held = &s["phases_ns"]["held"];
+        match s["runtime"].as_str().unwrap() {
+            "process" => assert!(held.is_u64(), "{s}"),
+            _ => assert!(held.is_null(), "{s}"),
+        }
     }
     let cold_samples = doc["samples"]
         .as_array()

@@ -4,7 +4,9 @@
 use crate::support::assert_valid_results;
 use coldstart::export;
 use coldstart::export::writer::Sink;
+use coldstart::harness_work;
 use coldstart::host::Host;
+use coldstart::measure::burst;
 use coldstart::measure::verify::Verifier;
 use coldstart::measure::{self, Plan};
 use coldstart::results::{
@@ -117,11 +119,19 @@ async fn mock_run_verified(
     faults: [Faults; 2],
     verifier: &mut Verifier,
 ) -> (ResultFile, Counting) {
-    let mut results = empty_results(&plan);
-    let mut runners: Vec<Box<dyn Runner>> = vec![
+    let runners: Vec<Box<dyn Runner>> = vec![
         Box::new(MockRunner::new("fast", PARAMS, 100, faults[0])),
         Box::new(MockRunner::new("slow", PARAMS, 5000, faults[1])),
     ];
+    mock_run_on(plan, runners, verifier).await
+}
+
+async fn mock_run_on(
+    plan: Plan,
+    mut runners: Vec<Box<dyn Runner>>,
+    verifier: &mut Verifier,
+) -> (ResultFile, Counting) {
+    let mut results = empty_results(&plan);
     let mut slots = Vec::new();
     for r in &runners {
         let info = r.info();
@@ -291,6 +301,13 @@ async fn the_unrecorded_first_item_of_each_block_is_counted_when_it_goes_wrong()
     assert!(
         markdown.contains("| mock | fast | warm | 0 | 0 | 30 (+3 unrecorded) |"),
         "{markdown}"
+    );
+    let html = coldstart::report::html::render(&results, &[]).unwrap();
+    assert!(
+        html.contains(
+            "<td>mock:slow</td><td>cold</td><td>0</td><td>20 (+2 unrecorded)</td><td>0</td>"
+        ),
+        "{html}"
     );
     let table = export::terminal::render(&results, None);
     assert!(
@@ -513,4 +530,118 @@ async fn every_order_takes_every_item() {
             assert_eq!(first_slow, Some(50));
         }
     }
+}
+
+#[tokio::test]
+async fn no_harness_work_runs_inside_a_window() {
+    // Instrumented mocks time their windows for real and yield inside each, so
+    // anything the harness ran on its thread meanwhile (verifying, recording,
+    // handing samples over, reading the host's memory) would be logged. A guard:
+    // nothing does today; a /proc/meminfo read joined to the default burst (as the
+    // wasm pool once read it inside the first sample's clock) is caught, 1 call in
+    // each of the round's windows.
+    let fast = MockRunner::new("fast", PARAMS, 100, Faults::default())
+        .instrumented(Duration::from_micros(20));
+    let slow = MockRunner::new("slow", PARAMS, 5000, Faults::default())
+        .instrumented(Duration::from_micros(50));
+    let (fast_windows, slow_windows) = (fast.windows().unwrap(), slow.windows().unwrap());
+    let before = harness_work::calls();
+    let mut verifier = Verifier::new(PARAMS);
+    let (mut results, _) = mock_run_on(
+        plan(Order::Blocks),
+        vec![Box::new(fast), Box::new(slow)],
+        &mut verifier,
+    )
+    .await;
+    let after = measure::AfterSamples {
+        density: Some(measure::density::Plan {
+            instances: 3,
+            rounds: 2,
+            invoke_iters: 50,
+            variants: Vec::new(),
+        }),
+        burst: Some(burst::Plan {
+            levels: vec![1, 4],
+            rounds: 2,
+            invoke_iters: 50,
+        }),
+    };
+    // Fresh ids (another base) for the run's one verifier, in a row of its own.
+    let after_fast = MockRunner::new("fast-after", PARAMS, 300, Faults::default())
+        .instrumented(Duration::from_micros(20));
+    let after_windows = after_fast.windows().unwrap();
+    let slot = results.runtimes.len();
+    results
+        .runtimes
+        .push(coldstart::runner::result_row(&after_fast));
+    let runners = vec![Box::new(after_fast) as Box<dyn Runner>];
+    assert!(
+        measure::density_and_bursts(
+            &runners,
+            &[slot],
+            &mut results,
+            &after,
+            &mut verifier,
+            &AtomicBool::new(false),
+            &mut |_| {},
+        )
+        .await
+    );
+    let row = &results.runtimes[slot];
+    assert!(
+        row.bursts.len() == 2 && row.density.is_some(),
+        "density and bursts were measured"
+    );
+    // The instrumentation is live: the harness's work between windows was counted.
+    assert!(harness_work::calls() - before > 500);
+    for windows in [fast_windows, slow_windows, after_windows] {
+        assert_eq!(*windows.borrow(), Vec::<String>::new());
+    }
+}
+
+#[tokio::test]
+async fn a_burst_holds_each_launch_at_the_gate_not_in_the_phases_after_it() {
+    // Each cold start spins 4 ms in its launch step (a spawn's synchronous work)
+    // on the harness's one thread. Without the gate the first instance's answer,
+    // read only after the other four spawns, would take 16 ms of them.
+    const SPIN_NS: u64 = 4_000_000;
+    let runner = MockRunner::new("gated", PARAMS, 100, Faults::default())
+        .instrumented(Duration::from_nanos(SPIN_NS));
+    let windows = runner.windows().unwrap();
+    let plan = burst::Plan {
+        levels: vec![5],
+        rounds: 2,
+        invoke_iters: 50,
+    };
+    let mut seq = 0;
+    let taken = burst::run(
+        &runner,
+        &plan,
+        &mut Verifier::new(PARAMS),
+        &AtomicBool::new(false),
+        &mut seq,
+    )
+    .await;
+    assert_eq!(taken.samples.len(), 10);
+    assert!(taken.samples.iter().all(|s| s.ok), "{:?}", taken.samples);
+    for round in taken.samples.chunks(5) {
+        for (i, s) in round.iter().enumerate() {
+            let phase = |name: &str| s.phases_ns[name];
+            // Its own launch, the four after it or before it, and no spawn after the gate.
+            assert!(phase("boot") >= SPIN_NS, "{s:?}");
+            // Without the gate the first sample's would hold all four others (16 ms).
+            assert!(
+                phase("first_response") < 2 * SPIN_NS,
+                "sample {i} of its round absorbed a spawn after the gate: {s:?}"
+            );
+            let others = phase("wait") + phase("held");
+            assert!(others >= 4 * SPIN_NS, "sample {i}: {s:?}");
+        }
+        // The first launched waited for no spawn and was held for the four after it.
+        assert!(round[0].phases_ns["wait"] < SPIN_NS, "{:?}", round[0]);
+        assert!(round[0].phases_ns["held"] >= 4 * SPIN_NS, "{:?}", round[0]);
+    }
+    let level = &taken.bursts[0];
+    assert!(level.phases.contains_key("held"), "{:?}", level.phases);
+    assert_eq!(*windows.borrow(), Vec::<String>::new());
 }

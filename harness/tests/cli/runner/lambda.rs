@@ -454,7 +454,7 @@ fn local_emulator_runs_the_real_bootstrap_and_reports_crashes() {
     assert!(location.starts_with("local"), "{location}");
     assert_eq!(
         local["phase_order"],
-        json!(["spawn", "first_response", "total"])
+        json!(["spawn", "request", "first_response", "total"])
     );
     assert!(local["versions"]["cargo-lambda"].is_string());
 
