@@ -62,8 +62,9 @@ const SLOW: &[(&str, &str)] = &[
 pub fn run(setup: &Setup, _args: &Args) -> Result<Table> {
     let env = setup.prepare("mixed-suite")?;
     env.say("1. the default suite");
-    // The suite measures whatever this host has; a variant that fails there still
-    // leaves the µs rows' figures in the file.
+    // The suite measures whatever this host has; a variant that fails there (exit
+    // 1) still leaves the µs rows' figures in the file; a run that could not finish
+    // (exit 2 or more) fails the benchmark.
     let suite = env.repo.join("fixtures/suite-default.toml");
     env.coldstart(["run", "--suite"])
         .arg(&suite)
@@ -73,7 +74,7 @@ pub fn run(setup: &Setup, _args: &Args) -> Result<Table> {
         .arg(env.file("default-suite.md"))
         .stdout(Sink::Null)
         .stderr(Sink::File(env.file("default-suite.log")))
-        .code()?;
+        .check_measured()?;
     env.say(format!("2. {FAST} alone, right after"));
     env.coldstart(["run", "--suite"])
         .arg(&suite)
@@ -149,16 +150,37 @@ pub fn run(setup: &Setup, _args: &Args) -> Result<Table> {
     Ok(table)
 }
 
-/// An error unless the suite took valid cold samples of every slow variant.
+/// An error unless the suite ran in blocks and took most of its planned samples
+/// of every slow variant, cold and warm: they ran beside the µs rows.
 fn slow_beside(suite: &Result<ResultFile>) -> Result<()> {
     let suite = suite.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    anyhow::ensure!(
+        suite.parameters.order == coldstart::results::Order::Blocks,
+        "the default suite ran in order {}, not blocks",
+        suite.parameters.order.name()
+    );
     for &(runtime, variant) in SLOW {
-        let row = read::measured(suite, runtime, Some(variant))
-            .map_err(|e| anyhow::anyhow!("{e:#}: start dockerd and podman's service"))?;
-        anyhow::ensure!(
-            row.modes.cold.ok > 0,
-            "the default suite took no valid cold sample of {runtime}:{variant}"
-        );
+        let row = read::measured(suite, runtime, Some(variant)).map_err(|e| {
+            let how = match runtime {
+                "vm" => "install qemu-system-x86 and a guest kernel (README: VMs)",
+                "podman" => "start podman's service (README: Podman)",
+                _ => "start dockerd",
+            };
+            anyhow::anyhow!("{e:#}: {how}")
+        })?;
+        if let Some(why) = &row.abandoned {
+            anyhow::bail!("the default suite abandoned {runtime}:{variant}: {why}");
+        }
+        for mode in [Mode::Cold, Mode::Warm] {
+            let m = row.modes.get(mode);
+            anyhow::ensure!(
+                2 * m.ok >= m.taken().max(1),
+                "the default suite took {} valid {} samples of {runtime}:{variant} of {}",
+                m.ok,
+                mode.name(),
+                m.taken()
+            );
+        }
     }
     Ok(())
 }

@@ -306,7 +306,9 @@ pub struct RunArgs {
     pub block_size: Option<u64>,
 
     /// Pause after each block that tore instances down (its cold starts, or its
-    /// warm instance), once they are gone (e.g. 20ms, 0s) [default: 20ms]
+    /// warm instance), once they are gone, before waiting for a quiet host (its
+    /// CPUs ≤ 10% busy over 40 ms, at most 1 s in all); 0s turns both off (e.g.
+    /// 20ms, 0s) [default: 20ms]
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub settle: Option<Duration>,
 

@@ -54,6 +54,16 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
             " · settle {} after each block that tore instances down",
             format_ns(p.settle_ns as f64)
         );
+        if let Some(s) = &results.settles {
+            let _ = write!(
+                order,
+                " and a quiet host ({} settles, {} in all, {} at the 1 s cap, {} without the host's CPU time)",
+                s.count,
+                format_ns(s.waited_ns as f64),
+                s.not_quiet,
+                s.unreadable
+            );
+        }
     }
     let _ = match p.max_consecutive_failures {
         0 => write!(order, " · no circuit breaker"),

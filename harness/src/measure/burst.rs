@@ -3,7 +3,7 @@
 //!
 //! For each level C and each variant, `--burst-rounds` rounds of C cold starts are
 //! launched at one instant ([`Runner::burst`]: all issued together, none waiting for
-//! another's answer; wasm on a pool of one thread per core, parked on a barrier
+//! another's answer; wasm on a pool of one thread per core, parked
 //! until the launch; AWS Lambda after one untimed update that retires every warm
 //! environment). Each sample is timed from that common launch instant to its own
 //! first response, and verified as any cold start is (a new instance, index 0, the

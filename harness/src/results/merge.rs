@@ -184,6 +184,7 @@ pub fn merge(
     merged.samples.clear();
     merged.burst_samples.clear();
     merged.wall_time_ns = 0;
+    merged.settles = None;
     merged.parameters.cold_samples = 0;
     merged.parameters.warm_samples = 0;
     for (path, file) in files {
@@ -221,6 +222,9 @@ pub fn merge(
             .burst_samples
             .extend(file.burst_samples.iter().cloned());
         merged.wall_time_ns += file.wall_time_ns;
+        if let Some(settles) = file.settles {
+            merged.settles = Some(settles.plus(merged.settles.take().unwrap_or_default()));
+        }
         merged.parameters.cold_samples += b.cold_samples;
         merged.parameters.warm_samples += b.warm_samples;
         merged.started_at = merged.started_at.clone().min(file.started_at.clone());

@@ -73,6 +73,34 @@ pub struct ResultFile {
     /// Its statistics are sums of their histograms, its samples theirs in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<Vec<MergedRun>>,
+    /// The loop's waits after work that leaves work behind (`--settle`, then a
+    /// quiet host): absent where none was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settles: Option<Settles>,
+}
+
+/// What the run's settles cost: how many, how long in all, and how each ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settles {
+    pub count: u64,
+    /// Their wall time in all, `--settle` included, ns.
+    pub waited_ns: u64,
+    /// Ended at the 1 s cap with the host still busy.
+    pub not_quiet: u64,
+    /// Only `--settle` was waited: the host's CPU time could not be read.
+    pub unreadable: u64,
+}
+
+impl Settles {
+    /// Both runs' settles together.
+    pub fn plus(self, other: Settles) -> Settles {
+        Settles {
+            count: self.count + other.count,
+            waited_ns: self.waited_ns + other.waited_ns,
+            not_quiet: self.not_quiet + other.not_quiet,
+            unreadable: self.unreadable + other.unreadable,
+        }
+    }
 }
 
 /// One run inside a merged file.
@@ -154,7 +182,8 @@ pub struct Parameters {
     /// Items per block with order `blocks` (the first of each block is unrecorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_size: Option<u64>,
-    /// Pause after a block of cold starts, once its instances are gone, ns.
+    /// Pause after a block that tore instances down, once they are gone, ns; a
+    /// quiet host is waited for after it (`settles`).
     #[serde(default)]
     pub settle_ns: u64,
     /// Failed or invalid cold starts in a row after which a variant is abandoned
@@ -390,6 +419,7 @@ impl ResultFile {
             samples: Vec::new(),
             burst_samples: Vec::new(),
             merged_from: None,
+            settles: None,
         }
     }
 

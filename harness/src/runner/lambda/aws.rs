@@ -368,7 +368,8 @@ impl Runner for AwsRunner {
         let calls = starts.iter().map(|s| async move {
             let invoked =
                 invoke::invoke(&self.invoke, &self.function, None, s.request, self.timeout).await?;
-            let since_launch = launch.elapsed();
+            // At the answer, not after parsing it.
+            let since_launch = invoked.answered.saturating_duration_since(launch);
             Ok::<_, SampleError>(crate::runner::BurstStart {
                 cold: self.started(invoked, None, instance_nonce)?,
                 since_launch,

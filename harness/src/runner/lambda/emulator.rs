@@ -198,15 +198,7 @@ pub async fn build(ctx: &RunContext) -> anyhow::Result<Box<dyn Runner>> {
         .unwrap_or(usize::MAX)
         .max(SLOTS);
     let emulator = Emulator::start(slots).await?;
-    // Unsigned: the emulator checks no signature, so no SigV4 runs on the
-    // harness's thread inside a cold start (or, in a burst, after the gate).
-    let config = aws_sdk_lambda::config::Builder::new()
-        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-        .region(aws_sdk_lambda::config::Region::new("local"))
-        .allow_no_auth()
-        .auth_scheme_preference([aws_smithy_runtime_api::client::auth::AuthSchemeId::new(
-            "noAuth",
-        )]);
+    let config = unsigned_config();
     let port = emulator.port;
     let endpoint = format!("http://127.0.0.1:{port}");
     let client = invoke::timed_client(config, Some(&endpoint), ctx.timeout);
@@ -375,6 +367,19 @@ impl EmulatedRunner {
             not_cold: None,
         })
     }
+}
+
+/// The emulator's client configuration: unsigned, since the emulator checks no
+/// signature, so no SigV4 runs on the harness's thread inside a cold start (or, in
+/// a burst, after the gate).
+pub(super) fn unsigned_config() -> aws_sdk_lambda::config::Builder {
+    aws_sdk_lambda::config::Builder::new()
+        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+        .region(aws_sdk_lambda::config::Region::new("local"))
+        .allow_no_auth()
+        .auth_scheme_preference([aws_smithy_runtime_api::client::auth::AuthSchemeId::new(
+            "noAuth",
+        )])
 }
 
 /// A live `bootstrap` process serving one slot.

@@ -389,13 +389,16 @@ mod tests {
         }
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn what_the_sdk_does_before_sending_is_out_of_the_clock() {
-        // A local endpoint that answers each request at once with the probe's JSON.
+    /// A local endpoint that answers each request at once with the probe's JSON, and
+    /// keeps each request's head.
+    async fn local_endpoint() -> (String, Arc<Mutex<Vec<String>>>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let kept = heads.clone();
         tokio::spawn(async move {
             while let Ok((mut conn, _)) = listener.accept().await {
+                let kept = kept.clone();
                 tokio::spawn(async move {
                     let mut buf = vec![0u8; 65536];
                     let mut got = Vec::new();
@@ -420,6 +423,9 @@ mod tests {
                         if got.len() < head_end + 4 + length {
                             continue;
                         }
+                        kept.lock()
+                            .unwrap()
+                            .push(text[..head_end].to_ascii_lowercase());
                         got.clear();
                         let body = r#"{"seq":1,"instance_id":"00000000000000ff","index":0,"checksum":"00000000000000aa"}"#;
                         let answer = format!(
@@ -431,6 +437,42 @@ mod tests {
                 });
             }
         });
+        (url, heads)
+    }
+
+    const REQUEST: Request = Request {
+        seq: 1,
+        nonce: 7,
+        iters: 1,
+    };
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_emulator_client_does_not_sign() {
+        let (url, heads) = local_endpoint().await;
+        let signed = aws_sdk_lambda::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("local"))
+            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"));
+        for (config, signs) in [
+            (signed, true),
+            (super::super::emulator::unsigned_config(), false),
+        ] {
+            let client = timed_client(config, Some(&url), Duration::from_secs(10));
+            invoke(&client, "probe", None, REQUEST, Duration::from_secs(10))
+                .await
+                .unwrap();
+            let head = heads.lock().unwrap().pop().unwrap();
+            assert_eq!(
+                head.contains("\nauthorization: aws4-hmac-sha256"),
+                signs,
+                "{head}"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn what_the_sdk_does_before_sending_is_out_of_the_clock() {
+        let (url, _) = local_endpoint().await;
         // Identity resolution runs, uncached, before signing: 50 ms on every call.
         let builder = aws_sdk_lambda::config::Builder::new()
             .behavior_version(BehaviorVersion::latest())
@@ -438,14 +480,9 @@ mod tests {
             .credentials_provider(SlowCredentials)
             .identity_cache(IdentityCache::no_cache());
         let client = timed_client(builder, Some(&url), Duration::from_secs(10));
-        let request = Request {
-            seq: 1,
-            nonce: 7,
-            iters: 1,
-        };
         for _ in 0..3 {
             let called = Instant::now();
-            let invoked = invoke(&client, "probe", None, request, Duration::from_secs(10))
+            let invoked = invoke(&client, "probe", None, REQUEST, Duration::from_secs(10))
                 .await
                 .unwrap();
             let outside = called.elapsed();

@@ -234,9 +234,8 @@ impl Runner for WasmRunner {
 
     fn burst_method(&self) -> String {
         format!(
-            "a pool of {} threads (one per core), spawned and parked on a barrier, \
-             released at the launch instant, each instantiating the next as soon as it is \
-             free",
+            "a pool of {} threads (one per core), spawned and parked, released at the \
+             launch instant, each instantiating the next as soon as it is free",
             thread::pool_threads()
         )
     }

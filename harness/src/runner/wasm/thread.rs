@@ -143,44 +143,35 @@ pub(super) struct Launched<T> {
     pub(super) since_launch: Duration,
 }
 
-/// Where a burst's pool threads wait for the launch: each reports itself parked,
-/// and the wasm thread takes the launch instant once every thread it spawned has.
+/// Where a burst's pool threads wait for the launch: each reports itself parked
+/// and spins (yielding) until the wasm thread, once every thread it spawned has
+/// parked, takes the launch instant and lets them go: a spinning thread starts
+/// within µs of it, where one asleep on a futex would carry its wake-up into its
+/// first sample.
 #[derive(Default)]
 struct StartLine {
-    state: std::sync::Mutex<Parked>,
-    changed: std::sync::Condvar,
-}
-
-#[derive(Default)]
-struct Parked {
-    threads: usize,
-    launch: Option<Instant>,
+    parked: std::sync::atomic::AtomicUsize,
+    launch: std::sync::OnceLock<Instant>,
+    go: AtomicBool,
 }
 
 impl StartLine {
     /// A pool thread: parks until the launch, and returns its instant.
     fn park(&self) -> Instant {
-        let mut state = self.state.lock().expect("not poisoned");
-        state.threads += 1;
-        self.changed.notify_all();
-        loop {
-            if let Some(launch) = state.launch {
-                return launch;
-            }
-            state = self.changed.wait(state).expect("not poisoned");
+        self.parked.fetch_add(1, Ordering::SeqCst);
+        while !self.go.load(Ordering::Acquire) {
+            std::thread::yield_now();
         }
+        *self.launch.get().expect("set before go")
     }
 
     /// The wasm thread: once `threads` are parked, launches them all now.
-    fn launch(&self, threads: usize) -> Instant {
-        let mut state = self.state.lock().expect("not poisoned");
-        while state.threads < threads {
-            state = self.changed.wait(state).expect("not poisoned");
+    fn launch(&self, threads: usize) {
+        while self.parked.load(Ordering::SeqCst) < threads {
+            std::thread::yield_now();
         }
-        let now = Instant::now();
-        state.launch = Some(now);
-        self.changed.notify_all();
-        now
+        let _ = self.launch.set(Instant::now());
+        self.go.store(true, Ordering::Release);
     }
 }
 
@@ -394,7 +385,10 @@ impl Maker {
         // Each result in its start's place; a start no pool thread made (its thread
         // panicked, or none could be spawned) fails, rather than shifting the rest.
         let lost = match spawn_error {
-            Some(e) => format!("no pool thread made it (cannot spawn one: {e})"),
+            Some(e) => format!(
+                "its pool thread panicked, or no thread could take it (a pool thread \
+                 could not be spawned: {e})"
+            ),
             None => "its pool thread panicked".into(),
         };
         let mut placed: Vec<Option<Result<Launched<Fresh>, SampleError>>> =

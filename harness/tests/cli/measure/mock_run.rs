@@ -103,6 +103,7 @@ fn empty_results(plan: &Plan) -> ResultFile {
         samples: vec![],
         burst_samples: Vec::new(),
         merged_from: None,
+        settles: None,
     }
 }
 
@@ -537,9 +538,7 @@ async fn no_harness_work_runs_inside_a_window() {
     // Instrumented mocks time their windows for real and yield inside each, so
     // anything the harness ran on its thread meanwhile (verifying, recording,
     // handing samples over, reading the host's memory) would be logged. A guard:
-    // nothing does today; a /proc/meminfo read joined to the default burst (as the
-    // wasm pool once read it inside the first sample's clock) is caught, 1 call in
-    // each of the round's windows.
+    // nothing does today. The end of the test shows it catching some.
     let fast = MockRunner::new("fast", PARAMS, 100, Faults::default())
         .instrumented(Duration::from_micros(20));
     let slow = MockRunner::new("slow", PARAMS, 5000, Faults::default())
@@ -597,6 +596,36 @@ async fn no_harness_work_runs_inside_a_window() {
     for windows in [fast_windows, slow_windows, after_windows] {
         assert_eq!(*windows.borrow(), Vec::<String>::new());
     }
+
+    // The control: one read of /proc/meminfo on the harness's thread while a burst's
+    // starts wait for their answers (what the wasm pool once did inside its first
+    // sample's clock) is in the windows still open then.
+    let caught = MockRunner::new("caught", PARAMS, 700, Faults::default())
+        .instrumented(Duration::from_micros(20));
+    let windows = caught.windows().unwrap();
+    let plan = burst::Plan {
+        levels: vec![3],
+        rounds: 1,
+        invoke_iters: 50,
+    };
+    let mut seq = 0;
+    let interrupted = AtomicBool::new(false);
+    let (taken, _) = tokio::join!(
+        burst::run(&caught, &plan, &mut verifier, &interrupted, &mut seq),
+        async {
+            tokio::task::yield_now().await;
+            coldstart::runner::footprint::meminfo();
+        }
+    );
+    assert_eq!(taken.samples.len(), 3);
+    let logged = windows.borrow();
+    assert!(!logged.is_empty(), "the meminfo read went unseen");
+    assert!(
+        logged
+            .iter()
+            .all(|w| w == "a cold start: 1 harness calls inside"),
+        "{logged:?}"
+    );
 }
 
 #[tokio::test]

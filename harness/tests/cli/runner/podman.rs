@@ -30,11 +30,16 @@ fn podman_after_ctrl_c_leaves_no_container() {
         .spawn()
         .unwrap();
     let run_id = wait_for_run_id(&json);
-    std::thread::sleep(Duration::from_secs(3));
-    assert!(
-        !labelled_containers("podman", &run_id).is_empty(),
-        "the run has its live container"
-    );
+    // Between blocks (a settle waiting for a quiet host) there may be none: wait
+    // for one to exist, then interrupt.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while labelled_containers("podman", &run_id).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never had a live container"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert_eq!(sigint(child), Some(130));
     assert!(
         labelled_containers("podman", &run_id).is_empty(),
