@@ -179,7 +179,7 @@ fn summarize(
     let mut phases = BTreeMap::new();
     let mut names: Vec<String> = vec!["wait".into()];
     names.extend(runner.cold_phases().iter().map(|p| p.to_string()));
-    names.push("held".into());
+    names.push(crate::runner::launch_gate::HELD.into());
     names.push(crate::phase::TOTAL.into());
     for name in names {
         let values = valid.iter().filter_map(|s| {

@@ -11,9 +11,22 @@
 //! as the harness's thread gets to it (one after another, µs apart). The gate
 //! opens when the last ticket arrives or is dropped.
 
+use crate::phase::Stopwatch;
 use std::cell::Cell;
 use std::time::Instant;
 use tokio::sync::Notify;
+
+/// The phase of a burst sample held at its round's gate.
+pub const HELD: &str = "held";
+
+/// In a burst (`ticket` given), holds at the gate right after the runner's spawn
+/// and laps the time there as [`HELD`]; outside a burst, nothing.
+pub async fn hold(ticket: Option<Ticket<'_>>, sw: &mut Stopwatch) {
+    if let Some(ticket) = ticket {
+        ticket.arrive().await;
+        sw.lap(HELD);
+    }
+}
 
 /// One round's gate, for `participants` cold starts.
 pub struct LaunchGate {

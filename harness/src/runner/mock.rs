@@ -124,10 +124,7 @@ impl MockRunner {
             std::hint::spin_loop();
         }
         sw.lap("boot");
-        if let Some(ticket) = ticket {
-            ticket.arrive().await;
-            sw.lap("held");
-        }
+        super::launch_gate::hold(ticket, &mut sw).await;
         // Waits for its first answer as a probe's pipe read would.
         tokio::task::yield_now().await;
         let mut cold = self.answer(start);

@@ -146,10 +146,7 @@ impl ProcessRunner {
             SampleError::Runtime(format!("cannot start {}: {e}", self.path.display()))
         })?;
         sw.lap("spawn");
-        if let Some(ticket) = ticket {
-            ticket.arrive().await;
-            sw.lap("held");
-        }
+        super::launch_gate::hold(ticket, &mut sw).await;
         let mut probe = LineProbe::new(child, self.timeout);
         let response = line_protocol::ready_and_first_response(
             &mut probe,

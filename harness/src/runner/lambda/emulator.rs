@@ -344,7 +344,10 @@ impl EmulatedRunner {
         if let Some(ticket) = ticket {
             ticket.arrive().await;
             let now = Instant::now();
-            before.push(("held", crate::phase::nanos(now - spawn_ended)));
+            before.push((
+                crate::runner::launch_gate::HELD,
+                crate::phase::nanos(now - spawn_ended),
+            ));
             launched = now;
         }
         let mut instance = Emulated {

@@ -488,10 +488,7 @@ impl VmRunner {
             &self.alive,
         )?;
         sw.lap("spawn");
-        if let Some(ticket) = ticket {
-            ticket.arrive().await;
-            sw.lap("held");
-        }
+        crate::runner::launch_gate::hold(ticket, &mut sw).await;
         let Boottime {
             at_start_ns,
             at_ready_ns,
