@@ -1,21 +1,22 @@
-//! `compare-aa`: how often `coldstart compare` cries wolf, and whether it still catches
-//! a real change (issue 15), on this machine.
+//! `compare-aa`: how often `coldstart compare` cries wolf on fresh runs of this
+//! machine, and whether it still catches a real change (issue 22), at the side sizes
+//! people use: 5v5, 5v3 (the scheduled workflow's), 3v3, 5v1 and 1v1.
 //!
 //! Nothing is timed here besides what coldstart times in its runs; what is counted is
-//! compare's decisions. `--pairs` pairs, each of `--runs` rounds of four back-to-back
-//! runs (`coldstart run ARGS --seed N`, N counting up from 1 over every run): a run
-//! into side A, one into side B (the same build and settings), one with
-//! `--init-iters INIT_ITERS`, one with `--invoke-iters INVOKE_ITERS`. Then each pair
-//! is compared (`coldstart compare BASE CAND --format json --force`: the heavy runs
-//! stand in for a slower build by their probe parameters, which compare otherwise
-//! refuses as another workload) with all runs a side (the directories) and with one
-//! run a side (each side's first run):
-//! - A/A, A against B: a comparison flagging any group is a false alarm. Target with
-//!   all runs a side: at most 1 pair in 10 (`pairs / 10`, rounded down). One run a
-//!   side is reported only: one run cannot show run-to-run noise.
-//! - A/B, A against the heavy init runs: the cold total of every variant must be
-//!   flagged; against the heavy invocation runs, the warm total. Target: every pair,
-//!   with all runs a side and with one.
+//! compare's decisions. `--pairs` pairs, each of `--runs` rounds of three back-to-back
+//! runs (`coldstart run ARGS --seed N`, N counting up over every run): one into side A,
+//! one into side B (the same build and settings), one with `--init-iters INIT_ITERS`
+//! (heavy init, standing in for a slower build; `--force`, since compare otherwise
+//! refuses another workload). Then each pair is compared at each size, the sides
+//! being the first runs of A and of B (or of the heavy runs):
+//! - A/A: a comparison that flags anything (a regression or an improvement) is a
+//!   false alarm. Target with 3 runs a side or more: at most 5% of pairs (rounded
+//!   down). With one run a side, compare is advisory: the target is that it never
+//!   fails the gate (exit 1); `--gate-single-run --noise-from A` on 5v1 is reported.
+//! - A/B: a pair is caught when the cold total of every variant is flagged. Target
+//!   with 3 runs a side or more: at least 90% of pairs.
+//!
+//! Every rate has its exact (Clopper–Pearson) 95% interval: 0 of 30 still allows 12%.
 
 use crate::exec::{self, Setup, Sink};
 use crate::table::{Row, Table, Target};
@@ -27,11 +28,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Pairs of sides.
-    #[arg(long, env = "PAIRS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "PAIRS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pairs: u64,
-    /// Runs a side.
-    #[arg(long, env = "RUNS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
-    runs: u64,
     /// The flags of every run, split at spaces.
     #[arg(
         long,
@@ -43,10 +41,35 @@ pub struct Args {
     /// Probe init hash rounds of the heavy-init side.
     #[arg(long, env = "INIT_ITERS", default_value_t = 2_000_000)]
     init_iters: u64,
-    /// Hash rounds per invocation of the heavy-invocation side (200000 takes a tenth of
-    /// the time and is still a >100x change of a warm round trip).
-    #[arg(long, env = "INVOKE_ITERS", default_value_t = 2_000_000)]
-    invoke_iters: u64,
+}
+
+/// Runs a side, the most any size below takes.
+const RUNS: usize = 5;
+
+/// The side sizes compared, baseline × candidate.
+const SIZES: [Size; 5] = [
+    Size { base: 5, cand: 5 },
+    Size { base: 5, cand: 3 },
+    Size { base: 3, cand: 3 },
+    Size { base: 5, cand: 1 },
+    Size { base: 1, cand: 1 },
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Size {
+    base: usize,
+    cand: usize,
+}
+
+impl Size {
+    fn name(self) -> String {
+        format!("{}v{}", self.base, self.cand)
+    }
+
+    /// Whether compare can gate it without `--gate-single-run`.
+    fn gates(self) -> bool {
+        self.base.min(self.cand) >= coldstart::analysis::compare::MIN_RUNS
+    }
 }
 
 /// One group of `coldstart compare --format json`, the fields counted here.
@@ -55,7 +78,7 @@ pub struct Args {
 struct Compared {
     group: Group,
     ratio: f64,
-    /// `regression`, `improvement`, `no_change` or `not_gated`.
+    /// `regression`, `improvement`, `no_change`, `advisory` or `not_gated`.
     change: String,
 }
 
@@ -72,205 +95,248 @@ struct Comparison {
     compared: Vec<Compared>,
 }
 
+/// A comparison and the exit code compare gave it.
+struct Decided {
+    comparison: Comparison,
+    code: i32,
+}
+
 impl Compared {
     fn flagged(&self) -> bool {
-        self.change == "regression"
+        self.change == "regression" || self.change == "improvement"
+    }
+
+    fn name(&self) -> String {
+        format!(
+            "{}:{} {} {} {} ×{:.2}",
+            self.group.runtime,
+            self.group.variant,
+            self.group.mode.name(),
+            self.group.phase,
+            self.change,
+            self.ratio
+        )
     }
 }
 
-/// The groups flagged as regressions, as `runtime:variant mode phase ×ratio`.
+/// The groups flagged either way.
 fn false_alarms(c: &Comparison) -> Vec<String> {
     c.compared
         .iter()
         .filter(|g| g.flagged())
-        .map(|g| {
-            format!(
-                "{}:{} {} {} ×{:.2}",
-                g.group.runtime,
-                g.group.variant,
-                g.group.mode.name(),
-                g.group.phase,
-                g.ratio
-            )
-        })
+        .map(Compared::name)
         .collect()
 }
 
-/// Whether the `mode` total of every variant is flagged (and there is one at all),
-/// with the ratios of those totals.
-fn caught(c: &Comparison, mode: Mode) -> (bool, Vec<f64>) {
+/// Whether the `mode` total of every variant is flagged as a regression (and there
+/// is one at all).
+fn caught(c: &Comparison, mode: Mode) -> bool {
     let totals: Vec<&Compared> = c
         .compared
         .iter()
         .filter(|g| g.group.phase == "total" && g.group.mode == mode)
         .collect();
-    let all = !totals.is_empty() && totals.iter().all(|g| g.flagged());
-    (all, totals.iter().map(|g| g.ratio).collect())
+    !totals.is_empty() && totals.iter().all(|g| g.change == "regression")
 }
 
-/// The dirs of one pair and the first run into each.
+/// The runs of one pair, in the order they were taken.
 struct Pair {
-    a: PathBuf,
-    b: PathBuf,
-    init: PathBuf,
-    invoke: PathBuf,
-    first: [Option<PathBuf>; 4],
+    a: Vec<PathBuf>,
+    b: Vec<PathBuf>,
+    heavy: Vec<PathBuf>,
+}
+
+/// What is compared against side A.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Against {
+    B,
+    Heavy,
 }
 
 pub fn run(setup: &Setup, args: &Args) -> Result<Table> {
     let env = setup.prepare("compare-aa")?;
     let flags: Vec<&str> = args.run_args.split_whitespace().collect();
+    let init = ["--init-iters".to_string(), args.init_iters.to_string()];
     let mut seed = 0u64;
     let mut pairs = Vec::new();
     for p in 1..=args.pairs {
-        let dir = |kind: &str| env.file(kind).join(p.to_string());
+        let dir = env.file(format!("runs/{p}"));
         let mut pair = Pair {
-            a: dir("aa").join("a"),
-            b: dir("aa").join("b"),
-            init: dir("init"),
-            invoke: dir("invoke"),
-            first: Default::default(),
+            a: Vec::new(),
+            b: Vec::new(),
+            heavy: Vec::new(),
         };
-        for r in 1..=args.runs {
-            env.say(format!(
-                "pair {p} of {}, round {r} of {}",
-                args.pairs, args.runs
-            ));
-            let init = ["--init-iters".to_string(), args.init_iters.to_string()];
-            let invoke = ["--invoke-iters".to_string(), args.invoke_iters.to_string()];
-            let sides: [(&Path, &[String]); 4] = [
-                (&pair.a, &[]),
-                (&pair.b, &[]),
-                (&pair.init, &init),
-                (&pair.invoke, &invoke),
-            ];
-            for (i, (dir, extra)) in sides.into_iter().enumerate() {
+        for r in 1..=RUNS {
+            env.say(format!("pair {p} of {}, round {r} of {RUNS}", args.pairs));
+            for (side, extra) in [
+                (&mut pair.a, &[][..]),
+                (&mut pair.b, &[][..]),
+                (&mut pair.heavy, &init[..]),
+            ] {
                 seed += 1;
-                let path = one_run(&env, dir, &flags, extra, seed)?;
-                pair.first[i].get_or_insert(path);
+                side.push(one_run(&env, &dir, &flags, extra, seed)?);
             }
         }
         pairs.push(pair);
     }
 
     env.say("comparing");
-    let compare = |name: &str, base: &Path, cand: &Path| -> Result<Comparison> {
+    let compare = |name: &str, base: &[PathBuf], cand: &[PathBuf], gate_single: bool| {
+        let dir = env.file(format!("sides/{name}"));
+        let side = |which: &str, runs: &[PathBuf]| -> Result<PathBuf> {
+            let d = dir.join(which);
+            std::fs::create_dir_all(&d)
+                .with_context(|| format!("cannot create {}", d.display()))?;
+            // A run that failed wrote nothing: the side holds the others.
+            for run in runs.iter().filter(|r| r.is_file()) {
+                let to = d.join(run.file_name().expect("a run file"));
+                std::fs::copy(run, &to)
+                    .with_context(|| format!("cannot copy {}", run.display()))?;
+            }
+            Ok(d)
+        };
+        let (base, cand) = (side("base", base)?, side("cand", cand)?);
         let out = env.file(format!("{name}.json"));
-        // Exit 1 is a flagged regression; the JSON says which.
-        env.coldstart(["compare"])
-            .arg(base)
-            .arg(cand)
-            .args(["--format", "json", "--force"])
+        let mut step = env
+            .coldstart(["compare"])
+            .arg(&base)
+            .arg(&cand)
+            .args(["--format", "json", "--force"]);
+        if gate_single {
+            step = step.args(["--gate-single-run", "--noise-from"]).arg(&base);
+        }
+        let code = step
             .stdout(Sink::File(out.clone()))
             .stderr(Sink::File(env.file(format!("{name}.err"))))
             .code()?;
         let text = std::fs::read_to_string(&out)
             .with_context(|| format!("cannot read {}", out.display()))?;
-        serde_json::from_str(&text).with_context(|| {
+        let comparison = serde_json::from_str(&text).with_context(|| {
             format!(
-                "{}: compare wrote no comparison (see {name}.err)",
+                "{}: compare wrote no comparison (exit {code}; see {name}.err)",
                 out.display()
             )
-        })
+        })?;
+        Ok(Decided { comparison, code })
     };
-    let first = |path: &Option<PathBuf>| path.clone().unwrap_or_default();
-    let mut results: Vec<[[Result<Comparison>; 3]; 2]> = Vec::new();
-    for (p, pair) in pairs.iter().enumerate() {
-        let p = p + 1;
-        let all_runs = [
-            compare(&format!("aa-{p}-runs"), &pair.a, &pair.b),
-            compare(&format!("init-{p}-runs"), &pair.a, &pair.init),
-            compare(&format!("invoke-{p}-runs"), &pair.a, &pair.invoke),
-        ];
-        let one_run = [
-            compare(
-                &format!("aa-{p}-one"),
-                &first(&pair.first[0]),
-                &first(&pair.first[1]),
-            ),
-            compare(
-                &format!("init-{p}-one"),
-                &first(&pair.first[0]),
-                &first(&pair.first[2]),
-            ),
-            compare(
-                &format!("invoke-{p}-one"),
-                &first(&pair.first[0]),
-                &first(&pair.first[3]),
-            ),
-        ];
-        results.push([all_runs, one_run]);
-    }
+    let decide = |against: Against, size: Size, gate_single: bool| -> Result<Vec<Decided>> {
+        pairs
+            .iter()
+            .enumerate()
+            .map(|(p, pair)| {
+                let cand = match against {
+                    Against::B => &pair.b,
+                    Against::Heavy => &pair.heavy,
+                };
+                let name = format!(
+                    "{}-{}{}-{}",
+                    if against == Against::B { "aa" } else { "heavy" },
+                    size.name(),
+                    if gate_single { "-gated" } else { "" },
+                    p + 1
+                );
+                compare(&name, &pair.a[..size.base], &cand[..size.cand], gate_single)
+            })
+            .collect()
+    };
 
+    let n = args.pairs;
     let mut table = Table::new(format!(
-        "compare-aa: {} pairs, {} runs a side (`{}`); counts of comparisons",
-        args.pairs, args.runs, args.run_args
+        "compare-aa: {n} pairs of fresh runs (`{}`), compared at each side size; counts of \
+         pairs, with exact 95% intervals",
+        args.run_args
     ));
-    let allowed = (args.pairs / 10) as f64;
-    for (kind, label) in [
-        (0, format!("{} runs a side", args.runs)),
-        (1, "1 run a side".to_string()),
-    ] {
-        let of = |which: usize| -> Vec<&Result<Comparison>> {
-            results.iter().map(|r| &r[kind][which]).collect()
-        };
-        // A/A.
-        let target = (kind == 0).then_some(Target::AtMost(allowed));
-        let what = format!("A/A, {label}: comparisons that flag anything");
-        table.push(Row::or_not_measured(what, target, |what| {
-            let mut alarms = 0;
-            let mut which = Vec::new();
-            for (p, c) in of(0).into_iter().enumerate() {
-                let c = c
-                    .as_ref()
-                    .map_err(|e| anyhow::anyhow!("pair {}: {e:#}", p + 1))?;
-                let flagged = false_alarms(c);
-                if !flagged.is_empty() {
-                    alarms += 1;
-                    which.push(format!("pair {}: {}", p + 1, flagged.join("; ")));
-                }
-            }
-            let mut measured = format!("{alarms} of {}", args.pairs);
-            if !which.is_empty() {
-                measured.push_str(&format!(" ({})", which.join(" / ")));
-            }
-            Ok(Row::count(what, measured, alarms, target))
-        }));
-        // A/B.
-        for (which, change, iters, mode) in [
-            (1, "init", args.init_iters, Mode::Cold),
-            (2, "invoke", args.invoke_iters, Mode::Warm),
-        ] {
-            let target = Some(Target::AtLeast(args.pairs as f64));
-            let what = format!(
-                "A/B `--{change}-iters {iters}`, {label}: pairs with the {} total of every variant flagged",
-                mode.name()
-            );
+    let allowed = (n as f64 * 0.05).floor();
+    let must_catch = (n as f64 * 0.9).ceil();
+    for size in SIZES {
+        let mut cases = vec![(false, size.gates())];
+        if size == (Size { base: 5, cand: 1 }) {
+            cases.push((true, true));
+        }
+        for (gate_single, gates) in cases {
+            let how = if gate_single {
+                format!("{}, --gate-single-run --noise-from A", size.name())
+            } else {
+                size.name()
+            };
+            // A/A.
+            let what = if gates {
+                format!("A/A {how}: pairs that flag anything")
+            } else {
+                format!("A/A {how} (advisory): pairs whose compare fails the gate (exit 1)")
+            };
+            let target = match (gates, gate_single) {
+                (true, false) => Some(Target::AtMost(allowed)),
+                (false, _) => Some(Target::AtMost(0.0)),
+                (true, true) => None,
+            };
             table.push(Row::or_not_measured(what, target, |what| {
-                let mut hits = 0;
-                let mut ratios = Vec::new();
-                for (p, c) in of(which).into_iter().enumerate() {
-                    let c = c
-                        .as_ref()
-                        .map_err(|e| anyhow::anyhow!("pair {}: {e:#}", p + 1))?;
-                    let (all, r) = caught(c, mode);
-                    hits += u64::from(all);
-                    ratios.extend(r);
+                let decided = decide(Against::B, size, gate_single)?;
+                let mut which = Vec::new();
+                let mut count = 0u64;
+                for (p, d) in decided.iter().enumerate() {
+                    let alarms = false_alarms(&d.comparison);
+                    let counted = if gates {
+                        !alarms.is_empty()
+                    } else {
+                        d.code == 1
+                    };
+                    if counted {
+                        count += 1;
+                        which.push(format!("pair {}: {}", p + 1, alarms.join("; ")));
+                    }
                 }
-                let (lo, hi) = ratios.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), r| {
-                    (lo.min(*r), hi.max(*r))
-                });
-                Ok(Row::count(
-                    what,
-                    format!("{hits} of {} (ratios ×{lo:.0} to ×{hi:.0})", args.pairs),
-                    hits,
-                    target,
-                ))
+                let mut measured = rate(count, n);
+                if !which.is_empty() {
+                    measured.push_str(&format!(" ({})", which.join(" / ")));
+                }
+                Ok(match target {
+                    Some(_) => Row::count(what, measured, count, target),
+                    None => Row::report(what, measured),
+                })
+            }));
+            // A/B: heavy init.
+            let what = format!(
+                "A/B `--init-iters {}` {how}: pairs with the cold total of every variant flagged",
+                args.init_iters
+            );
+            let target = (gates && !gate_single).then_some(Target::AtLeast(must_catch));
+            table.push(Row::or_not_measured(what, target, |what| {
+                let decided = decide(Against::Heavy, size, gate_single)?;
+                let hits = decided
+                    .iter()
+                    .filter(|d| caught(&d.comparison, Mode::Cold))
+                    .count() as u64;
+                let warm = decided
+                    .iter()
+                    .filter(|d| {
+                        d.comparison
+                            .compared
+                            .iter()
+                            .any(|g| g.group.mode == Mode::Warm && g.flagged())
+                    })
+                    .count();
+                let measured = format!("{}; {warm} with a warm total flagged", rate(hits, n));
+                Ok(match target {
+                    Some(_) => Row::count(what, measured, hits, target),
+                    None => Row::report(what, measured),
+                })
             }));
         }
     }
     table.note(format!("raw files: {}", env.out.display()));
     Ok(table)
+}
+
+/// `k of n (95% CI lo–hi%)`, the exact interval.
+fn rate(k: u64, n: u64) -> String {
+    let ci = coldstart::stats::clopper_pearson(k, n, 0.95);
+    format!(
+        "{k} of {n} ({:.1}%, 95% CI {:.1}–{:.1}%)",
+        100.0 * k as f64 / n as f64,
+        100.0 * ci.lo,
+        100.0 * ci.hi
+    )
 }
 
 /// One more run into `dir`; a failed run is said and the benchmark goes on (compare
@@ -309,7 +375,7 @@ mod tests {
             .map(|(variant, mode, change, ratio)| {
                 serde_json::json!({
                     "group": {"runtime": "wasm", "variant": variant, "mode": mode, "phase": "total"},
-                    "ratio": ratio, "change": change, "p_value": 0.01
+                    "ratio": ratio, "change": change
                 })
             })
             .collect();
@@ -323,28 +389,41 @@ mod tests {
             ("pre", "cold", "regression", 760.0),
             ("pre", "warm", "no_change", 1.01),
         ]);
-        assert_eq!(caught(&all, Mode::Cold), (true, vec![42.0, 760.0]));
-        assert!(!caught(&all, Mode::Warm).0);
+        assert!(caught(&all, Mode::Cold));
+        assert!(!caught(&all, Mode::Warm));
         let one_missed = comparison(&[
             ("aot", "cold", "regression", 42.0),
-            ("pre", "cold", "no_change", 1.3),
+            ("pre", "cold", "advisory", 1.3),
         ]);
-        assert!(!caught(&one_missed, Mode::Cold).0);
+        assert!(!caught(&one_missed, Mode::Cold));
         // Nothing compared is nothing caught.
-        assert!(!caught(&comparison(&[]), Mode::Cold).0);
+        assert!(!caught(&comparison(&[]), Mode::Cold));
     }
 
     #[test]
-    fn any_flagged_group_is_a_false_alarm_and_an_improvement_is_not() {
+    fn any_flag_either_way_is_a_false_alarm_and_advisory_is_not() {
         let quiet = comparison(&[
             ("aot", "cold", "no_change", 1.02),
-            ("pre", "warm", "improvement", 0.7),
+            ("pre", "warm", "advisory", 0.7),
         ]);
         assert!(false_alarms(&quiet).is_empty());
         let noisy = comparison(&[
             ("aot", "cold", "regression", 1.42),
-            ("pre", "warm", "no_change", 1.0),
+            ("pre", "warm", "improvement", 0.8),
         ]);
-        assert_eq!(false_alarms(&noisy), vec!["wasm:aot cold total ×1.42"]);
+        assert_eq!(
+            false_alarms(&noisy),
+            vec![
+                "wasm:aot cold total regression ×1.42",
+                "wasm:pre warm total improvement ×0.80"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_three_runs_a_side_gate_and_rates_carry_their_interval() {
+        assert!(Size { base: 5, cand: 3 }.gates());
+        assert!(!Size { base: 5, cand: 1 }.gates());
+        assert_eq!(rate(0, 30), "0 of 30 (0.0%, 95% CI 0.0–11.6%)");
     }
 }

@@ -32,7 +32,7 @@ use std::path::PathBuf;
     after_help = "Examples:\n  \
         cargo run --release -p coldstart-bench -- foundation --out /tmp/bench\n  \
         PIN=1 cargo run --release -p coldstart-bench -- foundation\n  \
-        INVOKE_ITERS=200000 cargo run --release -p coldstart-bench -- compare-aa\n\n\
+        PAIRS=10 cargo run --release -p coldstart-bench -- compare-aa\n\n\
         Exit codes: 0 every stated target met (or none stated), 1 a target missed or not \
         measured, 2 a tool or service it needs is missing (the message says how to get \
         it), 3 a step failed (the message names it and its log)."

@@ -51,9 +51,7 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare a baseline with a candidate group by group (each a result file or a
     /// directory of runs); exit code 1 on a flagged regression
-    #[command(
-        after_help = "Examples:\n  coldstart compare base/ cand/                       five runs a side: sees the variation between runs\n  coldstart compare results/latest.json new.json\n  coldstart compare base/ cand/ --noise-from results/ --format json\n  coldstart compare base.json cand.json --threshold 5% --phases --format markdown"
-    )]
+    #[command(after_help = compare_help())]
     Compare(CompareArgs),
     /// The trend of each group's p50/p99 across the result files under a directory
     #[command(
@@ -195,15 +193,20 @@ pub struct CompareArgs {
     /// Smallest change of a median that counts (e.g. 10%, 0.5%)
     #[arg(long, default_value = "10%", value_parser = parse_percent, value_name = "PERCENT")]
     pub threshold: f64,
-    /// Family-wise significance level (Holm-corrected over the gated groups)
+    /// Family-wise significance level of the gate (Holm over the gated groups), up to 0.5
     #[arg(long, default_value_t = 0.05, value_name = "P")]
     pub alpha: f64,
     /// Gate on every phase too, not only on the total of each mode
     #[arg(long)]
     pub phases: bool,
-    /// Earlier runs (a directory): each group's run-to-run noise becomes its minimum threshold
+    /// Earlier runs (a directory): each group's run-to-run spread, for --gate-single-run
     #[arg(long, value_name = "DIR")]
     pub noise_from: Option<PathBuf>,
+    /// Gate a side of fewer than 3 runs on the run-to-run spread of --noise-from (a
+    /// prediction bound for a new run; not calibrated, see the README); without it such
+    /// groups are advisory (exit 0)
+    #[arg(long, requires = "noise_from")]
+    pub gate_single_run: bool,
     /// Compare even when the two sides ran different probe workloads (init memory,
     /// init or invocation rounds); without it that is refused (exit 2)
     #[arg(long)]
@@ -242,6 +245,19 @@ pub struct MergeArgs {
     /// without it that is refused (exit 2)
     #[arg(long)]
     pub allow_mixed_hosts: bool,
+}
+
+/// `compare --help`'s epilogue: the rule and examples.
+fn compare_help() -> String {
+    format!(
+        "Rule: {}.\n\nExamples:\n  coldstart compare base/ cand/                       \
+         five runs a side: sees the variation between runs\n  \
+         coldstart compare base/ cand/ --format json\n  \
+         coldstart compare results/latest.json new.json      one run a side: advisory, exit 0\n  \
+         coldstart compare base/ new.json --gate-single-run --noise-from base/\n  \
+         coldstart compare base/ cand/ --threshold 5% --phases --format markdown",
+        crate::analysis::compare::RULE
+    )
 }
 
 /// "10%" or "10" -> 0.10.

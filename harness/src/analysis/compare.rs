@@ -1,40 +1,56 @@
 //! How `compare` decides whether a build got slower, built not to cry wolf.
 //!
-//! Each side is one result file or a directory of them, one run each (e.g. five
-//! back-to-back runs of the same build). Every group (runtime, variant, mode, phase)
-//! present on both sides is compared:
+//! [`RULE`] says it in one sentence (the README and `--help` repeat it). In parts:
 //!
-//! * **Between runs, not only within**: each run is summarised by its median, and
-//!   the change is the ratio of the geometric means of the per-run medians, with a
-//!   95% CI and a p-value from the hierarchical bootstrap
-//!   ([`crate::stats::hierarchical_bootstrap`]; 2000 resamples, seeded). One run a
-//!   side still works and says that it cannot see between-run variance.
-//! * **Multiple comparisons controlled** by Holm's step-down correction
-//!   ([`crate::stats::holm`]) over the gated groups: by default the `total` of each
-//!   mode (what users gate on); phases are shown, and gated only with `--phases`.
-//! * **One decision rule**: a group is flagged only when its Holm-corrected p is
-//!   below alpha *and* its whole confidence interval lies beyond the threshold
-//!   (a regression: CI above 1 + threshold; an improvement: below 1 / (1 +
-//!   threshold)). A flag never disagrees with its own interval.
-//! * **A noise floor from history** (`--noise-from DIR`): each group's run-to-run
-//!   spread in earlier runs, two standard deviations of the log per-run medians,
-//!   raises that group's threshold where the group is noisier than the threshold.
+//! * **The unit is a run.** A run has a state of its own (the core, the page cache,
+//!   the CPU frequency) that varies far more from run to run than samples do within
+//!   one, so each group (runtime, variant, mode, phase) of each run is summarised by
+//!   its log median, and the change is the difference of the sides' means of those:
+//!   the ratio of geometric means of per-run medians, candidate / baseline.
+//! * **One test at one level.** Each gated group (the `total` of each mode; every
+//!   phase with `--phases`) gets a one-sided Welch t-test of "ratio ≤ 1 + threshold"
+//!   ([`crate::stats::t_test`], an analytic p: no resampling floor), and the p-values
+//!   of all gated groups are corrected together by Holm ([`crate::stats::holm`]), so
+//!   the chance that an unchanged build fails the gate is at most `--alpha`.
+//!   Improvements are the mirror test on the log scale ("ratio ≥ 1 / (1 +
+//!   threshold)": about 1 − threshold for a small threshold, and defined for any),
+//!   corrected in their own family; they are reported and never fail the gate.
+//! * **A flag and its interval agree.** Each bound of a gated group's interval is
+//!   the one-sided bound at the level where Holm stopped in that bound's family:
+//!   1 − α/k with k gated groups and nothing flagged, 1 − α/(k − f) after f flags.
+//!   A group is flagged exactly when its lower bound lies above 1 + threshold.
+//! * **Between-run variance is required to gate.** With fewer than [`MIN_RUNS`] runs
+//!   on a side a group is `advisory`: its ratio and a within-run 95% interval (the
+//!   block bootstrap, [`crate::stats::block_bootstrap`]) are shown, nothing is
+//!   tested, and the exit code stays 0 — unless `--gate-single-run` takes each
+//!   group's run-to-run spread from earlier runs (`--noise-from`): then the test
+//!   uses that spread with the history's degrees of freedom, a prediction bound for
+//!   a new run.
 //!
 //! [`differences`] says beforehand whether the two sides measured the same
 //! workload. The result is written out by [`crate::report::compare`].
 
 use crate::results::{Mode, ResultFile};
-use crate::stats::hierarchical_bootstrap::{estimate, log_medians};
+use crate::stats::block_bootstrap::{self, RunBlocks};
 use crate::stats::holm::holm;
 use crate::stats::mean;
-use rand::SeedableRng;
+use crate::stats::t_test::{spread, Spread, TDifference};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Largest sample set used per run (larger ones are thinned evenly, in order).
-const MAX_VALUES: usize = 2000;
-/// Runs of history needed before a group's noise floor is estimated.
-const MIN_HISTORY: usize = 3;
+/// Runs a side needs for its between-run variance to gate.
+pub const MIN_RUNS: usize = 3;
+
+/// The decision rule in one sentence.
+pub const RULE: &str = "a gated group (the total of each mode; every phase with --phases) is a \
+regression when a one-sided Welch t-test on the per-run log medians puts candidate/baseline above \
+1 + threshold at the family-wise level --alpha (Holm over the gated groups), which is exactly when \
+the lower bound of its interval lies above 1 + threshold (an improvement is the mirror test \
+against 1 / (1 + threshold) and never fails the gate); with fewer than 3 runs on a side a group is \
+advisory and does not gate, unless --gate-single-run takes its run-to-run spread from --noise-from";
+
+/// Confidence of the intervals of groups that are not gated (phases, advisory groups).
+const SHOWN_LEVEL: f64 = 0.95;
 
 /// A group of samples that both sides can have.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -65,36 +81,65 @@ pub enum Change {
     Regression,
     Improvement,
     NoChange,
+    /// Gated, but too few runs on a side to see between-run variance: shown only.
+    Advisory,
     /// Shown, not gated (a phase without `--phases`).
     NotGated,
+}
+
+/// Where a group's uncertainty comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Basis {
+    /// Welch's t on both sides' per-run log medians, with its degrees of freedom.
+    BetweenRuns { df: f64 },
+    /// The spread (SD of log per-run medians) of earlier runs: `--gate-single-run`.
+    History { runs: usize, sd_log: f64, df: f64 },
+    /// Fewer than [`MIN_RUNS`] runs on a side: a within-run block-bootstrap interval.
+    WithinRun,
 }
 
 /// One compared group.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
     pub group: Group,
-    /// Runs on each side that have this group.
+    /// Runs of the baseline that have this group (a merged file gives its runs).
     pub baseline_runs: usize,
+    /// Runs of the candidate that have this group.
     pub candidate_runs: usize,
-    /// Valid samples on each side, over all runs.
+    /// Some run of a side has no valid value of this group.
+    pub partial: bool,
+    /// Valid samples of the baseline, over all its runs.
     pub baseline_n: usize,
+    /// Valid samples of the candidate.
     pub candidate_n: usize,
-    /// Geometric mean of the per-run medians, ns.
+    /// Geometric mean of the baseline's per-run medians, ns.
     pub baseline_median_ns: f64,
+    /// Geometric mean of the candidate's per-run medians, ns.
     pub candidate_median_ns: f64,
     /// candidate / baseline
     pub ratio: f64,
+    /// The interval of the ratio: for a tested gated group, each bound one-sided at
+    /// the level of Holm's last step in its direction (1 − α/(k − flagged)); for
+    /// other groups, 95% two-sided.
     pub ci_low: f64,
     pub ci_high: f64,
-    /// Two-sided bootstrap p-value of "no change".
-    pub p_value: f64,
-    /// Holm-corrected over the gated groups; `None` for a group not gated.
-    pub p_corrected: Option<f64>,
-    /// The smallest change that counts for this group: the threshold, or the noise
-    /// floor from history where that is larger.
+    /// The nominal two-sided level those bounds were computed at (1 minus both
+    /// bounds' one-sided misses). For a gated group it follows from how many were
+    /// flagged, so it is a level per group, not a simultaneous coverage of all.
+    pub ci_level: f64,
+    pub basis: Basis,
+    /// One-sided p of "ratio ≤ 1 + threshold"; `None` for a within-run basis.
+    pub p_regression: Option<f64>,
+    /// One-sided p of "ratio ≥ 1 / (1 + threshold)".
+    pub p_improvement: Option<f64>,
+    /// `p_regression` Holm-corrected over the gated groups; `None` for a group not
+    /// tested.
+    pub p_regression_holm: Option<f64>,
+    /// `p_improvement` Holm-corrected over the gated groups (their own family).
+    pub p_improvement_holm: Option<f64>,
+    /// The smallest change that counts.
     pub threshold: f64,
-    /// This group's run-to-run noise in the history, when asked for and known.
-    pub noise_floor: Option<f64>,
     pub change: Change,
 }
 
@@ -105,13 +150,19 @@ pub struct CompareResult {
     pub compared: Vec<Comparison>,
     pub only_baseline: Vec<Group>,
     pub only_candidate: Vec<Group>,
+    /// Result files of the baseline.
     pub baseline_runs: usize,
+    /// Result files of the candidate.
     pub candidate_runs: usize,
     pub threshold: f64,
     pub alpha: f64,
     /// Whether phases are gated too (otherwise only `total`).
     pub phases_gated: bool,
-    /// Notes for the reader (e.g. one run per side).
+    /// Gated groups that were tested (Holm's k).
+    pub tested: usize,
+    /// The rule the decisions follow ([`RULE`]).
+    pub rule: &'static str,
+    /// Notes for the reader (e.g. groups advisory for too few runs).
     pub notes: Vec<String>,
 }
 
@@ -131,8 +182,10 @@ pub struct Settings {
     pub alpha: f64,
     /// Gate on every phase, not only `total`.
     pub phases: bool,
-    /// Earlier runs to take each group's noise floor from.
+    /// Earlier runs to take each group's run-to-run spread from.
     pub history: Option<Vec<ResultFile>>,
+    /// Gate a side of fewer than [`MIN_RUNS`] runs on the history's spread.
+    pub gate_single_run: bool,
 }
 
 fn groups(runs: &[ResultFile]) -> Vec<Group> {
@@ -156,40 +209,53 @@ fn groups(runs: &[ResultFile]) -> Vec<Group> {
     out
 }
 
-/// The group's valid values of each run that has any (thinned to MAX_VALUES).
-/// Also says whether any run was thinned.
-fn run_values(runs: &[ResultFile], g: &Group) -> (Vec<Vec<f64>>, bool) {
-    let mut thinned = false;
-    let values = runs
-        .iter()
-        .map(|results| {
-            let mut v = results.group_values(&g.runtime, &g.variant, g.mode, &g.phase);
-            v.sort_unstable();
-            let step = v.len().div_ceil(MAX_VALUES).max(1);
-            thinned |= step > 1;
-            v.into_iter().step_by(step).map(|x| x as f64).collect()
-        })
-        .filter(|v: &Vec<f64>| !v.is_empty())
-        .collect();
-    (values, thinned)
+/// A side's runs of a group (a merged file gives its runs), and how many of the
+/// side's files have none.
+fn side_runs(files: &[ResultFile], g: &Group) -> (Vec<RunBlocks>, usize) {
+    let mut runs = Vec::new();
+    let mut missing = 0;
+    for file in files {
+        let of_file = file.group_runs(&g.runtime, &g.variant, g.mode, &g.phase);
+        missing += usize::from(of_file.is_empty());
+        runs.extend(of_file);
+    }
+    (runs, missing)
 }
 
-/// Each group's run-to-run noise in `history`: two standard deviations of the log
-/// per-run medians, as a relative change (e^{2σ} − 1). Groups with fewer than
-/// [`MIN_HISTORY`] runs get none.
-pub fn noise_floors(history: &[ResultFile]) -> BTreeMap<Group, f64> {
-    let mut floors = BTreeMap::new();
+/// The log of each run's median (of at least 1 ns).
+fn log_medians(runs: &[RunBlocks]) -> Vec<f64> {
+    runs.iter().map(RunBlocks::log_median).collect()
+}
+
+/// A group's run-to-run spread in earlier runs.
+#[derive(Debug, Clone, Copy)]
+pub struct HistorySpread {
+    /// Runs of the history that have the group.
+    pub runs: usize,
+    /// The standard deviation of their log medians, with its degrees of freedom.
+    pub spread: Spread,
+}
+
+/// Each group's run-to-run spread in `history`; groups with fewer than
+/// [`MIN_RUNS`] runs get none.
+pub fn history_spreads(history: &[ResultFile]) -> BTreeMap<Group, HistorySpread> {
+    let mut out = BTreeMap::new();
     for g in groups(history) {
-        let (runs, _) = run_values(history, &g);
-        if runs.len() < MIN_HISTORY {
+        let (runs, _) = side_runs(history, &g);
+        if runs.len() < MIN_RUNS {
             continue;
         }
-        let logs = log_medians(&runs);
-        let center = mean(&logs);
-        let var = logs.iter().map(|l| (l - center).powi(2)).sum::<f64>() / (logs.len() - 1) as f64;
-        floors.insert(g, (2.0 * var.sqrt()).exp() - 1.0);
+        if let Some(spread) = spread(&log_medians(&runs)) {
+            out.insert(
+                g,
+                HistorySpread {
+                    runs: runs.len(),
+                    spread,
+                },
+            );
+        }
     }
-    floors
+    out
 }
 
 /// What differs between the runs of a comparison, beyond the build under test.
@@ -288,76 +354,157 @@ pub fn compare(
     settings: &Settings,
 ) -> CompareResult {
     let (gb, gc) = (groups(baseline), groups(candidate));
-    let floors = settings.history.as_deref().map(noise_floors);
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let spreads = settings.history.as_deref().map(history_spreads);
     let mut compared = Vec::new();
+    let mut tests: Vec<Option<TDifference>> = Vec::new();
     let mut thinned = false;
+    let mut without_history = 0;
     for g in gb.iter().filter(|g| gc.contains(g)) {
-        let ((b, thinned_b), (c, thinned_c)) = (run_values(baseline, g), run_values(candidate, g));
-        thinned |= thinned_b || thinned_c;
+        let ((b, missing_b), (c, missing_c)) = (side_runs(baseline, g), side_runs(candidate, g));
         if b.is_empty() || c.is_empty() {
             continue;
         }
-        let e = estimate(&b, &c, &mut rng);
-        let noise_floor = floors.as_ref().and_then(|f| f.get(g).copied());
+        thinned |= b.iter().chain(&c).any(RunBlocks::is_thinned);
+        let (lb, lc) = (log_medians(&b), log_medians(&c));
+        let enough = b.len() >= MIN_RUNS && c.len() >= MIN_RUNS;
+        let history = spreads.as_ref().and_then(|s| s.get(g));
+        let (basis, test) = if enough {
+            let t = TDifference::welch(&lb, &lc).expect("three runs a side");
+            (Basis::BetweenRuns { df: t.df }, Some(t))
+        } else if let (true, Some(h)) = (settings.gate_single_run, history) {
+            let t = TDifference::from_history(&lb, &lc, h.spread).expect("runs on both sides");
+            (
+                Basis::History {
+                    runs: h.runs,
+                    sd_log: h.spread.sd,
+                    df: h.spread.df,
+                },
+                Some(t),
+            )
+        } else {
+            without_history += usize::from(settings.gate_single_run);
+            (Basis::WithinRun, None)
+        };
+        let gated = settings.phases || g.phase == crate::phase::TOTAL;
+        let (mb, mc) = (mean(&lb), mean(&lc));
+        // Intervals of groups that are not tested now; tested ones after Holm.
+        let (ci_low, ci_high) = match &test {
+            Some(t) => (
+                t.lower(1.0 - (1.0 - SHOWN_LEVEL) / 2.0).exp(),
+                t.upper(1.0 - (1.0 - SHOWN_LEVEL) / 2.0).exp(),
+            ),
+            None => block_bootstrap::interval(&[&b, &c], |m| m[1] / m[0], SHOWN_LEVEL, 0)
+                .map_or((f64::NAN, f64::NAN), |ci| (ci.lo, ci.hi)),
+        };
+        let (up, down) = (
+            (1.0 + settings.threshold).ln(),
+            -(1.0 + settings.threshold).ln(),
+        );
         compared.push(Comparison {
             group: g.clone(),
             baseline_runs: b.len(),
             candidate_runs: c.len(),
-            baseline_n: b.iter().map(Vec::len).sum(),
-            candidate_n: c.iter().map(Vec::len).sum(),
-            baseline_median_ns: e.base_center,
-            candidate_median_ns: e.cand_center,
-            ratio: e.ratio,
-            ci_low: e.ci_low,
-            ci_high: e.ci_high,
-            p_value: e.p,
-            p_corrected: None,
-            threshold: settings.threshold.max(noise_floor.unwrap_or(0.0)),
-            noise_floor,
-            change: Change::NotGated,
+            partial: missing_b + missing_c > 0,
+            baseline_n: b.iter().map(RunBlocks::len).sum(),
+            candidate_n: c.iter().map(RunBlocks::len).sum(),
+            baseline_median_ns: mb.exp(),
+            candidate_median_ns: mc.exp(),
+            ratio: (mc - mb).exp(),
+            ci_low,
+            ci_high,
+            ci_level: SHOWN_LEVEL,
+            basis,
+            p_regression: test.map(|t| t.p_above(up)),
+            p_improvement: test.map(|t| t.p_below(down)),
+            p_regression_holm: None,
+            p_improvement_holm: None,
+            threshold: settings.threshold,
+            change: match (gated, test.is_some()) {
+                (false, _) => Change::NotGated,
+                (true, false) => Change::Advisory,
+                (true, true) => Change::NoChange,
+            },
         });
+        tests.push(test);
     }
-    let gated: Vec<usize> = (0..compared.len())
-        .filter(|i| settings.phases || compared[*i].group.phase == crate::phase::TOTAL)
+
+    // Holm over the tested gated groups, once per direction.
+    let tested: Vec<usize> = (0..compared.len())
+        .filter(|i| compared[*i].change == Change::NoChange)
         .collect();
-    let corrected = holm(
-        &gated
-            .iter()
-            .map(|i| compared[*i].p_value)
-            .collect::<Vec<_>>(),
-    );
-    for (i, p) in gated.into_iter().zip(corrected) {
+    let k = tested.len();
+    let family = |p: fn(&Comparison) -> Option<f64>| -> (Vec<f64>, f64) {
+        let adjusted = holm(
+            &tested
+                .iter()
+                .map(|i| p(&compared[*i]).expect("tested"))
+                .collect::<Vec<_>>(),
+        );
+        let flagged = adjusted.iter().filter(|p| **p < settings.alpha).count();
+        // The level Holm stopped at: each bound of the family is at 1 − this.
+        let level = settings.alpha / k.saturating_sub(flagged).max(1) as f64;
+        (adjusted, level)
+    };
+    let (up_holm, up_level) = family(|c| c.p_regression);
+    let (down_holm, down_level) = family(|c| c.p_improvement);
+    for (j, &i) in tested.iter().enumerate() {
+        let t = tests[i].expect("tested");
         let c = &mut compared[i];
-        c.p_corrected = Some(p);
-        let significant = p < settings.alpha;
-        c.change = if significant && c.ci_low > 1.0 + c.threshold {
+        c.p_regression_holm = Some(up_holm[j]);
+        c.p_improvement_holm = Some(down_holm[j]);
+        c.ci_low = t.lower(1.0 - up_level).exp();
+        c.ci_high = t.upper(1.0 - down_level).exp();
+        c.ci_level = 1.0 - up_level - down_level;
+        c.change = if up_holm[j] < settings.alpha {
             Change::Regression
-        } else if significant && c.ci_high < 1.0 / (1.0 + c.threshold) {
+        } else if down_holm[j] < settings.alpha {
             Change::Improvement
         } else {
             Change::NoChange
         };
     }
+
     let mut notes = Vec::new();
-    if baseline.len() < 2 || candidate.len() < 2 {
+    let advisory = compared
+        .iter()
+        .filter(|c| c.change == Change::Advisory)
+        .count();
+    if advisory > 0 {
         notes.push(format!(
-            "{} baseline and {} candidate run(s): with one run on a side, only the variation \
-             within that run is seen, not the larger variation between runs; compare \
-             directories of several runs per side for a gate that does not cry wolf",
+            "{advisory} gated group(s) advisory: fewer than {MIN_RUNS} runs on a side ({} \
+             baseline, {} candidate file(s)), so only the variation within runs is seen (a 95% \
+             block-bootstrap interval over the harness's blocks), not the larger variation \
+             between runs; they do not gate. Give each side {MIN_RUNS} runs or more, or \
+             --gate-single-run with --noise-from earlier runs",
             baseline.len(),
             candidate.len()
         ));
     }
-    if thinned {
+    if settings.gate_single_run && without_history > 0 {
         notes.push(format!(
-            "n is the samples used: a run with more than {MAX_VALUES} valid values in a group \
-             is thinned evenly to {MAX_VALUES} of them (its sorted values, every k-th)"
+            "--gate-single-run: {without_history} group(s) have fewer than {MIN_RUNS} runs in \
+             the history, so no spread to gate on"
         ));
     }
-    if settings.history.is_some() && floors.as_ref().is_some_and(BTreeMap::is_empty) {
+    if settings.history.is_some() && !settings.gate_single_run {
+        notes.push(
+            "--noise-from is read only with --gate-single-run: with enough runs a side the \
+             test takes the variation between runs from the runs themselves"
+                .into(),
+        );
+    }
+    if compared.iter().any(|c| c.partial) {
+        notes.push(
+            "a group marked * is missing from some runs of a side: its runs count only those \
+             that have it"
+                .into(),
+        );
+    }
+    if thinned {
         notes.push(format!(
-            "the history holds fewer than {MIN_HISTORY} runs of every group: no noise floor"
+            "a run with more than {} valid values in a group is thinned evenly (every k-th \
+             value in the order taken) for its interval; its median uses every value",
+            block_bootstrap::MAX_VALUES
         ));
     }
     CompareResult {
@@ -369,6 +516,18 @@ pub fn compare(
         threshold: settings.threshold,
         alpha: settings.alpha,
         phases_gated: settings.phases,
+        tested: k,
+        rule: RULE,
         notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_states_the_runs_it_needs() {
+        assert!(RULE.contains(&format!("fewer than {MIN_RUNS} runs on a side")));
     }
 }

@@ -9,13 +9,14 @@ use crate::{analysis, report};
 use std::path::Path;
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<i32> {
-    if !(0.0..1.0).contains(&args.alpha) || args.alpha == 0.0 {
+    if !(args.alpha > 0.0 && args.alpha <= 0.5) {
         return Err(UsageError(format!(
-            "--alpha {} must be between 0 and 1 (e.g. 0.05)",
+            "--alpha {} must be above 0 and at most 0.5 (e.g. 0.05)",
             args.alpha
         ))
         .into());
     }
+
     let baseline = load_side(&args.baseline)?;
     let candidate = load_side(&args.candidate)?;
     let history = match &args.noise_from {
@@ -27,6 +28,7 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<i32> {
         alpha: args.alpha,
         phases: args.phases,
         history,
+        gate_single_run: args.gate_single_run,
     };
     let differences = analysis::compare::differences(&baseline, &candidate);
     if !differences.refuse.is_empty() && !args.force {

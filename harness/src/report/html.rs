@@ -319,8 +319,9 @@ pub fn render(results: &ResultFile, verdicts: &[Verdict]) -> Result<String, Stri
     }
     let _ = writeln!(
         out,
-        "<h2>Claims</h2><p>Verdicts are read off the p50 and its 95% CI: {}. Ratios are between runtimes of this one run.</p>",
-        esc(super::VERDICT_RULE)
+        "<h2>Claims</h2><p>Verdicts are read off the p50 and its 95% CI: {}. Ratios are between runtimes of this one run. {}</p>",
+        esc(super::VERDICT_RULE),
+        esc(&super::runs_caveat(results))
     );
     let _ = writeln!(out, "<table><tr><th>claim</th><th>the article says</th><th>measured on</th><th>claimed</th><th>measured</th><th>verdict</th></tr>");
     for v in verdicts {

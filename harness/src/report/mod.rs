@@ -20,6 +20,23 @@ pub const VERDICT_RULE: &str = "holds only when the whole interval lies inside t
 inconclusive when it straddles a bound, not enough samples below each claim's minimum (30 by default); \
 figures a platform reports about itself never enter a verdict";
 
+/// What a verdict's interval can see: resampled blocks of one run, or runs too.
+pub fn runs_caveat(results: &ResultFile) -> String {
+    let runs = results.merged_from.as_ref().map_or(1, Vec::len);
+    if runs > 1 {
+        format!(
+            "Each interval resamples this file's {runs} runs, then the harness's blocks \
+             within each (a block bootstrap), so it includes the variation between runs."
+        )
+    } else {
+        "Each interval resamples the harness's blocks of this one run (a block bootstrap), \
+         so it cannot see the variation between runs: a verdict on a claimed band narrower \
+         than that variation is not decided by one run. `coldstart merge` several runs to \
+         include it."
+            .into()
+    }
+}
+
 /// What every report states: where, with what, from how many samples.
 pub fn provenance(results: &ResultFile) -> Vec<String> {
     let h = &results.host;
@@ -85,8 +102,9 @@ pub fn text(results: &ResultFile, verdicts: &[Verdict], unit: Option<TimeUnit>) 
     }
     let _ = writeln!(
         out,
-        "\nThe article's claims, judged on this run (on the p50 and its 95% CI: {}):\n",
-        VERDICT_RULE
+        "\nThe article's claims, judged on this run (on the p50 and its 95% CI: {}). {}\n",
+        VERDICT_RULE,
+        runs_caveat(results)
     );
     let claims = Table {
         header: ["claim", "measured on", "claimed", "measured", "verdict"]
@@ -171,7 +189,8 @@ pub fn markdown(results: &ResultFile, verdicts: &[Verdict], unit: Option<TimeUni
     }
     let _ = writeln!(
         out,
-        "\nVerdicts are read off the p50 and its 95% CI: {VERDICT_RULE}. Ratios are between runtimes of this one run.\n"
+        "\nVerdicts are read off the p50 and its 95% CI: {VERDICT_RULE}. Ratios are between runtimes of this one run. {}\n",
+        runs_caveat(results)
     );
     let _ = writeln!(
         out,

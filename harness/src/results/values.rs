@@ -2,13 +2,80 @@
 //! what `compare`, the claims' intervals and the report's plots read: the raw
 //! samples where the file has them, else the values rebuilt from the group's
 //! histogram (a file whose samples were left out still has its histograms).
+//! [`ResultFile::group_runs`] keeps the order too: the values of each run (a merged
+//! file holds several) in the blocks the harness took them in.
 
 use crate::results::{Mode, ResultFile};
+use crate::stats::block_bootstrap::RunBlocks;
+
+/// Consecutive samples of a group that make one block when the file records no
+/// blocks (`--order interleave`, files before blocks were recorded): the harness's
+/// default block size.
+const UNRECORDED_BLOCK: usize = 10;
 
 /// The most values rebuilt from one histogram.
 const MAX_RECONSTRUCTED: u64 = 100_000;
 
 impl ResultFile {
+    /// Valid values of a group per run, in blocks: a new run where the samples'
+    /// `seq` starts again (a merged file), a new block where a sample's `block`
+    /// changes (or every [`UNRECORDED_BLOCK`] of the group's samples when none is
+    /// recorded). A group with no raw samples is one run of its histogram's values,
+    /// each its own block (a histogram keeps no order).
+    pub fn group_runs(
+        &self,
+        runtime: &str,
+        variant: &str,
+        mode: Mode,
+        phase: &str,
+    ) -> Vec<RunBlocks> {
+        let mut runs: Vec<RunBlocks> = Vec::new();
+        let mut current = RunBlocks::default();
+        let mut last: Option<(u64, usize)> = None;
+        let mut seen_in_run = 0usize;
+        let mut prev_seq: Option<u64> = None;
+        for s in &self.samples {
+            if prev_seq.is_some_and(|p| s.seq <= p) {
+                runs.push(std::mem::take(&mut current));
+                last = None;
+                seen_in_run = 0;
+            }
+            prev_seq = Some(s.seq);
+            if !(s.ok && s.runtime == runtime && s.variant == variant && s.mode == mode) {
+                continue;
+            }
+            let value = if phase == crate::phase::TOTAL {
+                s.total_ns
+            } else {
+                s.phases_ns.get(phase).copied()
+            };
+            let Some(value) = value else { continue };
+            let key = match s.block {
+                Some(b) => (b, 0),
+                None => (u64::MAX, seen_in_run / UNRECORDED_BLOCK),
+            };
+            seen_in_run += 1;
+            if last != Some(key) {
+                current.blocks.push(Vec::new());
+                last = Some(key);
+            }
+            current
+                .blocks
+                .last_mut()
+                .expect("a block was just pushed")
+                .push(value as f64);
+        }
+        runs.push(current);
+        runs.retain(|r| !r.is_empty());
+        if runs.is_empty() {
+            let values = self.group_values(runtime, variant, mode, phase);
+            if !values.is_empty() {
+                runs.push(RunBlocks::singletons(values.into_iter().map(|v| v as f64)));
+            }
+        }
+        runs
+    }
+
     /// Valid values of a group, raw samples first, else reconstructed from the histogram.
     pub fn group_values(&self, runtime: &str, variant: &str, mode: Mode, phase: &str) -> Vec<u64> {
         let raw: Vec<u64> = self

@@ -7,12 +7,15 @@
 //! histogram itself is kept, serialized as V2 + deflate and base64, so runs can be
 //! merged later.
 //!
-//! Across runs (what `compare` reads): [`hierarchical_bootstrap`] estimates a change
-//! between two sides of several runs each, and [`holm`] corrects the p-values of
-//! many such changes at once.
+//! Across runs (what `compare` reads): [`t_test`] tests a change between two sides
+//! of per-run log medians, [`holm`] corrects many such tests at once, and
+//! [`block_bootstrap`] gives the intervals that resample the harness's blocks
+//! (compare's advisory groups, the claims' verdicts). [`clopper_pearson`] bounds a
+//! counted rate (a benchmark's false alarms).
 
-pub mod hierarchical_bootstrap;
+pub mod block_bootstrap;
 pub mod holm;
+pub mod t_test;
 
 use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
@@ -122,46 +125,29 @@ pub fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
-/// Bootstrap resamples of a confidence interval.
-pub const BOOTSTRAP: usize = 2000;
-
-/// The percentile-bootstrap 95% interval of `combine(medians)`: each side (a set of
-/// values) is resampled with replacement, its median taken, and `combine` applied
-/// to the medians of all sides (one side: the median itself; two: their ratio).
-/// Seeded, so a report says the same of the same file. Sides larger than 2000
-/// values are thinned evenly (sorted first) to keep a report fast.
-pub fn bootstrap_ci(sides: &[&[f64]], combine: impl Fn(&[f64]) -> f64, seed: u64) -> (f64, f64) {
-    use rand::{Rng, SeedableRng};
-    let sides: Vec<Vec<f64>> = sides
-        .iter()
-        .map(|side| {
-            let mut v = side.to_vec();
-            v.sort_unstable_by(f64::total_cmp);
-            let step = v.len().div_ceil(2000).max(1);
-            v.into_iter().step_by(step).collect()
-        })
-        .collect();
-    if sides.iter().any(Vec::is_empty) {
-        return (f64::NAN, f64::NAN);
+/// The exact (Clopper–Pearson) two-sided `confidence` interval of a rate seen
+/// `k` times in `n` trials: 0 of 10 still allows up to 31% at 95%.
+pub fn clopper_pearson(k: u64, n: u64, confidence: f64) -> block_bootstrap::Interval {
+    use statrs::distribution::{Beta, ContinuousCDF};
+    let tail = (1.0 - confidence) / 2.0;
+    let (k, n) = (k as f64, n as f64);
+    let beta = |a: f64, b: f64, q: f64| {
+        Beta::new(a, b)
+            .expect("positive shape parameters")
+            .inverse_cdf(q)
+    };
+    block_bootstrap::Interval {
+        lo: if k == 0.0 {
+            0.0
+        } else {
+            beta(k, n - k + 1.0, tail)
+        },
+        hi: if k == n {
+            1.0
+        } else {
+            beta(k + 1.0, n - k, 1.0 - tail)
+        },
     }
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut scratch = Vec::new();
-    let mut medians = vec![0.0; sides.len()];
-    let mut estimates: Vec<f64> = (0..BOOTSTRAP)
-        .map(|_| {
-            for (side, m) in sides.iter().zip(medians.iter_mut()) {
-                scratch.clear();
-                scratch.extend((0..side.len()).map(|_| side[rng.random_range(0..side.len())]));
-                *m = median(&mut scratch);
-            }
-            combine(&medians)
-        })
-        .collect();
-    estimates.sort_unstable_by(f64::total_cmp);
-    (
-        estimates[BOOTSTRAP * 25 / 1000],
-        estimates[BOOTSTRAP * 975 / 1000 - 1],
-    )
 }
 
 #[cfg(test)]
@@ -201,15 +187,16 @@ mod tests {
     }
 
     #[test]
-    fn a_median_interval_narrows_with_more_samples_and_holds_the_median() {
-        let spread =
-            |n: usize| -> Vec<f64> { (0..n).map(|i| 1000.0 + ((i * 37) % 100) as f64).collect() };
-        let (lo5, hi5) = bootstrap_ci(&[&spread(5)], |m| m[0], 1);
-        let (lo, hi) = bootstrap_ci(&[&spread(3000)], |m| m[0], 1);
-        assert!(lo <= 1049.5 && 1049.5 <= hi, "{lo} {hi}");
-        assert!(hi - lo < hi5 - lo5, "{lo}..{hi} vs {lo5}..{hi5}");
-        let (lo, hi) = bootstrap_ci(&[&[10.0; 50], &[2.0; 50]], |m| m[0] / m[1], 1);
-        assert_eq!((lo, hi), (5.0, 5.0));
-        assert_eq!(median(&mut [3.0, 1.0, 2.0, 10.0]), 2.5);
+    fn clopper_pearson_matches_its_tables() {
+        // scipy.stats.binomtest(k, n).proportion_ci(method="exact").
+        let ci = clopper_pearson(0, 10, 0.95);
+        assert_eq!(ci.lo, 0.0);
+        assert!((ci.hi - 0.30850).abs() < 1e-4, "{ci:?}");
+        let ci = clopper_pearson(3, 30, 0.95);
+        assert!(
+            (ci.lo - 0.02112).abs() < 1e-4 && (ci.hi - 0.26528).abs() < 1e-4,
+            "{ci:?}"
+        );
+        assert_eq!(clopper_pearson(30, 30, 0.95).hi, 1.0);
     }
 }

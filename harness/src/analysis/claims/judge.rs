@@ -4,8 +4,11 @@
 //! * A time, ratio or overhead needs `min_samples` valid samples on every side it
 //!   is read from; with fewer it reads `not enough samples (n=5 < 30)`, whatever
 //!   the p50.
-//! * The percentile-bootstrap 95% interval of the median (of a ratio of medians,
-//!   for ratios) decides: `holds` only when the whole interval lies inside the
+//! * The 95% block-bootstrap interval of the median (of a ratio of medians, for
+//!   ratios; [`crate::stats::block_bootstrap`]: the harness's blocks are resampled,
+//!   not single samples, and a merged file's runs too, whose interval is then of the
+//!   geometric mean of the runs' medians, near but not always around the pooled p50
+//!   shown) decides: `holds` only when the whole interval lies inside the
 //!   claimed range, below or above only when it lies wholly outside, and
 //!   `inconclusive` when it straddles a bound. Sizes are one figure each.
 //! * Memory is judged over density rounds: a round counts when it reached every
@@ -26,6 +29,7 @@ use super::select::{
 };
 use super::verdict::{Counted, Figure, Interval, Outcome, Verdict};
 use crate::results::{ResultFile, RuntimeResult};
+use crate::stats::block_bootstrap::{self, RunBlocks};
 
 /// What an emulated entry's time means for a verdict.
 const UPPER_BOUND: &str =
@@ -86,11 +90,10 @@ fn judge_interval(range: Range, ci: Interval) -> Option<Outcome> {
 
 /// The interval of `combine` over the medians of `sides`, with the smallest n.
 fn interval(sides: &[&Side], combine: impl Fn(&[f64]) -> f64) -> Sampled {
-    let values: Vec<&[f64]> = sides.iter().map(|s| s.values.as_slice()).collect();
-    let (lo, hi) = crate::stats::bootstrap_ci(&values, combine, 0);
+    let runs: Vec<&[RunBlocks]> = sides.iter().map(|s| s.runs.as_slice()).collect();
     let n = sides.iter().map(|s| s.n).min().unwrap_or(0);
     Sampled {
-        ci: Some(Interval { lo, hi }).filter(|ci| ci.lo.is_finite() && ci.hi.is_finite()),
+        ci: block_bootstrap::interval(&runs, combine, 0.95, 0),
         n,
         minimum: None,
     }
@@ -351,9 +354,13 @@ pub(super) fn judge_memory(claim: &Claim, results: &ResultFile, t: &MemoryTarget
 /// The interval over rounds of `combine` of the sides' medians, with the fewest
 /// rounds (or, when a side held too few instances, those) as its count.
 fn memory_sampled(sides: &[&MemoryRounds], combine: impl Fn(&[f64]) -> f64) -> Sampled {
-    let values: Vec<&[f64]> = sides.iter().map(|m| m.values.as_slice()).collect();
-    let (lo, hi) = crate::stats::bootstrap_ci(&values, combine, 0);
-    let ci = Some(Interval { lo, hi }).filter(|ci| ci.lo.is_finite() && ci.hi.is_finite());
+    // Rounds are the unit: each its own block.
+    let runs: Vec<[RunBlocks; 1]> = sides
+        .iter()
+        .map(|m| [RunBlocks::singletons(m.values.iter().copied())])
+        .collect();
+    let runs: Vec<&[RunBlocks]> = runs.iter().map(|r| r.as_slice()).collect();
+    let ci = block_bootstrap::interval(&runs, combine, 0.95, 0);
     let fewest_instances = sides.iter().map(|m| m.instances).min().unwrap_or(0);
     let (n, minimum) = if fewest_instances < MIN_MEMORY_INSTANCES {
         (
@@ -397,7 +404,9 @@ fn within_noise_of_zero(v: &mut Verdict, sides: &[Named], view: MemoryView) {
         return;
     }
     for Named { on, rounds: m } in sides {
-        let (lo, _) = crate::stats::bootstrap_ci(&[m.values.as_slice()], |x| x[0], 0);
+        let rounds = [RunBlocks::singletons(m.values.iter().copied())];
+        let lo =
+            block_bootstrap::interval(&[&rounds], |x| x[0], 0.95, 0).map_or(f64::NAN, |ci| ci.lo);
         if lo.is_nan() || lo <= 0.0 {
             v.outcome = Outcome::Inconclusive(format!(
                 "{on}'s {} cannot be told from zero over its {} rounds (95% CI of the \

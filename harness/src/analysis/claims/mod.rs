@@ -516,4 +516,53 @@ range = { min = 1 }
             "{words}"
         );
     }
+
+    #[test]
+    fn a_claims_interval_resamples_blocks_not_single_samples() {
+        // wasm:pre's 60 cold starts of one run in six blocks of ten, each block at its
+        // own level (a run's state lasts longer than one sample): the median, ~875 µs,
+        // is inside the claim's 1 ms, but three of six blocks are slower. Resampled by
+        // block, the interval reaches past 1 ms: inconclusive. The same values with no
+        // lasting state (each sample its own block) would hold.
+        let claims = parse(BUILTIN).unwrap();
+        let levels = [600_000u64, 700_000, 800_000, 950_000, 1_200_000, 1_400_000];
+        let with_blocks = |blocky: bool| {
+            let mut file = results(&[("wasm", "pre", None, 875_000, 1_000)], 50);
+            let template = crate::results::load::parse(include_str!(
+                "../../../../fixtures/compare/aa-a/run-01.json"
+            ))
+            .unwrap()
+            .samples
+            .into_iter()
+            .find(|s| s.variant == "pre" && s.mode == Mode::Cold)
+            .unwrap();
+            let mut values = Vec::new();
+            for (b, level) in levels.iter().enumerate() {
+                for i in 0..10u64 {
+                    let mut s = template.clone();
+                    s.seq = values.len() as u64;
+                    s.block = Some(if blocky { b as u64 } else { s.seq });
+                    s.total_ns = Some(level + i * 100);
+                    values.push(level + i * 100);
+                    file.samples.push(s);
+                }
+            }
+            let r = &mut file.runtimes[0];
+            r.modes.get_mut(Mode::Cold).ok = 60;
+            r.modes.get_mut(Mode::Cold).phases.insert(
+                "total".into(),
+                crate::stats::summarize(&crate::stats::record(values)).unwrap(),
+            );
+            file
+        };
+        let judged = |file: &ResultFile| {
+            let verdicts = evaluate(&claims, file);
+            verdicts_of(&verdicts, "wasm-startup-microseconds")[0]
+                .outcome
+                .clone()
+        };
+        let blocky = judged(&with_blocks(true));
+        assert!(matches!(blocky, Outcome::Inconclusive(_)), "{blocky:?}");
+        assert_eq!(judged(&with_blocks(false)), Outcome::Holds);
+    }
 }

@@ -6,6 +6,7 @@
 
 use super::file::{MemoryTarget, MemoryView, SizeTarget, Target};
 use crate::results::{ResultFile, RuntimeResult};
+use crate::stats::block_bootstrap::RunBlocks;
 
 /// The rows a claim reads, or why it has none to judge.
 pub(super) type Entries<'a> = Result<Vec<&'a RuntimeResult>, String>;
@@ -130,7 +131,8 @@ pub(super) struct Side {
     pub(super) p50_ns: u64,
     pub(super) p99_ns: u64,
     pub(super) n: u64,
-    pub(super) values: Vec<f64>,
+    /// The valid values of each run the file holds, in the harness's blocks.
+    pub(super) runs: Vec<RunBlocks>,
 }
 
 /// A target's side on one entry, or why there is none.
@@ -143,16 +145,11 @@ pub(super) fn side(results: &ResultFile, r: &RuntimeResult, t: &Target) -> Resul
             t.phase
         )
     })?;
-    let values = results
-        .group_values(&r.runtime, &r.variant, t.mode, &t.phase)
-        .into_iter()
-        .map(|v| v as f64)
-        .collect();
     Ok(Side {
         p50_ns: summary.p50_ns,
         p99_ns: summary.p99_ns,
         n: summary.count,
-        values,
+        runs: results.group_runs(&r.runtime, &r.variant, t.mode, &t.phase),
     })
 }
 

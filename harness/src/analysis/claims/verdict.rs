@@ -67,11 +67,7 @@ pub enum Figure {
 }
 
 /// A 95% bootstrap interval of a judged value, in the value's units.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Interval {
-    pub lo: f64,
-    pub hi: f64,
-}
+pub use crate::stats::block_bootstrap::Interval;
 
 /// One row of the report: a claim judged on one runtime variant (or pair).
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
-//! `compare`: the A/B test on real runs (recorded A/A pairs that must not be flagged,
-//! heavy init that must be, the noise floor from history, runs made here), and the
-//! refusal of runs of another workload.
+//! `compare`: the A/B test on real runs through the CLI (recorded A/A pairs that must
+//! not be flagged, heavy init that must be, one run a side advisory or gated on the
+//! history's spread, runs made here), and the refusal of runs of another workload.
+//! The calibration over every re-split of the recorded runs is in compare_resplit.
 
 use super::{edited, stdout_of};
 use crate::support::{coldstart, docker_lock, repo_file};
@@ -37,46 +38,53 @@ fn flagged(doc: &Value) -> Vec<String> {
         .collect()
 }
 
+fn first_run(dir: &str) -> String {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    files.sort();
+    files.remove(0)
+}
+
 #[test]
-fn an_aa_pair_the_old_gate_flagged_is_not_flagged_across_runs() {
+fn an_aa_pair_the_old_gate_flagged_is_advisory_with_one_run_and_quiet_with_five() {
     let (a, b) = (recorded("aa-a"), recorded("aa-b"));
-    // One run a side: the variation between the two runs looks like a change (the
-    // old gate flagged 11 groups of these first runs; with Holm and the one decision
-    // rule two totals are still flagged, since one run cannot show run-to-run noise).
-    let first = |dir: &str| {
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path().display().to_string())
-            .collect();
-        files.sort();
-        files.remove(0)
-    };
-    let (one, code) = compare_json(&[&first(&a), &first(&b)]);
+    // One run a side: the old gate flagged 11 groups of these first runs, the
+    // bootstrap gate two totals. Now nothing is tested: advisory, exit 0.
+    let (one, code) = compare_json(&[&first_run(&a), &first_run(&b)]);
+    assert_eq!(code, 0, "{one:#}");
+    assert_eq!(one["tested"], 0);
     assert!(
-        one["notes"][0]
-            .as_str()
-            .unwrap()
-            .contains("one run on a side"),
+        one["notes"][0].as_str().unwrap().contains("advisory"),
         "{one}"
     );
-    assert!(!flagged(&one).is_empty(), "{one:#}");
-    assert_eq!(code, 1);
-    // Five runs a side: no group is flagged, and the exit code is 0.
+    for c in one["compared"].as_array().unwrap() {
+        let gated = c["group"]["phase"] == "total";
+        assert_eq!(
+            c["change"],
+            if gated { "advisory" } else { "not_gated" },
+            "{c}"
+        );
+        assert_eq!(c["basis"]["kind"], "within_run", "{c}");
+        assert!(c["p_regression"].is_null(), "{c}");
+        assert_eq!(c["ci_level"], 0.95);
+    }
+    // Five runs a side: every total tested, none flagged, exit 0.
     let (doc, code) = compare_json(&[&a, &b]);
     assert_eq!(flagged(&doc), Vec::<String>::new(), "{doc:#}");
     assert_eq!(code, 0);
-    assert_eq!(
-        (
-            doc["baseline_runs"].as_u64(),
-            doc["candidate_runs"].as_u64()
-        ),
-        (Some(5), Some(5))
-    );
+    assert_eq!(doc["tested"], 6);
     for c in doc["compared"].as_array().unwrap() {
-        assert_eq!(c["baseline_runs"], 5, "{c}");
-        // One decision rule: what is not gated is only shown.
+        assert_eq!(
+            (&c["baseline_runs"], &c["candidate_runs"]),
+            (&5.into(), &5.into()),
+            "{c}"
+        );
+        assert_eq!(c["partial"], false);
+        assert_eq!(c["basis"]["kind"], "between_runs", "{c}");
         let gated = c["group"]["phase"] == "total";
-        assert_eq!(c["p_corrected"].is_number(), gated, "{c}");
+        assert_eq!(c["p_regression_holm"].is_number(), gated, "{c}");
         if !gated {
             assert_eq!(c["change"], "not_gated");
         }
@@ -86,6 +94,11 @@ fn an_aa_pair_the_old_gate_flagged_is_not_flagged_across_runs() {
             c["ratio"].as_f64().unwrap(),
         );
         assert!(lo <= ratio && ratio <= hi, "{c}");
+        if gated {
+            // Each bound at one-sided 1 − 0.05/6: two-sided coverage 1 − 0.1/6.
+            let level = c["ci_level"].as_f64().unwrap();
+            assert!((level - (1.0 - 0.1 / 6.0)).abs() < 1e-9, "{c}");
+        }
     }
 }
 
@@ -101,7 +114,7 @@ fn heavy_init_across_runs_is_flagged_on_every_cold_total_and_no_warm_one() {
         .iter()
         .filter(|c| c["group"]["phase"] == "total")
         .collect();
-    assert!(totals.len() >= 4, "{doc:#}");
+    assert_eq!(totals.len(), 6, "{doc:#}");
     for c in totals {
         let expected = match c["group"]["mode"].as_str().unwrap() {
             "cold" => "regression",
@@ -109,50 +122,62 @@ fn heavy_init_across_runs_is_flagged_on_every_cold_total_and_no_warm_one() {
         };
         assert_eq!(c["change"], expected, "{c}");
         if expected == "regression" {
-            // Flagged only with the whole interval beyond the threshold.
+            // Flagged with the interval's lower bound beyond the threshold.
             assert!(c["ci_low"].as_f64().unwrap() > 1.1, "{c}");
-            assert!(c["p_corrected"].as_f64().unwrap() < 0.05, "{c}");
+            assert!(c["p_regression_holm"].as_f64().unwrap() < 0.05, "{c}");
         }
     }
 }
 
 #[test]
-fn the_noise_floor_from_history_raises_a_noisy_groups_threshold() {
+fn one_run_is_gated_on_the_historys_spread_only_when_asked() {
     let a = recorded("aa-a");
-    let mut files: Vec<String> = std::fs::read_dir(&a)
-        .unwrap()
-        .map(|e| e.unwrap().path().display().to_string())
-        .collect();
-    files.sort();
-    let (plain, _) = compare_json(&[&files[0], &files[1]]);
-    let (floored, _) = compare_json(&[&files[0], &files[1], "--noise-from", &a]);
-    let mut raised = 0;
-    for (p, f) in plain["compared"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(floored["compared"].as_array().unwrap())
-    {
-        assert_eq!(p["group"], f["group"]);
-        assert!((p["threshold"].as_f64().unwrap() - 0.1).abs() < 1e-9);
-        let noise = f["noise_floor"].as_f64().expect("five runs of history");
-        let threshold = f["threshold"].as_f64().unwrap();
-        assert!((threshold - noise.max(0.1)).abs() < 1e-9, "{f}");
-        raised += usize::from(noise > 0.1);
+    let heavy = first_run(&recorded("heavy-init"));
+    let one = first_run(&recorded("aa-b"));
+    // Asked for without a history: refused by the flags, exit 2.
+    coldstart()
+        .args(["compare", &a, &one, "--gate-single-run"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--noise-from"));
+    // The baseline's five runs as the history: each total is tested on their spread
+    // (4 degrees of freedom) and a prediction bound for the one run.
+    let gated =
+        |cand: &str| compare_json(&[&a, cand, "--gate-single-run", "--noise-from", &a, "--force"]);
+    let (doc, code) = gated(&one);
+    assert_eq!((code, doc["tested"].as_u64()), (0, Some(6)), "{doc:#}");
+    for c in doc["compared"].as_array().unwrap() {
+        assert_eq!(c["basis"]["kind"], "history", "{c}");
+        assert_eq!(
+            (&c["basis"]["runs"], &c["basis"]["df"]),
+            (&5.into(), &4.0.into()),
+            "{c}"
+        );
     }
+    assert_eq!(flagged(&doc), Vec::<String>::new());
+    // A real change is still caught from one run: heavy init's cold totals.
+    let (doc, code) = gated(&heavy);
+    assert_eq!(code, 1);
+    let cold: Vec<String> = flagged(&doc);
+    assert_eq!(cold.len(), 3, "{doc:#}");
+    assert!(cold.iter().all(|g| g.contains("\"cold\"")), "{cold:?}");
+    // Text and markdown state the rule and the runs of each group.
+    let text = stdout_of(&["compare", &a, &one, "--gate-single-run", "--noise-from", &a]);
     assert!(
-        raised > 0,
-        "some group of these runs is noisier than 10%: {floored:#}"
+        text.contains("Rule: a gated group") && text.contains("runs 5/1"),
+        "{text}"
     );
-    // Text and markdown say the same.
-    let text = coldstart()
-        .args(["compare", &files[0], &files[1], "--noise-from", &a])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(text.stdout).unwrap();
-    assert!(text.contains("(noise)") && text.contains("Holm"), "{text}");
     let markdown = stdout_of(&["compare", &a, &recorded("aa-b"), "--format", "markdown"]);
-    assert!(markdown.contains("| p (Holm) |"), "{markdown}");
+    assert!(
+        markdown.contains("| p↑ (Holm) |") && markdown.contains("| 5/5 |"),
+        "{markdown}"
+    );
+    // The rule is in --help too.
+    let help = stdout_of(&["compare", "--help"]);
+    assert!(
+        help.contains("Rule: a gated group") && help.contains("Holm"),
+        "{help}"
+    );
 }
 
 #[test]
@@ -188,9 +213,19 @@ fn heavy_init_is_flagged_on_cold_and_not_on_warm() {
             .success();
         json.display().to_string()
     };
-    let light = run("light.json", "100");
+    // Three runs a side: the fewest that gate.
+    let side = |name: &str, init_iters: &str| {
+        let side = dir.path().join(name);
+        std::fs::create_dir(&side).unwrap();
+        for i in 1..=3 {
+            let json = run(&format!("{name}-{i}.json"), init_iters);
+            std::fs::rename(&json, side.join(format!("{i}.json"))).unwrap();
+        }
+        side.display().to_string()
+    };
+    let light = side("light", "100");
     // ~20 M hash rounds of init: tens of ms on top of a sub-ms process start.
-    let heavy = run("heavy.json", "20000000");
+    let heavy = side("heavy", "20000000");
     let out = coldstart()
         .args([
             "compare",
@@ -296,6 +331,6 @@ fn compare_refuses_other_workloads_and_warns_of_other_hosts() {
         assert!(text.contains("host differs"), "{text}");
         assert!(text.contains("wasmtime differs"), "{text}");
     }
-    // The n used is reported per group (both sides' valid samples).
-    assert!(stdout.contains(" n 100/100 "), "{stdout}");
+    // The runs of each side are reported per group.
+    assert!(stdout.contains(" runs 1/1 "), "{stdout}");
 }

@@ -3,6 +3,7 @@
 //! and runs made here. The helpers below are what more than one of them reads.
 
 mod compare;
+mod compare_resplit;
 mod history;
 mod load;
 mod merge;
