@@ -3,7 +3,7 @@
 //! people use: 5v5, 5v3 (the scheduled workflow's), 3v3, 5v1 and 1v1.
 //!
 //! Nothing is timed here besides what coldstart times in its runs; what is counted is
-//! compare's decisions. `--pairs` pairs, each of `--runs` rounds of three back-to-back
+//! compare's decisions. `--pairs` pairs, each of five rounds of three back-to-back
 //! runs (`coldstart run ARGS --seed N`, N counting up over every run): one into side A,
 //! one into side B (the same build and settings), one with `--init-iters INIT_ITERS`
 //! (heavy init, standing in for a slower build; `--force`, since compare otherwise
@@ -93,6 +93,27 @@ struct Group {
 #[derive(Debug, Clone, Deserialize)]
 struct Comparison {
     compared: Vec<Compared>,
+    /// Gated groups tested (the rest of the gated ones were advisory).
+    tested: usize,
+}
+
+impl Comparison {
+    /// For a size that gates: every total was tested (a failed run can leave a side
+    /// below 3 runs, and then nothing is tested and nothing can flag).
+    fn all_tested(&self) -> Result<()> {
+        let totals = self
+            .compared
+            .iter()
+            .filter(|g| g.group.phase == "total")
+            .count();
+        if totals == 0 || self.tested < totals {
+            anyhow::bail!(
+                "{} of {totals} totals tested: a side lost runs (see the run files)",
+                self.tested
+            );
+        }
+        Ok(())
+    }
 }
 
 /// A comparison and the exit code compare gave it.
@@ -272,6 +293,13 @@ pub fn run(setup: &Setup, args: &Args) -> Result<Table> {
             };
             table.push(Row::or_not_measured(what, target, |what| {
                 let decided = decide(Against::B, size, gate_single)?;
+                if gates {
+                    for (p, d) in decided.iter().enumerate() {
+                        d.comparison
+                            .all_tested()
+                            .with_context(|| format!("pair {}", p + 1))?;
+                    }
+                }
                 let mut which = Vec::new();
                 let mut count = 0u64;
                 for (p, d) in decided.iter().enumerate() {
@@ -303,6 +331,13 @@ pub fn run(setup: &Setup, args: &Args) -> Result<Table> {
             let target = (gates && !gate_single).then_some(Target::AtLeast(must_catch));
             table.push(Row::or_not_measured(what, target, |what| {
                 let decided = decide(Against::Heavy, size, gate_single)?;
+                if gates {
+                    for (p, d) in decided.iter().enumerate() {
+                        d.comparison
+                            .all_tested()
+                            .with_context(|| format!("pair {}", p + 1))?;
+                    }
+                }
                 let hits = decided
                     .iter()
                     .filter(|d| caught(&d.comparison, Mode::Cold))
@@ -379,7 +414,9 @@ mod tests {
                 })
             })
             .collect();
-        serde_json::from_value(serde_json::json!({ "compared": compared, "notes": [] })).unwrap()
+        let tested = groups.iter().filter(|g| g.2 != "advisory").count();
+        serde_json::from_value(serde_json::json!({ "compared": compared, "tested": tested }))
+            .unwrap()
     }
 
     #[test]
@@ -396,6 +433,9 @@ mod tests {
             ("pre", "cold", "advisory", 1.3),
         ]);
         assert!(!caught(&one_missed, Mode::Cold));
+        // A comparison with an advisory total cannot count for a size that gates.
+        assert!(all.all_tested().is_ok());
+        assert!(one_missed.all_tested().is_err());
         // Nothing compared is nothing caught.
         assert!(!caught(&comparison(&[]), Mode::Cold));
     }

@@ -17,7 +17,8 @@
 //!   corrected in their own family; they are reported and never fail the gate.
 //! * **A flag and its interval agree.** Each bound of a gated group's interval is
 //!   the one-sided bound at the level where Holm stopped in that bound's family:
-//!   1 − α/k with k gated groups and nothing flagged, 1 − α/(k − f) after f flags.
+//!   1 − α/k with k gated groups and nothing flagged, 1 − α/(k − f) after f flags
+//!   (1 − α when all k are).
 //!   A group is flagged exactly when its lower bound lies above 1 + threshold.
 //! * **Between-run variance is required to gate.** With fewer than [`MIN_RUNS`] runs
 //!   on a side a group is `advisory`: its ratio and a within-run 95% interval (the
@@ -107,7 +108,7 @@ pub struct Comparison {
     pub baseline_runs: usize,
     /// Runs of the candidate that have this group.
     pub candidate_runs: usize,
-    /// Some run of a side has no valid value of this group.
+    /// Some file of a side has no valid value of this group.
     pub partial: bool,
     /// Valid samples of the baseline, over all its runs.
     pub baseline_n: usize,
@@ -473,7 +474,8 @@ pub fn compare(
         notes.push(format!(
             "{advisory} gated group(s) advisory: fewer than {MIN_RUNS} runs on a side ({} \
              baseline, {} candidate file(s)), so only the variation within runs is seen (a 95% \
-             block-bootstrap interval over the harness's blocks), not the larger variation \
+             block-bootstrap interval over the harness's blocks, or 5 blocks of consecutive \
+             samples where a run has fewer), not the larger variation \
              between runs; they do not gate. Give each side {MIN_RUNS} runs or more, or \
              --gate-single-run with --noise-from earlier runs",
             baseline.len(),
@@ -495,7 +497,7 @@ pub fn compare(
     }
     if compared.iter().any(|c| c.partial) {
         notes.push(
-            "a group marked * is missing from some runs of a side: its runs count only those \
+            "a group marked * is missing from some files of a side: its runs count only those \
              that have it"
                 .into(),
         );

@@ -18,7 +18,7 @@ const MAX_RECONSTRUCTED: u64 = 100_000;
 
 impl ResultFile {
     /// Valid values of a group per run, in blocks: a new run where the samples'
-    /// `seq` starts again (a merged file), a new block where a sample's `block`
+    /// `seq` starts again in a merged file, a new block where a sample's `block`
     /// changes (or every [`UNRECORDED_BLOCK`] of the group's samples when none is
     /// recorded). A group with no raw samples is one run of its histogram's values,
     /// each its own block (a histogram keeps no order).
@@ -34,8 +34,10 @@ impl ResultFile {
         let mut last: Option<(u64, usize)> = None;
         let mut seen_in_run = 0usize;
         let mut prev_seq: Option<u64> = None;
+        // Only a merged file holds several runs (one file's samples are in `seq` order).
+        let merged = self.merged_from.as_ref().is_some_and(|m| m.len() > 1);
         for s in &self.samples {
-            if prev_seq.is_some_and(|p| s.seq <= p) {
+            if merged && prev_seq.is_some_and(|p| s.seq <= p) {
                 runs.push(std::mem::take(&mut current));
                 last = None;
                 seen_in_run = 0;
@@ -112,5 +114,40 @@ impl ResultFile {
                 .collect(),
             None => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::results::{load, merge, Mode};
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_merged_file_gives_its_runs_and_blocks() {
+        let one = load::parse(include_str!("../../../fixtures/compare/aa-a/run-01.json")).unwrap();
+        let two = load::parse(include_str!("../../../fixtures/compare/aa-a/run-05.json")).unwrap();
+        let runs = one.group_runs("wasm", "pre", Mode::Cold, "total");
+        // 30 cold starts in blocks of 10.
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].blocks.len(), 3);
+        assert!(runs[0].blocks.iter().all(|b| b.len() == 10));
+        let merged = merge::merge(
+            &[(PathBuf::from("1"), one.clone()), (PathBuf::from("5"), two)],
+            false,
+        )
+        .unwrap();
+        let runs = merged.group_runs("wasm", "pre", Mode::Cold, "total");
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs.iter().map(|r| r.len()).sum::<usize>(), 60);
+        // A single file's samples are one run, whatever their seq says.
+        let mut restarted = one;
+        let extra = restarted.samples.clone();
+        restarted.samples.extend(extra);
+        assert_eq!(
+            restarted
+                .group_runs("wasm", "pre", Mode::Cold, "total")
+                .len(),
+            1
+        );
     }
 }
