@@ -213,11 +213,13 @@ fn heavy_init_is_flagged_on_cold_and_not_on_warm() {
             .success();
         json.display().to_string()
     };
-    // Three runs a side: the fewest that gate.
+    // Four runs a side (3 is the fewest that gate, but with 2 degrees of freedom one
+    // wild run of the light side, this test sharing the machine with the others, once
+    // put a ×58 change's lower bound at ×4.5, below a 500% threshold).
     let side = |name: &str, init_iters: &str| {
         let side = dir.path().join(name);
         std::fs::create_dir(&side).unwrap();
-        for i in 1..=3 {
+        for i in 1..=4 {
             let json = run(&format!("{name}-{i}.json"), init_iters);
             std::fs::rename(&json, side.join(format!("{i}.json"))).unwrap();
         }
@@ -232,7 +234,7 @@ fn heavy_init_is_flagged_on_cold_and_not_on_warm() {
             &light,
             &heavy,
             "--threshold",
-            "500%",
+            "100%",
             "--phases",
             "--force",
         ])
@@ -262,7 +264,7 @@ fn heavy_init_is_flagged_on_cold_and_not_on_warm() {
     );
     // Without --phases, a phase is shown, not gated.
     let shown = coldstart()
-        .args(["compare", &light, &heavy, "--threshold", "500%", "--force"])
+        .args(["compare", &light, &heavy, "--threshold", "100%", "--force"])
         .output()
         .unwrap();
     let shown = String::from_utf8(shown.stdout).unwrap();
@@ -273,7 +275,7 @@ fn heavy_init_is_flagged_on_cold_and_not_on_warm() {
     assert!(ready.ends_with("shown only"), "{shown}");
     // The reverse is an improvement, not a regression: exit 0.
     coldstart()
-        .args(["compare", &heavy, &light, "--threshold", "500%", "--force"])
+        .args(["compare", &heavy, &light, "--threshold", "100%", "--force"])
         .assert()
         .success()
         .stdout(predicate::str::contains("improvement"));
