@@ -202,64 +202,76 @@ pub fn run(setup: &Setup, args: &Args) -> Result<Table> {
     }
 
     env.say("comparing");
-    let compare = |name: &str, base: &[PathBuf], cand: &[PathBuf], gate_single: bool| {
-        let dir = env.file(format!("sides/{name}"));
-        let side = |which: &str, runs: &[PathBuf]| -> Result<PathBuf> {
-            let d = dir.join(which);
-            std::fs::create_dir_all(&d)
-                .with_context(|| format!("cannot create {}", d.display()))?;
-            // A run that failed wrote nothing: the side holds the others.
-            for run in runs.iter().filter(|r| r.is_file()) {
-                let to = d.join(run.file_name().expect("a run file"));
-                std::fs::copy(run, &to)
-                    .with_context(|| format!("cannot copy {}", run.display()))?;
+    let compare =
+        |name: &str, base: &[PathBuf], cand: &[PathBuf], gate_single: bool| -> Result<Decided> {
+            let dir = env.file(format!("sides/{name}"));
+            let side = |which: &str, runs: &[PathBuf]| -> Result<PathBuf> {
+                let d = dir.join(which);
+                std::fs::create_dir_all(&d)
+                    .with_context(|| format!("cannot create {}", d.display()))?;
+                // A run that failed wrote nothing: the side holds the others.
+                for run in runs.iter().filter(|r| r.is_file()) {
+                    let to = d.join(run.file_name().expect("a run file"));
+                    std::fs::copy(run, &to)
+                        .with_context(|| format!("cannot copy {}", run.display()))?;
+                }
+                Ok(d)
+            };
+            let (base, cand) = (side("base", base)?, side("cand", cand)?);
+            let out = env.file(format!("{name}.json"));
+            let mut step = env
+                .coldstart(["compare"])
+                .arg(&base)
+                .arg(&cand)
+                .args(["--format", "json", "--force"]);
+            if gate_single {
+                step = step.args(["--gate-single-run", "--noise-from"]).arg(&base);
             }
-            Ok(d)
+            let code = step
+                .stdout(Sink::File(out.clone()))
+                .stderr(Sink::File(env.file(format!("{name}.err"))))
+                .code()?;
+            let text = std::fs::read_to_string(&out)
+                .with_context(|| format!("cannot read {}", out.display()))?;
+            let comparison = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{}: compare wrote no comparison (exit {code}; see {name}.err)",
+                    out.display()
+                )
+            })?;
+            Ok(Decided { comparison, code })
         };
-        let (base, cand) = (side("base", base)?, side("cand", cand)?);
-        let out = env.file(format!("{name}.json"));
-        let mut step = env
-            .coldstart(["compare"])
-            .arg(&base)
-            .arg(&cand)
-            .args(["--format", "json", "--force"]);
-        if gate_single {
-            step = step.args(["--gate-single-run", "--noise-from"]).arg(&base);
-        }
-        let code = step
-            .stdout(Sink::File(out.clone()))
-            .stderr(Sink::File(env.file(format!("{name}.err"))))
-            .code()?;
-        let text = std::fs::read_to_string(&out)
-            .with_context(|| format!("cannot read {}", out.display()))?;
-        let comparison = serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{}: compare wrote no comparison (exit {code}; see {name}.err)",
-                out.display()
-            )
-        })?;
-        Ok(Decided { comparison, code })
-    };
-    let decide = |against: Against, size: Size, gate_single: bool| -> Result<Vec<Decided>> {
-        pairs
-            .iter()
-            .enumerate()
-            .map(|(p, pair)| {
-                let cand = match against {
-                    Against::B => &pair.b,
-                    Against::Heavy => &pair.heavy,
-                };
-                let name = format!(
-                    "{}-{}{}-{}",
-                    if against == Against::B { "aa" } else { "heavy" },
-                    size.name(),
-                    if gate_single { "-gated" } else { "" },
-                    p + 1
-                );
-                compare(&name, &pair.a[..size.base], &cand[..size.cand], gate_single)
-            })
-            .collect()
-    };
+    // Every pair's comparison at `size`; where the size gates (`gates`), one whose
+    // totals were not all tested is an error, not a comparison that flags nothing.
+    let decide =
+        |against: Against, size: Size, gate_single: bool, gates: bool| -> Result<Vec<Decided>> {
+            pairs
+                .iter()
+                .enumerate()
+                .map(|(p, pair)| {
+                    let cand = match against {
+                        Against::B => &pair.b,
+                        Against::Heavy => &pair.heavy,
+                    };
+                    let name = format!(
+                        "{}-{}{}-{}",
+                        if against == Against::B { "aa" } else { "heavy" },
+                        size.name(),
+                        if gate_single { "-gated" } else { "" },
+                        p + 1
+                    );
+                    let decided =
+                        compare(&name, &pair.a[..size.base], &cand[..size.cand], gate_single)?;
+                    if gates {
+                        decided
+                            .comparison
+                            .all_tested()
+                            .with_context(|| format!("pair {}", p + 1))?;
+                    }
+                    Ok(decided)
+                })
+                .collect()
+        };
 
     let n = args.pairs;
     let mut table = Table::new(format!(
@@ -292,14 +304,7 @@ pub fn run(setup: &Setup, args: &Args) -> Result<Table> {
                 (true, true) => None,
             };
             table.push(Row::or_not_measured(what, target, |what| {
-                let decided = decide(Against::B, size, gate_single)?;
-                if gates {
-                    for (p, d) in decided.iter().enumerate() {
-                        d.comparison
-                            .all_tested()
-                            .with_context(|| format!("pair {}", p + 1))?;
-                    }
-                }
+                let decided = decide(Against::B, size, gate_single, gates)?;
                 let mut which = Vec::new();
                 let mut count = 0u64;
                 for (p, d) in decided.iter().enumerate() {
@@ -330,14 +335,7 @@ pub fn run(setup: &Setup, args: &Args) -> Result<Table> {
             );
             let target = (gates && !gate_single).then_some(Target::AtLeast(must_catch));
             table.push(Row::or_not_measured(what, target, |what| {
-                let decided = decide(Against::Heavy, size, gate_single)?;
-                if gates {
-                    for (p, d) in decided.iter().enumerate() {
-                        d.comparison
-                            .all_tested()
-                            .with_context(|| format!("pair {}", p + 1))?;
-                    }
-                }
+                let decided = decide(Against::Heavy, size, gate_single, gates)?;
                 let hits = decided
                     .iter()
                     .filter(|d| caught(&d.comparison, Mode::Cold))
