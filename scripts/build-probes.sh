@@ -4,7 +4,11 @@
 # FROM-scratch images), coldstart_probe.wasm (wasm32-wasip1, for wasmtime) and
 # bootstrap (the Lambda custom-runtime function, static x86_64 musl) and, where
 # cargo-lambda is installed (its zig links it), bootstrap-arm64 (static aarch64 musl,
-# for Lambda's arm64 functions).
+# for Lambda's arm64 functions). The probe in the other languages goes there too:
+# python/coldstart_probe.py and node/coldstart-probe.mjs (copied), java/ (one class,
+# javac --release 17) and coldstart-probe-go (static, CGO_ENABLED=0); a language
+# whose toolchain is missing is left out with a note (the harness then skips it,
+# saying what to install).
 # Incremental: a second run with nothing changed takes about a second.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -42,5 +46,30 @@ if command -v cargo-lambda >/dev/null; then
   fi
 else
   echo "build-probes: cargo-lambda is not installed (pip install cargo-lambda): no arm64 bootstrap" >&2
+fi
+# The other languages: each its own probe folder, the same workload and protocol.
+mkdir -p probes/out/python probes/out/node
+install -m 0644 probes/python/coldstart_probe.py probes/out/python/coldstart_probe.py
+install -m 0644 probes/node/coldstart-probe.mjs probes/out/node/coldstart-probe.mjs
+if command -v javac >/dev/null; then
+  if [ ! -f probes/out/java/ColdstartProbe.class ] ||
+    [ probes/java/ColdstartProbe.java -nt probes/out/java/ColdstartProbe.class ]; then
+    rm -rf probes/out/java
+    javac --release 17 -Xlint:all -Werror -d probes/out/java probes/java/ColdstartProbe.java
+  fi
+else
+  rm -rf probes/out/java
+  echo "build-probes: javac is missing (apt-get install openjdk-17-jdk-headless): no Java probe" >&2
+fi
+if command -v go >/dev/null; then
+  # Go caches its own builds (under the target directory, like the rest): an unchanged
+  # probe links again in well under a second.
+  (cd probes/go && GOCACHE="${GOCACHE:-$tdir/go-build}" CGO_ENABLED=0 GOFLAGS=-trimpath \
+    go build -ldflags='-s -w' \
+    -o "$repo/probes/out/coldstart-probe-go" .)
+  go version >probes/out/coldstart-probe-go.version
+else
+  rm -f probes/out/coldstart-probe-go probes/out/coldstart-probe-go.version
+  echo "build-probes: go is missing (apt-get install golang-go): no Go probe" >&2
 fi
 echo "build-probes: $(stat -c '%s bytes' probes/out/coldstart-probe) native, $(stat -c '%s bytes' probes/out/coldstart_probe.wasm) wasm in probes/out/" >&2

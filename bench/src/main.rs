@@ -12,6 +12,7 @@ mod exec;
 mod foundation;
 mod hyperfine;
 mod lambda;
+mod languages;
 mod mixed_suite;
 mod read;
 mod table;
@@ -66,6 +67,9 @@ enum Bench {
     /// The VM variants next to process and Docker, QEMU's own boot under hyperfine, a
     /// CPU-bound invocation inside and outside the guest (no target).
     Vm(vm::Args),
+    /// The probe in every language as a process against hyperfine -N of its `once`
+    /// mode (≤ 1.1 each).
+    Languages(languages::Args),
     /// Whether checkpointing the exports during a run changes a 100k-sample wasm:pre
     /// warm run's p99 and p99.9 (on vs off ≤ 1.1).
     Checkpoints(checkpoints::Args),
@@ -92,6 +96,7 @@ fn run(cli: Cli) -> anyhow::Result<table::Table> {
         Bench::DensityBursts(args) => density_bursts::run(&setup, &args),
         Bench::Checkpoints(args) => checkpoints::run(&setup, &args),
         Bench::MixedSuite(args) => mixed_suite::run(&setup, &args),
+        Bench::Languages(args) => languages::run(&setup, &args),
     }
 }
 

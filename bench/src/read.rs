@@ -13,9 +13,9 @@ pub fn load(path: &Path) -> Result<ResultFile> {
         .with_context(|| format!("cannot use the result file {}", path.display()))
 }
 
-/// `runtime:variant` of a row.
+/// A row's label: `runtime:variant`, and `:language` unless it is Rust.
 pub fn key(r: &RuntimeResult) -> String {
-    format!("{}:{}", r.runtime, r.variant)
+    r.label()
 }
 
 /// The row of `runtime:variant` (`variant` `None`: the first row of `runtime`).

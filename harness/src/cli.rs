@@ -1,5 +1,6 @@
 //! The command line: clap derive, where the doc comments are the help text.
 
+use crate::probes::LanguageChoice;
 use crate::runner::Selector;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -276,6 +277,12 @@ pub struct RunArgs {
     #[arg(long, short, value_delimiter = ',', value_name = "LIST")]
     pub runtime: Vec<Selector>,
 
+    /// Languages of the probe, comma-separated: rust, python, node, java, go, or
+    /// `all` (every one whose toolchain is here; the others are skipped, said why).
+    /// Each runs on every selected runtime that can run it [default: rust]
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub language: Vec<LanguageChoice>,
+
     /// Recorded cold starts per runtime variant [default: 100; VMs: their own, see README]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub cold: Option<u64>,
@@ -368,7 +375,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub export_markdown: Option<PathBuf>,
 
-    /// Write every raw sample here as CSV (seq, runtime, variant, mode, ok, outcome,
+    /// Write every raw sample here as CSV (seq, runtime, variant, language, mode, ok, outcome,
     /// total_ns, each phase's ns, teardown_ns, error)
     #[arg(long, value_name = "PATH")]
     pub export_csv: Option<PathBuf>,

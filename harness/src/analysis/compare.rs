@@ -31,7 +31,8 @@
 //! [`differences`] says beforehand whether the two sides measured the same
 //! workload. The result is written out by [`crate::report::compare`].
 
-use crate::results::{Mode, ResultFile};
+use crate::probes::Language;
+use crate::results::{Mode, ResultFile, RunnerKey};
 use crate::stats::block_bootstrap::{self, RunBlocks};
 use crate::stats::holm::holm;
 use crate::stats::mean;
@@ -58,20 +59,27 @@ const SHOWN_LEVEL: f64 = 0.95;
 pub struct Group {
     pub runtime: String,
     pub variant: String,
+    /// The probe's language; absent for Rust.
+    #[serde(skip_serializing_if = "Language::is_rust")]
+    pub language: Language,
     pub mode: Mode,
     pub phase: String,
 }
 
+impl Group {
+    /// The row the group's samples are of.
+    pub fn row(&self) -> RunnerKey {
+        RunnerKey {
+            runtime: self.runtime.clone(),
+            variant: self.variant.clone(),
+            language: self.language,
+        }
+    }
+}
+
 impl std::fmt::Display for Group {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{} {} {}",
-            self.runtime,
-            self.variant,
-            self.mode.name(),
-            self.phase
-        )
+        write!(f, "{} {} {}", self.row(), self.mode.name(), self.phase)
     }
 }
 
@@ -198,6 +206,7 @@ fn groups(runs: &[ResultFile]) -> Vec<Group> {
                     out.push(Group {
                         runtime: r.runtime.clone(),
                         variant: r.variant.clone(),
+                        language: r.language,
                         mode,
                         phase: phase.clone(),
                     });
@@ -216,7 +225,7 @@ fn side_runs(files: &[ResultFile], g: &Group) -> (Vec<RunBlocks>, usize) {
     let mut runs = Vec::new();
     let mut missing = 0;
     for file in files {
-        let of_file = file.group_runs(&g.runtime, &g.variant, g.mode, &g.phase);
+        let of_file = file.group_runs(&g.row(), g.mode, &g.phase);
         missing += usize::from(of_file.is_empty());
         runs.extend(of_file);
     }
@@ -326,7 +335,7 @@ pub fn differences(baseline: &[ResultFile], candidate: &[ResultFile]) -> Differe
                 let Some(f) = first
                     .runtimes
                     .iter()
-                    .find(|f| f.available && f.runtime == r.runtime && f.variant == r.variant)
+                    .find(|f| f.available && f.is(&r.key()))
                 else {
                     continue;
                 };
@@ -334,10 +343,7 @@ pub fn differences(baseline: &[ResultFile], candidate: &[ResultFile]) -> Differe
                     match f.versions.get(component) {
                         Some(v) if v != version => add(
                             &mut d.warn,
-                            format!(
-                                "{}:{} {component} differs: {v} vs {version} ({id})",
-                                r.runtime, r.variant
-                            ),
+                            format!("{} {component} differs: {v} vs {version} ({id})", r.label()),
                         ),
                         _ => {}
                     }

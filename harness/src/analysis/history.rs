@@ -25,16 +25,13 @@ pub fn trends(runs: &[ResultFile]) -> Trends {
         for r in run.runtimes.iter().filter(|r| r.available) {
             for mode in [Mode::Cold, Mode::Warm] {
                 if let Some(s) = r.modes.get(mode).phases.get(crate::phase::TOTAL) {
-                    trends
-                        .entry((mode, format!("{}:{}", r.runtime, r.variant)))
-                        .or_default()
-                        .push(Point {
-                            started_at: run.started_at.clone(),
-                            run_id: run.run_id.clone(),
-                            p50_ns: s.p50_ns,
-                            p99_ns: s.p99_ns,
-                            count: s.count,
-                        });
+                    trends.entry((mode, r.label())).or_default().push(Point {
+                        started_at: run.started_at.clone(),
+                        run_id: run.run_id.clone(),
+                        p50_ns: s.p50_ns,
+                        p99_ns: s.p99_ns,
+                        count: s.count,
+                    });
                 }
             }
         }

@@ -11,9 +11,9 @@ use crate::export::writer::{Exports, Writer};
 use crate::host::Host;
 use crate::measure::{self, burst, density, progress, verify::Verifier};
 use crate::options::{self, RunOptions};
-use crate::probes::ProbeArtifacts;
+use crate::probes::{Language, LanguageProbe, ProbeArtifacts};
 use crate::results::{self, Counts, ResultFile};
-use crate::runner::{self, Built, RunContext, Runner, RuntimeKind};
+use crate::runner::{self, Built, RunContext, Runner, RunnerKey, RuntimeKind};
 use anyhow::Context as _;
 use probe_core::InitParams;
 use std::io::IsTerminal;
@@ -78,10 +78,29 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     // reaches the cleanup at the end (runners only measure while it is not set).
     let interrupted = install_signal_handlers()?;
 
+    let languages = language_probes(&opts, &ctx.probes)?;
     let mut ready = Ready::default();
     for selection in opts.selection() {
-        let built = runner::select::build_selection(&selection, &ctx).await?;
-        ready.add_rows(selection.kind, built, &mut results);
+        for LanguageAvailability {
+            language,
+            unavailable,
+        } in &languages
+        {
+            let ctx = RunContext {
+                language: *language,
+                ..ctx.clone()
+            };
+            let built = match unavailable {
+                None => runner::select::build_selection(&selection, &ctx).await?,
+                Some(reason) => (selection.variants.iter())
+                    .map(|variant| Built::Skipped {
+                        variant,
+                        reason: reason.clone(),
+                    })
+                    .collect(),
+            };
+            ready.add_rows(selection.kind, *language, built, &mut results);
+        }
     }
     let Ready { mut runners, slots } = ready;
     if runners.is_empty() {
@@ -163,6 +182,33 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     Ok(outcome.exit_code())
 }
 
+/// Each language of the run, and whether its probe and toolchain are here (why
+/// not): untimed, before anything is built. One that `--language` named and cannot
+/// run here is bad input.
+fn language_probes(
+    opts: &RunOptions,
+    probes: &ProbeArtifacts,
+) -> Result<Vec<LanguageAvailability>, UsageError> {
+    let mut out = Vec::new();
+    for language in &opts.languages {
+        let unavailable = LanguageProbe::locate(*language, &probes.dir).err();
+        if let (Some(reason), true) = (&unavailable, opts.languages_named) {
+            return Err(UsageError(format!("--language {language}: {reason}")));
+        }
+        out.push(LanguageAvailability {
+            language: *language,
+            unavailable,
+        });
+    }
+    Ok(out)
+}
+
+/// A language of the run, and why its probe cannot run here, if it cannot.
+struct LanguageAvailability {
+    language: Language,
+    unavailable: Option<String>,
+}
+
 /// What every runner is built with.
 fn run_context(opts: &RunOptions, probes: ProbeArtifacts, run_id: String) -> RunContext {
     RunContext {
@@ -186,6 +232,7 @@ fn run_context(opts: &RunOptions, probes: ProbeArtifacts, run_id: String) -> Run
             .unwrap_or(0)
             .max(opts.burst.iter().copied().max().unwrap_or(0)),
         test_sleep: std::env::var(probe_core::test_sleep::VAR).ok(),
+        language: Language::Rust,
     }
 }
 
@@ -216,7 +263,13 @@ struct Ready {
 impl Ready {
     /// Adds the rows of one runtime's built variants (a skipped one with its reason,
     /// said once per reason before anything is measured).
-    fn add_rows(&mut self, kind: RuntimeKind, built: Vec<Built>, results: &mut ResultFile) {
+    fn add_rows(
+        &mut self,
+        kind: RuntimeKind,
+        language: Language,
+        built: Vec<Built>,
+        results: &mut ResultFile,
+    ) {
         for built in built {
             match built {
                 Built::Ready(r) => {
@@ -224,12 +277,16 @@ impl Ready {
                     results.runtimes.push(runner::result_row(r.as_ref()));
                     self.runners.push(r);
                 }
-                Built::Skipped { variant, reason } => results.runtimes.push(
-                    results::RuntimeResult::skipped(kind.name(), variant, reason),
-                ),
+                Built::Skipped { variant, reason } => {
+                    let key = RunnerKey::new(kind.name(), variant).in_language(language);
+                    results
+                        .runtimes
+                        .push(results::RuntimeResult::skipped(&key, reason))
+                }
             }
         }
-        let of_kind = results.runtimes.iter().filter(|r| r.runtime == kind.name());
+        let of_kind = (results.runtimes.iter())
+            .filter(|r| r.runtime == kind.name() && r.language == language);
         for group in export::skipped_groups(of_kind) {
             eprintln!("skipping {}: {}", group.variants, group.reason);
         }

@@ -7,7 +7,7 @@
 use crate::cli::RuntimesArgs;
 use crate::error::EXIT_OK;
 use crate::options;
-use crate::probes::ProbeArtifacts;
+use crate::probes::{Language, LanguageProbe, ProbeArtifacts};
 use crate::runner::{self, Built, RunContext, RuntimeKind};
 use std::time::Duration;
 
@@ -50,6 +50,7 @@ pub async fn list(args: RuntimesArgs) -> anyhow::Result<i32> {
                 vm: vm.clone(),
                 most_live: 0,
                 test_sleep: None,
+                language: Default::default(),
             };
             match runner::build(kind, &candidates, &ctx).await {
                 Err(e) => {
@@ -76,6 +77,26 @@ pub async fn list(args: RuntimesArgs) -> anyhow::Result<i32> {
                 None => println!("  {kind}:{variant}"),
                 Some((_, reason)) => println!("  {kind}:{variant}  not available: {reason}"),
             }
+        }
+    }
+    // The probe's languages (`run --language`): its file, its interpreter here.
+    println!("languages");
+    for language in Language::ALL {
+        let dir = match &probes {
+            Ok(p) => p.dir.clone(),
+            Err(_) => crate::probes::default_dir(),
+        };
+        match LanguageProbe::locate(language, &dir) {
+            Ok(p) => {
+                let versions: Vec<&str> = p.versions.values().map(String::as_str).collect();
+                println!(
+                    "  {:<8}  yes  {} {}",
+                    language.name(),
+                    p.program.display(),
+                    versions.join(", ")
+                );
+            }
+            Err(reason) => println!("  {:<8}  no   {reason}", language.name()),
         }
     }
     Ok(EXIT_OK)

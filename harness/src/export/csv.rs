@@ -1,6 +1,6 @@
 //! The raw samples as CSV, one row per sample in the order taken (hyperfine's
 //! `--export-csv` gives its summary; ours gives what every statistic is derived
-//! from): `seq, runtime, variant, mode, ok, outcome, total_ns`, one `<phase>_ns`
+//! from): `seq, runtime, variant, language, mode, ok, outcome, total_ns`, one `<phase>_ns`
 //! column per cold phase of any variant (in the order they happen), then
 //! `teardown_ns, error`. Times are integer nanoseconds; an empty cell is no value.
 
@@ -32,7 +32,7 @@ fn phase_columns(results: &ResultFile) -> Vec<String> {
 /// The whole CSV text.
 pub fn render(results: &ResultFile) -> String {
     let phases = phase_columns(results);
-    let mut out = String::from("seq,runtime,variant,mode,ok,outcome,total_ns");
+    let mut out = String::from("seq,runtime,variant,language,mode,ok,outcome,total_ns");
     for p in &phases {
         let _ = write!(out, ",{}", field(&format!("{p}_ns")));
     }
@@ -45,10 +45,11 @@ pub fn render(results: &ResultFile) -> String {
             .unwrap_or_default();
         let _ = write!(
             out,
-            "{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{}",
             s.seq,
             field(&s.runtime),
             field(&s.variant),
+            s.language,
             s.mode.name(),
             s.ok,
             outcome,

@@ -78,9 +78,9 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
     let _ = writeln!(out, "{order}\n");
     let _ = writeln!(
         out,
-        "| runtime | variant | mode | valid | invalid | failed | p50 | p90 | p99 | max | mean ± stdev | artifact |"
+        "| runtime | variant | language | mode | valid | invalid | failed | p50 | p90 | p99 | max | mean ± stdev | artifact |"
     );
-    let _ = writeln!(out, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(out, "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for r in &results.runtimes {
         if r.skipped_reason.is_some() {
             continue; // one row per runtime and reason, below
@@ -98,9 +98,10 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
                 Some(s) => {
                     let _ = writeln!(
                         out,
-                        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ± {} | {} |",
+                        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ± {} | {} |",
                         r.runtime,
                         r.variant,
+                        r.language,
                         mode.name(),
                         m.ok,
                         invalid,
@@ -117,9 +118,10 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
                 None => {
                     let _ = writeln!(
                         out,
-                        "| {} | {} | {} | {} | {} | {} | no valid sample | | | | | {} |",
+                        "| {} | {} | {} | {} | {} | {} | {} | no valid sample | | | | | {} |",
                         r.runtime,
                         r.variant,
+                        r.language,
                         mode.name(),
                         m.ok,
                         invalid,
@@ -130,17 +132,14 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
             }
         }
     }
-    for super::SkippedGroup {
-        variants: names,
-        reason,
-    } in super::skipped_groups(&results.runtimes)
-    {
-        let (runtime, variants) = names.split_once(':').unwrap_or((&names, ""));
+    for group in super::skipped_groups(&results.runtimes) {
         let _ = writeln!(
             out,
-            "| {runtime} | {} | — | — | — | — | skipped: {} | | | | | |",
-            variants.trim_matches(['{', '}']),
-            reason.replace('|', "\\|")
+            "| {} | {} | {} | — | — | — | — | skipped: {} | | | | | |",
+            group.runtime,
+            group.variant_list,
+            group.language,
+            group.reason.replace('|', "\\|")
         );
     }
     let _ = writeln!(out, "\n## Cold start phases (p50)\n");
@@ -157,16 +156,18 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
             })
             .collect();
         if !phases.is_empty() {
-            let _ = writeln!(
-                out,
-                "- **{}:{}**: {}",
-                r.runtime,
-                r.variant,
-                phases.join(" · ")
-            );
+            let _ = writeln!(out, "- **{}**: {}", r.label(), phases.join(" · "));
         }
     }
     reported(&mut out, results, unit);
+    if let Some(t) = super::tables::languages(results) {
+        let _ = writeln!(
+            out,
+            "\n## Languages: cold p50 / warm p50 per compute model\n\n{}\n\n{}",
+            super::tables::LANGUAGE_NOTE,
+            t.markdown()
+        );
+    }
     if let Some(t) = super::tables::density(results) {
         let _ = writeln!(
             out,
@@ -185,14 +186,13 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
     }
     for r in results.runtimes.iter().filter(|r| r.available) {
         if let Some(reason) = &r.abandoned {
-            let _ = writeln!(out, "\n**{}:{}** {reason}.", r.runtime, r.variant);
+            let _ = writeln!(out, "\n**{}** {reason}.", r.label());
         }
         if !r.teardown_errors.is_empty() {
             let _ = writeln!(
                 out,
-                "\n**{}:{}**: {} teardown errors:\n",
-                r.runtime,
-                r.variant,
+                "\n**{}**: {} teardown errors:\n",
+                r.label(),
                 r.teardown_errors.len()
             );
             for e in r.teardown_errors.iter().take(10) {
@@ -206,10 +206,9 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
         for s in problems.iter().take(20) {
             let _ = writeln!(
                 out,
-                "- #{} {}:{} {}: {:?}: {}",
+                "- #{} {} {}: {:?}: {}",
                 s.seq,
-                s.runtime,
-                s.variant,
+                s.key(),
                 s.mode.name(),
                 s.outcome,
                 s.error.as_deref().unwrap_or("")

@@ -8,6 +8,10 @@ pub mod tables;
 pub mod terminal;
 pub mod writer;
 
+use crate::probes::Language;
+#[cfg(test)]
+use crate::results::RunnerKey;
+
 /// One figure a platform reported about itself (or a network baseline), for the
 /// reports' own table: never mixed with the stopwatch's phases.
 pub struct ReportedRow {
@@ -26,7 +30,7 @@ pub fn reported_rows(results: &crate::results::ResultFile) -> Vec<ReportedRow> {
     use crate::results::Mode;
     let mut rows = Vec::new();
     for r in results.runtimes.iter().filter(|r| r.available) {
-        let variant = format!("{}:{}", r.runtime, r.variant);
+        let variant = r.label();
         for mode in [Mode::Cold, Mode::Warm] {
             for (name, s) in &r.modes.get(mode).reported {
                 rows.push(ReportedRow {
@@ -63,12 +67,24 @@ pub const REPORTED_TITLE: &str = "Reported by the platform, and network baseline
 pub const REPORTED_NOTE: &str =
     "Not our stopwatch unless said: these never enter the phases or the verdicts.";
 
-/// Skipped variants of one runtime that share a reason.
+/// Skipped variants of one runtime, in one language, that share a reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkippedGroup {
-    /// `runtime:variant`, or `runtime:{a, b}`.
+    /// `runtime:variant`, or `runtime:{a, b}`, then `:language` unless it is Rust.
     pub variants: String,
+    pub runtime: String,
+    /// The variants, comma-separated.
+    pub variant_list: String,
+    pub language: Language,
     pub reason: String,
+}
+
+/// Skipped rows being grouped: one runtime and language, one reason.
+struct Grouping<'a> {
+    runtime: &'a str,
+    language: Language,
+    variants: Vec<&'a str>,
+    reason: &'a str,
 }
 
 /// The skipped variants, one entry per runtime and distinct reason, in the order
@@ -76,28 +92,45 @@ pub struct SkippedGroup {
 pub fn skipped_groups<'a>(
     runtimes: impl IntoIterator<Item = &'a crate::results::RuntimeResult>,
 ) -> Vec<SkippedGroup> {
-    let mut groups: Vec<(&str, Vec<&str>, &str)> = Vec::new();
+    let mut groups: Vec<Grouping> = Vec::new();
     for r in runtimes {
         let Some(reason) = r.skipped_reason.as_deref() else {
             continue;
         };
         match groups
             .iter_mut()
-            .find(|(rt, _, why)| *rt == r.runtime && *why == reason)
+            .find(|g| g.runtime == r.runtime && g.language == r.language && g.reason == reason)
         {
-            Some((_, variants, _)) => variants.push(&r.variant),
-            None => groups.push((&r.runtime, vec![&r.variant], reason)),
+            Some(g) => g.variants.push(&r.variant),
+            None => groups.push(Grouping {
+                runtime: &r.runtime,
+                language: r.language,
+                variants: vec![&r.variant],
+                reason,
+            }),
         }
     }
     groups
         .into_iter()
-        .map(|(runtime, variants, reason)| {
-            let names = match variants.as_slice() {
+        .map(|g| {
+            let Grouping {
+                runtime,
+                language,
+                variants,
+                reason,
+            } = g;
+            let mut names = match variants.as_slice() {
                 [one] => format!("{runtime}:{one}"),
                 many => format!("{runtime}:{{{}}}", many.join(", ")),
             };
+            if !language.is_rust() {
+                names = format!("{names}:{language}");
+            }
             SkippedGroup {
                 variants: names,
+                runtime: runtime.to_string(),
+                variant_list: variants.join(", "),
+                language,
                 reason: reason.to_string(),
             }
         })
@@ -111,7 +144,7 @@ mod tests {
     #[test]
     fn a_reason_shared_by_many_variants_is_said_once() {
         let skipped = |rt: &str, v: &str, why: &str| {
-            crate::results::RuntimeResult::skipped(rt, v, why.into())
+            crate::results::RuntimeResult::skipped(&RunnerKey::new(rt, v), why.into())
         };
         let runtimes = [
             skipped("docker", "crun-none", "hybrid cgroups"),

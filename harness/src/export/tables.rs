@@ -1,8 +1,9 @@
-//! The density and burst tables, the same in the terminal, markdown and HTML, and
-//! the [`Table`] every text table of the reports is aligned by.
+//! The language, density and burst tables, the same in the terminal, markdown and
+//! HTML, and the [`Table`] every text table of the reports is aligned by.
 
 use crate::format::{format_bytes, format_ns};
-use crate::results::{ResultFile, Spread};
+use crate::probes::Language;
+use crate::results::{Mode, ResultFile, RuntimeResult, Spread};
 
 /// A table of text cells.
 pub struct Table {
@@ -107,7 +108,7 @@ pub fn density(results: &ResultFile) -> Option<Table> {
             let reached = d.raw.iter().map(|x| x.reached).min().unwrap_or(0);
             let stopped: Vec<&str> = d.raw.iter().filter_map(|x| x.stopped.as_deref()).collect();
             vec![
-                format!("{}:{}", r.runtime, r.variant),
+                r.label(),
                 format!(
                     "{reached}/{} × {}{}",
                     d.instances,
@@ -154,7 +155,7 @@ pub fn bursts(results: &ResultFile) -> Option<Table> {
     for r in &results.runtimes {
         if let Some(why) = &r.burst_skipped_reason {
             rows.push(vec![
-                format!("{}:{}", r.runtime, r.variant),
+                r.label(),
                 "—".into(),
                 format!("skipped: {why}"),
                 String::new(),
@@ -172,7 +173,7 @@ pub fn bursts(results: &ResultFile) -> Option<Table> {
                     .unwrap_or_else(|| "—".into())
             };
             rows.push(vec![
-                format!("{}:{}", r.runtime, r.variant),
+                r.label(),
                 b.concurrency.to_string(),
                 format!("{}/{}/{}", b.ok, b.invalid, b.failed),
                 stat(|s| s.p50_ns),
@@ -218,3 +219,95 @@ pub const BURST_NOTE: &str = "Each burst's cold starts launched at one instant; 
 from that launch to its own verified first response; wait: until the runner began on it \
 (the spawns before its own, the pool's queue); held: at the launch gate while the spawns after \
 its own ran (process, VM, Lambda emulator); makespan: launch to the round's last response; starts/s: valid starts per makespan.";
+
+/// One cell of the language table: a compute model's row in one language.
+pub struct LanguageCell<'a> {
+    pub language: Language,
+    /// The row, when the run has one for this pair.
+    pub row: Option<&'a RuntimeResult>,
+}
+
+impl LanguageCell<'_> {
+    /// The row's p50 of `mode`'s total, when it measured one.
+    pub fn p50_ns(&self, mode: Mode) -> Option<u64> {
+        let r = self.row.filter(|r| r.available)?;
+        Some(r.modes.get(mode).phases.get(crate::phase::TOTAL)?.p50_ns)
+    }
+
+    /// `cold p50 / warm p50`, `skipped`, or a dash for a pair the run did not have.
+    pub fn text(&self) -> String {
+        match self.row {
+            None => "—".into(),
+            Some(r) if !r.available => "skipped".into(),
+            Some(_) => {
+                let show = |mode| self.p50_ns(mode).map(|v| format_ns(v as f64));
+                match (show(Mode::Cold), show(Mode::Warm)) {
+                    (Some(c), Some(w)) => format!("{c} / {w}"),
+                    (Some(c), None) => c,
+                    (None, Some(w)) => format!("— / {w}"),
+                    (None, None) => "no valid sample".into(),
+                }
+            }
+        }
+    }
+}
+
+/// The language table's rows: each compute model (`runtime:variant`) with one
+/// cell per language the run asked for.
+pub struct LanguageRow<'a> {
+    pub model: String,
+    pub cells: Vec<LanguageCell<'a>>,
+}
+
+/// Compute model × language, when the run has more than one language: the rows in
+/// the run's order, the languages in [`Language::ALL`]'s.
+pub fn language_rows(results: &ResultFile) -> Vec<LanguageRow<'_>> {
+    let languages: Vec<Language> = Language::ALL
+        .into_iter()
+        .filter(|l| results.runtimes.iter().any(|r| r.language == *l))
+        .collect();
+    if languages.len() < 2 {
+        return Vec::new();
+    }
+    let mut rows: Vec<LanguageRow> = Vec::new();
+    for r in &results.runtimes {
+        let model = format!("{}:{}", r.runtime, r.variant);
+        if rows.iter().any(|row| row.model == model) {
+            continue;
+        }
+        let cells = (languages.iter())
+            .map(|language| LanguageCell {
+                language: *language,
+                row: (results.runtimes.iter()).find(|o| {
+                    o.runtime == r.runtime && o.variant == r.variant && o.language == *language
+                }),
+            })
+            .collect();
+        rows.push(LanguageRow { model, cells });
+    }
+    rows
+}
+
+/// The language table as text cells.
+pub fn languages(results: &ResultFile) -> Option<Table> {
+    let rows = language_rows(results);
+    let first = rows.first()?;
+    let mut header = vec!["compute model".to_string()];
+    header.extend(first.cells.iter().map(|c| c.language.to_string()));
+    Some(Table {
+        header,
+        rows: rows
+            .iter()
+            .map(|row| {
+                let mut cells = vec![row.model.clone()];
+                cells.extend(row.cells.iter().map(LanguageCell::text));
+                cells
+            })
+            .collect(),
+        right_from: 1,
+    })
+}
+
+pub const LANGUAGE_NOTE: &str = "The same probe in each language on each compute model: \
+    cold total p50 / warm total p50, our stopwatch. A language's cold start holds its \
+    interpreter's or JVM's own start; \"skipped\" says why in the run's table.";

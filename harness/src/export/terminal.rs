@@ -20,7 +20,7 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
     ]];
     let mut skipped = Vec::new();
     for r in &results.runtimes {
-        let name = format!("{}:{}", r.runtime, r.variant);
+        let name = r.label();
         if r.skipped_reason.is_some() {
             continue; // said once per reason, below
         }
@@ -79,12 +79,20 @@ pub fn render(results: &ResultFile, unit: Option<TimeUnit>) -> String {
     for super::SkippedGroup {
         variants: names,
         reason,
+        ..
     } in super::skipped_groups(&results.runtimes)
     {
         let _ = writeln!(out, "{names} skipped: {reason}");
     }
     for line in skipped {
         let _ = writeln!(out, "{line}");
+    }
+    if let Some(t) = super::tables::languages(results) {
+        let _ = writeln!(
+            out,
+            "\nLanguages: cold p50 / warm p50 per compute model\n{}",
+            t.text()
+        );
     }
     if let Some(t) = super::tables::density(results) {
         let _ = writeln!(out, "\nDensity: memory per live instance\n{}", t.text());

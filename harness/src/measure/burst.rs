@@ -105,13 +105,7 @@ pub async fn run(
                 let mut sample = Sample {
                     concurrency: Some(level),
                     round: Some(round),
-                    ..Sample::unanswered(
-                        request.seq,
-                        &key.runtime,
-                        &key.variant,
-                        Mode::Cold,
-                        request.nonce,
-                    )
+                    ..Sample::unanswered(request.seq, &key, Mode::Cold, request.nonce)
                 };
                 sample.instance_nonce = Some(hex(asked.instance_nonce));
                 match outcome {

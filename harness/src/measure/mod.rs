@@ -595,7 +595,7 @@ impl Loop<'_, '_> {
         let request = self.requests.next();
         let mut sample = Sample {
             block: item.block,
-            ..Sample::unanswered(seq, &key.runtime, &key.variant, item.mode, request.nonce)
+            ..Sample::unanswered(seq, &key, item.mode, request.nonce)
         };
         match item.mode {
             Mode::Cold => {

@@ -10,6 +10,7 @@ pub use validate::validate;
 
 use crate::cli::{LambdaArgs, RunArgs, VmArgs};
 use crate::error::UsageError;
+use crate::probes::{Language, LanguageChoice};
 use crate::results::{Counts, Order, Parameters};
 use crate::runner::select::Selection;
 use crate::runner::{lambda, vm, RuntimeKind, Selector};
@@ -55,6 +56,11 @@ impl CommandLineCounts {
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub runtime: Vec<Selector>,
+    /// The probe's languages, in the order named, each once.
+    pub languages: Vec<Language>,
+    /// Whether `--language` named them (not `all`, not the default): then one that
+    /// cannot run here is bad input.
+    pub languages_named: bool,
     pub cold: u64,
     pub warm: u64,
     pub warmup: u64,
@@ -176,6 +182,7 @@ impl RunOptions {
             ),
             burst: self.burst.clone(),
             burst_rounds: (!self.burst.is_empty()).then_some(self.burst_rounds),
+            languages: self.languages.iter().map(|l| l.to_string()).collect(),
             runtimes: if self.explicit() {
                 self.runtime
                     .iter()
@@ -221,7 +228,10 @@ pub fn resolve(args: RunArgs) -> Result<RunOptions, UsageError> {
             path.display()
         )));
     }
+    let (languages, languages_named) = languages(&args.language);
     Ok(RunOptions {
+        languages,
+        languages_named,
         runtime: if args.runtime.is_empty() {
             suite_runtimes
         } else {
@@ -284,6 +294,26 @@ pub fn resolve(args: RunArgs) -> Result<RunOptions, UsageError> {
         timeout_given,
         command_line_counts,
     })
+}
+
+/// The languages of `--language`: each once, in order; `all` is every one; none
+/// given is Rust. The flag is whether they were named one by one.
+fn languages(choices: &[LanguageChoice]) -> (Vec<Language>, bool) {
+    if choices.is_empty() {
+        return (vec![Language::Rust], false);
+    }
+    if choices.contains(&LanguageChoice::All) {
+        return (Language::ALL.to_vec(), false);
+    }
+    let mut languages = Vec::new();
+    for choice in choices {
+        if let LanguageChoice::One(l) = choice {
+            if !languages.contains(l) {
+                languages.push(*l);
+            }
+        }
+    }
+    (languages, true)
 }
 
 /// The Lambda runner's settings from its flags.

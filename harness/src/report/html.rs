@@ -5,6 +5,7 @@
 
 use super::provenance;
 use crate::analysis::claims::Verdict;
+use crate::export::tables::LanguageRow;
 use crate::format::format_ns;
 use crate::results::{Mode, ResultFile};
 use plotters::prelude::*;
@@ -31,9 +32,9 @@ fn cdf(results: &ResultFile, mode: Mode) -> Result<String, String> {
         .iter()
         .filter(|r| r.available)
         .map(|r| {
-            let mut v = results.group_values(&r.runtime, &r.variant, mode, crate::phase::TOTAL);
+            let mut v = results.group_values(&r.key(), mode, crate::phase::TOTAL);
             v.sort_unstable();
-            (format!("{}:{}", r.runtime, r.variant), v)
+            (r.label(), v)
         })
         .filter(|(_, v)| !v.is_empty())
         .collect();
@@ -98,6 +99,115 @@ fn cdf(results: &ResultFile, mode: Mode) -> Result<String, String> {
     Ok(svg)
 }
 
+/// The language table with each cell shaded by its cold p50 on a log scale across
+/// the table: light for the fastest, dark for the slowest.
+fn language_heat_map(rows: &[LanguageRow]) -> String {
+    let colds: Vec<f64> = (rows.iter().flat_map(|r| &r.cells))
+        .filter_map(|c| c.p50_ns(Mode::Cold))
+        .map(|v| (v.max(1) as f64).ln())
+        .collect();
+    let lo = colds.iter().copied().fold(f64::MAX, f64::min);
+    let hi = colds.iter().copied().fold(f64::MIN, f64::max);
+    let mut out = String::from("<table><tr><th>compute model</th>");
+    for c in rows.first().map(|r| r.cells.as_slice()).unwrap_or_default() {
+        let _ = write!(out, "<th>{}</th>", esc(c.language.name()));
+    }
+    out.push_str("</tr>\n");
+    for row in rows {
+        let _ = write!(out, "<tr><td>{}</td>", esc(&row.model));
+        for cell in &row.cells {
+            let style = match cell.p50_ns(Mode::Cold) {
+                Some(v) => {
+                    let share = if hi > lo {
+                        ((v.max(1) as f64).ln() - lo) / (hi - lo)
+                    } else {
+                        0.0
+                    };
+                    // From a pale to a deep orange; text turns white on the dark end.
+                    let light = 92.0 - 52.0 * share;
+                    let ink = if share > 0.6 { "#fff" } else { "#000" };
+                    format!(" style=\"background:hsl(28,90%,{light:.0}%);color:{ink}\"")
+                }
+                None => String::new(),
+            };
+            let _ = write!(out, "<td{style}>{}</td>", esc(&cell.text()));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+    out
+}
+
+/// Cold p50 per compute model, one bar per language, on a log axis.
+fn language_bars(rows: &[LanguageRow]) -> Result<String, String> {
+    let languages: Vec<_> = (rows.first().map(|r| r.cells.as_slice()).unwrap_or_default())
+        .iter()
+        .map(|c| c.language)
+        .collect();
+    let values = || (rows.iter().flat_map(|r| &r.cells)).filter_map(|c| c.p50_ns(Mode::Cold));
+    let Some(lo) = values().min() else {
+        return Ok("<p>No valid cold samples.</p>".into());
+    };
+    let lo = (lo.max(1) as f64) / 2.0;
+    let hi = (values().max().unwrap_or(1) as f64 * 2.0).max(lo * 4.0);
+    let width = languages.len() as f64 + 1.0;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        let models: Vec<String> = rows.iter().map(|r| r.model.clone()).collect();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "Cold start p50 by language, per compute model",
+                ("sans-serif", 22),
+            )
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..rows.len() as f64 * width, (lo..hi).log_scale())
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(rows.len() * 2 + 1)
+            .x_label_formatter(&|x| {
+                let slot = (x / width).floor() as usize;
+                let centre = slot as f64 * width + width / 2.0;
+                match models.get(slot) {
+                    Some(m) if (x - centre).abs() < width / 4.0 => m.clone(),
+                    _ => String::new(),
+                }
+            })
+            .y_desc("cold total p50")
+            .y_label_formatter(&|v| format_ns(*v))
+            .draw()
+            .map_err(plot_error)?;
+        for (i, language) in languages.iter().enumerate() {
+            let colour = Palette99::pick(i).to_rgba();
+            let bars = rows.iter().enumerate().filter_map(|(slot, row)| {
+                let v = row.cells[i].p50_ns(Mode::Cold)? as f64;
+                let x = slot as f64 * width + 0.5 + i as f64;
+                Some(Rectangle::new([(x, lo), (x + 0.9, v)], colour.filled()))
+            });
+            chart
+                .draw_series(bars)
+                .map_err(plot_error)?
+                .label(language.name())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(plot_error)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(svg)
+}
+
 /// p50 (solid) and p99 (dashed) of each variant's burst total against the
 /// concurrency, both axes on a log scale.
 fn burst_plot(results: &ResultFile) -> Result<String, String> {
@@ -116,7 +226,7 @@ fn burst_plot(results: &ResultFile) -> Result<String, String> {
                     Some((b.concurrency as f64, s.p50_ns as f64, s.p99_ns as f64))
                 })
                 .collect();
-            (format!("{}:{}", r.runtime, r.variant), points)
+            (r.label(), points)
         })
         .filter(|(_, p): &(String, Points)| !p.is_empty())
         .collect();
@@ -209,7 +319,7 @@ fn phases(results: &ResultFile) -> Result<String, String> {
                 .filter(|p| *p != crate::phase::TOTAL)
                 .filter_map(|p| Some((p.clone(), r.modes.cold.phases.get(p)?.p50_ns)))
                 .collect();
-            Some((format!("{}:{}", r.runtime, r.variant), total, parts))
+            Some((r.label(), total, parts))
         })
         .collect();
     if rows.is_empty() {
@@ -351,9 +461,8 @@ pub fn render(results: &ResultFile, verdicts: &[Verdict]) -> Result<String, Stri
         if let Some(reason) = &r.skipped_reason {
             let _ = writeln!(
                 out,
-                "<tr><td>{}:{}</td><td colspan=\"8\">skipped: {}</td></tr>",
-                esc(&r.runtime),
-                esc(&r.variant),
+                "<tr><td>{}</td><td colspan=\"8\">skipped: {}</td></tr>",
+                esc(&r.label()),
                 esc(reason)
             );
             continue;
@@ -371,8 +480,8 @@ pub fn render(results: &ResultFile, verdicts: &[Verdict]) -> Result<String, Stri
             };
             let _ = writeln!(
                 out,
-                "<tr><td>{}:{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&r.runtime), esc(&r.variant), mode.name(), m.ok,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&r.label()), mode.name(), m.ok,
                 crate::format::with_unrecorded(m.invalid, m.unrecorded_invalid),
                 crate::format::with_unrecorded(m.failed, m.unrecorded_failed),
                 cell(|s| s.p50_ns), cell(|s| s.p90_ns), cell(|s| s.p99_ns), cell(|s| s.max_ns)
@@ -380,6 +489,16 @@ pub fn render(results: &ResultFile, verdicts: &[Verdict]) -> Result<String, Stri
         }
     }
     let _ = writeln!(out, "</table>");
+    let language_rows = crate::export::tables::language_rows(results);
+    if !language_rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2>Languages: cold p50 / warm p50 per compute model</h2><p>{}</p>{}<figure>{}</figure>",
+            esc(crate::export::tables::LANGUAGE_NOTE),
+            language_heat_map(&language_rows),
+            language_bars(&language_rows)?
+        );
+    }
     if let Some(t) = crate::export::tables::density(results) {
         let _ = writeln!(
             out,

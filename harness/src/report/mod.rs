@@ -50,7 +50,7 @@ pub fn provenance(results: &ResultFile) -> Vec<String> {
     let mut counts = Vec::new();
     for r in results.runtimes.iter().filter(|r| r.available) {
         let (c, w) = (&r.modes.cold, &r.modes.warm);
-        counts.push(format!("{}:{} {}+{}", r.runtime, r.variant, c.ok, w.ok));
+        counts.push(format!("{} {}+{}", r.label(), c.ok, w.ok));
     }
     vec![
         format!(

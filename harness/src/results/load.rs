@@ -77,8 +77,7 @@ fn check(value: serde_json::Value) -> Result<ResultFile, String> {
                     .map(|s| ("network baseline".to_string(), s)),
             );
         for (what, summary) in summaries {
-            let bad =
-                |e: String| format!("the {what} histogram of {}:{}: {e}", r.runtime, r.variant);
+            let bad = |e: String| format!("the {what} histogram of {}: {e}", r.label());
             let hist = stats::decode(&summary.histogram).map_err(bad)?;
             if hist.is_empty() {
                 return Err(bad("it is empty, so its summary was not read off it".into()));

@@ -180,6 +180,15 @@ pub fn merge(
     // Written by this coldstart: in its format, whatever version the inputs had.
     merged.schema_version = crate::results::SCHEMA_VERSION;
     merged.merged_from = Some(Vec::new());
+    // Every input's languages, first seen first.
+    merged.parameters.languages = Vec::new();
+    for (_, file) in files {
+        for language in &file.parameters.languages {
+            if !merged.parameters.languages.contains(language) {
+                merged.parameters.languages.push(language.clone());
+            }
+        }
+    }
     merged.runtimes.clear();
     merged.samples.clear();
     merged.burst_samples.clear();
@@ -207,10 +216,7 @@ pub fn merge(
             )));
         }
         for r in &file.runtimes {
-            let slot = merged
-                .runtimes
-                .iter()
-                .position(|m| m.runtime == r.runtime && m.variant == r.variant);
+            let slot = merged.runtimes.iter().position(|m| m.is(&r.key()));
             match slot {
                 None => merged.runtimes.push(r.clone()),
                 Some(i) => add_runtime(&mut merged.runtimes[i], r)
@@ -247,7 +253,7 @@ pub fn merge(
                     .filter(|r| r.available)
                     .map(|r| {
                         (
-                            format!("{}:{}", r.runtime, r.variant),
+                            r.label(),
                             Setup {
                                 versions: r.versions.clone(),
                                 details: r.details.clone(),

@@ -1,6 +1,6 @@
 //! The result file: what a run publishes, raw samples first, statistics derived.
 //!
-//! Schema version 2; `results/schema.json` is its JSON Schema, and a test validates
+//! Schema version 3; `results/schema.json` is its JSON Schema, and a test validates
 //! real output against it. snake_case everywhere, units in the field names. Changes
 //! add fields; a change that breaks readers bumps [`SCHEMA_VERSION`]. 64-bit ids,
 //! nonces and checksums are written as 16 hex digits, since JSON numbers above 2^53
@@ -11,6 +11,12 @@
 //! version 1 became a `nonce` and `expected_checksum` per sample. Version 1 files
 //! are still read (for compare, merge and history); the fields they lack read as
 //! their version-1 meaning (order `interleave`, no nonces).
+//!
+//! Version 3 (languages): every row says the language of the probe it ran
+//! (`runtimes[].language`; a sample says it too unless it is `rust`) and the
+//! parameters the languages asked for, so a row is a runtime, a variant and a
+//! language. A reader of version 2 would take a Python row for the Rust probe's,
+//! hence the bump. Files of versions 1 and 2 read as all Rust.
 //!
 //! Added within version 2: `instance_nonce` per sample (the start's nonce that keys
 //! the instance's init state); absent in older files, whose `expected_checksum`s
@@ -28,12 +34,14 @@ pub use density::{Burst, Density, DensityRound, Spread};
 pub use sample::{Mode, Outcome, Sample};
 
 use crate::host::Host;
+use crate::probes::Language;
 use crate::stats::{self, Summary};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// The version of this file format.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The oldest version this coldstart still reads.
 pub const OLDEST_READABLE_SCHEMA: u32 = 1;
@@ -196,6 +204,9 @@ pub struct Parameters {
     pub variant_counts: BTreeMap<String, Counts>,
     /// The runtimes asked for (`runtime` or `runtime:variant`).
     pub runtimes: Vec<String>,
+    /// The probe's languages asked for (`rust` in files before schema 3).
+    #[serde(default = "rust_only")]
+    pub languages: Vec<String>,
     /// Live instances per density round (`--density`); absent when not asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub density: Option<u64>,
@@ -260,11 +271,51 @@ impl Order {
     }
 }
 
+/// Names one row of results: a runtime, one of its variants, and the language of
+/// the probe it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunnerKey {
+    pub runtime: String,
+    pub variant: String,
+    pub language: Language,
+}
+
+impl RunnerKey {
+    /// A row of the Rust probe, the default language.
+    pub fn new(runtime: impl Into<String>, variant: impl Into<String>) -> RunnerKey {
+        RunnerKey {
+            runtime: runtime.into(),
+            variant: variant.into(),
+            language: Language::Rust,
+        }
+    }
+
+    /// The same runtime and variant running another language's probe.
+    pub fn in_language(self, language: Language) -> RunnerKey {
+        RunnerKey { language, ..self }
+    }
+}
+
+/// `runtime:variant`, and `:language` unless it is Rust (rows of files written
+/// before languages were an axis are Rust's and keep their labels).
+impl fmt::Display for RunnerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.runtime, self.variant)?;
+        if !self.language.is_rust() {
+            write!(f, ":{}", self.language)?;
+        }
+        Ok(())
+    }
+}
+
 /// One runtime variant: how it was set up and what it measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuntimeResult {
     pub runtime: String,
     pub variant: String,
+    /// The language of the probe it ran (`rust` in files before schema 3).
+    #[serde(default)]
+    pub language: Language,
     /// Whether it could run on this host.
     pub available: bool,
     /// Why it was not measured; null when it ran.
@@ -372,16 +423,40 @@ impl ModeResult {
     }
 }
 
+fn rust_only() -> Vec<String> {
+    vec![Language::Rust.to_string()]
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
 impl RuntimeResult {
+    /// The row's runtime, variant and language.
+    pub fn key(&self) -> RunnerKey {
+        RunnerKey {
+            runtime: self.runtime.clone(),
+            variant: self.variant.clone(),
+            language: self.language,
+        }
+    }
+
+    /// Whether this is the row `key` names.
+    pub fn is(&self, key: &RunnerKey) -> bool {
+        self.runtime == key.runtime && self.variant == key.variant && self.language == key.language
+    }
+
+    /// The row's name in tables and messages: `runtime:variant[:language]`.
+    pub fn label(&self) -> String {
+        self.key().to_string()
+    }
+
     /// A runtime variant that was not measured, and why.
-    pub fn skipped(runtime: &str, variant: &str, reason: String) -> RuntimeResult {
+    pub fn skipped(key: &RunnerKey, reason: String) -> RuntimeResult {
         RuntimeResult {
-            runtime: runtime.into(),
-            variant: variant.into(),
+            runtime: key.runtime.clone(),
+            variant: key.variant.clone(),
+            language: key.language,
             available: false,
             skipped_reason: Some(reason),
             versions: BTreeMap::new(),
@@ -440,7 +515,7 @@ impl ResultFile {
             let mine: Vec<&Sample> = self
                 .samples
                 .iter()
-                .filter(|s| s.runtime == runtime.runtime && s.variant == runtime.variant)
+                .filter(|s| s.is_of(&runtime.key()))
                 .collect();
             for mode in [Mode::Cold, Mode::Warm] {
                 let of_mode: Vec<&Sample> =

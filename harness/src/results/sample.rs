@@ -1,7 +1,8 @@
 //! One raw sample as the result file keeps it: what was asked, what came back, our
 //! stopwatch's phases, what the platform reported (apart), and the verdict.
 
-use super::hex;
+use super::{hex, RunnerKey};
+use crate::probes::Language;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -41,6 +42,9 @@ pub struct Sample {
     pub seq: u64,
     pub runtime: String,
     pub variant: String,
+    /// The language of the probe that answered; absent for Rust.
+    #[serde(default, skip_serializing_if = "Language::is_rust")]
+    pub language: Language,
     pub mode: Mode,
     /// The answering instance (16 hex digits); null when there was no answer.
     pub instance_id: Option<String>,
@@ -99,12 +103,27 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// The row this sample belongs to.
+    pub fn key(&self) -> RunnerKey {
+        RunnerKey {
+            runtime: self.runtime.clone(),
+            variant: self.variant.clone(),
+            language: self.language,
+        }
+    }
+
+    /// Whether this sample belongs to the row `key` names.
+    pub fn is_of(&self, key: &RunnerKey) -> bool {
+        self.runtime == key.runtime && self.variant == key.variant && self.language == key.language
+    }
+
     /// A sample of one request, before its answer: failed until one is recorded.
-    pub fn unanswered(seq: u64, runtime: &str, variant: &str, mode: Mode, nonce: u64) -> Sample {
+    pub fn unanswered(seq: u64, key: &RunnerKey, mode: Mode, nonce: u64) -> Sample {
         Sample {
             seq,
-            runtime: runtime.into(),
-            variant: variant.into(),
+            runtime: key.runtime.clone(),
+            variant: key.variant.clone(),
+            language: key.language,
             mode,
             instance_id: None,
             invocation_index: None,

@@ -5,7 +5,7 @@
 //! [`ResultFile::group_runs`] keeps the order too: the values of each run (a merged
 //! file holds several) in the blocks the harness took them in.
 
-use crate::results::{Mode, ResultFile};
+use crate::results::{Mode, ResultFile, RunnerKey};
 use crate::stats::block_bootstrap::RunBlocks;
 
 /// Consecutive samples of a group that make one block when the file records no
@@ -22,13 +22,7 @@ impl ResultFile {
     /// changes (or every [`UNRECORDED_BLOCK`] of the group's samples when none is
     /// recorded). A group with no raw samples is one run of its histogram's values,
     /// each its own block (a histogram keeps no order).
-    pub fn group_runs(
-        &self,
-        runtime: &str,
-        variant: &str,
-        mode: Mode,
-        phase: &str,
-    ) -> Vec<RunBlocks> {
+    pub fn group_runs(&self, key: &RunnerKey, mode: Mode, phase: &str) -> Vec<RunBlocks> {
         let mut runs: Vec<RunBlocks> = Vec::new();
         let mut current = RunBlocks::default();
         let mut last: Option<(u64, usize)> = None;
@@ -43,7 +37,7 @@ impl ResultFile {
                 seen_in_run = 0;
             }
             prev_seq = Some(s.seq);
-            if !(s.ok && s.runtime == runtime && s.variant == variant && s.mode == mode) {
+            if !(s.ok && s.is_of(key) && s.mode == mode) {
                 continue;
             }
             let value = if phase == crate::phase::TOTAL {
@@ -70,7 +64,7 @@ impl ResultFile {
         runs.push(current);
         runs.retain(|r| !r.is_empty());
         if runs.is_empty() {
-            let values = self.group_values(runtime, variant, mode, phase);
+            let values = self.group_values(key, mode, phase);
             if !values.is_empty() {
                 runs.push(RunBlocks::singletons(values.into_iter().map(|v| v as f64)));
             }
@@ -79,11 +73,11 @@ impl ResultFile {
     }
 
     /// Valid values of a group, raw samples first, else reconstructed from the histogram.
-    pub fn group_values(&self, runtime: &str, variant: &str, mode: Mode, phase: &str) -> Vec<u64> {
+    pub fn group_values(&self, key: &RunnerKey, mode: Mode, phase: &str) -> Vec<u64> {
         let raw: Vec<u64> = self
             .samples
             .iter()
-            .filter(|s| s.ok && s.runtime == runtime && s.variant == variant && s.mode == mode)
+            .filter(|s| s.ok && s.is_of(key) && s.mode == mode)
             .filter_map(|s| {
                 if phase == crate::phase::TOTAL {
                     s.total_ns
@@ -98,7 +92,7 @@ impl ResultFile {
         let summary = self
             .runtimes
             .iter()
-            .find(|r| r.runtime == runtime && r.variant == variant)
+            .find(|r| r.is(key))
             .and_then(|r| r.modes.get(mode).phases.get(phase));
         match summary.and_then(|s| crate::stats::decode(&s.histogram).ok()) {
             // A histogram of more values than that (a merged history, a crafted file)
@@ -119,14 +113,14 @@ impl ResultFile {
 
 #[cfg(test)]
 mod tests {
-    use crate::results::{load, merge, Mode};
+    use crate::results::{load, merge, Mode, RunnerKey};
     use std::path::PathBuf;
 
     #[test]
     fn a_merged_file_gives_its_runs_and_blocks() {
         let one = load::parse(include_str!("../../../fixtures/compare/aa-a/run-01.json")).unwrap();
         let two = load::parse(include_str!("../../../fixtures/compare/aa-a/run-05.json")).unwrap();
-        let runs = one.group_runs("wasm", "pre", Mode::Cold, "total");
+        let runs = one.group_runs(&RunnerKey::new("wasm", "pre"), Mode::Cold, "total");
         // 30 cold starts in blocks of 10.
         assert_eq!(runs.len(), 1);
         assert_eq!(runs[0].blocks.len(), 3);
@@ -136,7 +130,7 @@ mod tests {
             false,
         )
         .unwrap();
-        let runs = merged.group_runs("wasm", "pre", Mode::Cold, "total");
+        let runs = merged.group_runs(&RunnerKey::new("wasm", "pre"), Mode::Cold, "total");
         assert_eq!(runs.len(), 2);
         assert_eq!(runs.iter().map(|r| r.len()).sum::<usize>(), 60);
         // A single file's samples are one run, whatever their seq says.
@@ -145,7 +139,7 @@ mod tests {
         restarted.samples.extend(extra);
         assert_eq!(
             restarted
-                .group_runs("wasm", "pre", Mode::Cold, "total")
+                .group_runs(&RunnerKey::new("wasm", "pre"), Mode::Cold, "total")
                 .len(),
             1
         );

@@ -24,7 +24,8 @@ pub mod vm;
 pub mod wasm;
 
 use crate::phase::PhaseTimes;
-use crate::probes::ProbeArtifacts;
+use crate::probes::{Language, ProbeArtifacts};
+pub use crate::results::RunnerKey;
 use crate::results::{Counts, RuntimeResult};
 use async_trait::async_trait;
 pub use launch_gate::{LaunchGate, Ticket};
@@ -72,6 +73,31 @@ impl RuntimeKind {
             RuntimeKind::Lambda => "lambda",
             RuntimeKind::Vm => "vm",
         }
+    }
+
+    /// Why this runtime cannot run `language`'s probe in this build; `None` when it can.
+    pub fn language_unsupported(self, language: Language) -> Option<String> {
+        let why = match (self, language) {
+            (_, Language::Rust) | (RuntimeKind::Process | RuntimeKind::Lambda, _) => return None,
+            (RuntimeKind::Docker | RuntimeKind::Podman, Language::Go) => return None,
+            (RuntimeKind::Wasm, Language::Go) => {
+                "Go's wasip1 port has no exports (`//go:wasmexport` is Go 1.24; Debian has 1.19, \
+                 bookworm-backports 1.23), and the wasm runner calls the probe's exports"
+            }
+            (RuntimeKind::Wasm, _) => {
+                "the wasm runner runs modules compiled to wasm32-wasip1; this language's \
+                 runtime has no such build in Debian"
+            }
+            (RuntimeKind::Docker | RuntimeKind::Podman, _) => {
+                "this coldstart builds FROM-scratch images of the static probes only (Rust, \
+                 Go); the interpreters' Debian rootfs images are not built yet"
+            }
+            (RuntimeKind::Vm, _) => {
+                "this coldstart's guest images hold the Rust probe only (the other \
+                 languages are not in them yet)"
+            }
+        };
+        Some(format!("{self} cannot run the {language} probe: {why}"))
     }
 
     /// The variants this runtime measures, each its own row of results.
@@ -164,28 +190,6 @@ impl fmt::Display for Selector {
     }
 }
 
-/// Names one row of results: a runtime and one of its variants.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RunnerKey {
-    pub runtime: String,
-    pub variant: String,
-}
-
-impl RunnerKey {
-    pub fn new(runtime: impl Into<String>, variant: impl Into<String>) -> RunnerKey {
-        RunnerKey {
-            runtime: runtime.into(),
-            variant: variant.into(),
-        }
-    }
-}
-
-impl fmt::Display for RunnerKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.runtime, self.variant)
-    }
-}
-
 /// What every runner is given: the probe, its parameters, the per-sample timeout.
 #[derive(Debug, Clone)]
 pub struct RunContext {
@@ -207,6 +211,8 @@ pub struct RunContext {
     /// `COLDSTART_TEST_SLEEP` of the harness's environment, passed on to every probe
     /// (tests only: see `probe_core::test_sleep`); `None` in any normal run.
     pub test_sleep: Option<String>,
+    /// The language of the probe these runners start.
+    pub language: Language,
 }
 
 impl RunContext {
@@ -478,7 +484,7 @@ pub async fn detect(
 /// itself, and its phases in order with `total` last.
 pub fn result_row(runner: &dyn Runner) -> RuntimeResult {
     let info = runner.info();
-    let RunnerKey { runtime, variant } = runner.key().clone();
+    let key = runner.key();
     let mut phase_order: Vec<String> = runner.cold_phases().iter().map(|p| p.to_string()).collect();
     phase_order.push(crate::phase::TOTAL.into());
     RuntimeResult {
@@ -489,7 +495,7 @@ pub fn result_row(runner: &dyn Runner) -> RuntimeResult {
         details: info.details,
         reported_source: info.reported_source,
         phase_order,
-        ..RuntimeResult::skipped(&runtime, &variant, String::new())
+        ..RuntimeResult::skipped(key, String::new())
     }
 }
 

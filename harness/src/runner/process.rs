@@ -1,5 +1,8 @@
-//! The `process` runner: the probe as a native process, the floor every other
-//! compute model adds to.
+//! The `process` runner: the probe as a host process, the floor every other
+//! compute model adds to. In each language: the static binary (Rust, Go), or the
+//! interpreter or JVM given the probe's file (Python, Node.js, Java), so a cold
+//! start holds the language's own start; the command line is resolved when the
+//! runner is built ([`LanguageProbe`]).
 //!
 //! * **cold**: from the `spawn` request for a new process (its command line, the
 //!   start's `--instance-nonce` included, built before the clock) until its first
@@ -22,7 +25,7 @@ use super::{
     RunnerKey, RuntimeKind, SampleError, StartRequest, Ticket,
 };
 use crate::phase::{PhaseTimes, Stopwatch};
-use crate::probes::{self, ProbeArtifacts};
+use crate::probes::{LanguageProbe, ProbeArtifacts};
 use async_trait::async_trait;
 use probe_core::protocol::{HarnessLine, ProbeLine};
 use std::path::PathBuf;
@@ -31,7 +34,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-/// The process runner has one variant: the static native binary.
+/// The process runner has one variant: the probe as a process of the host, in
+/// each language (`native` names the host, not the language).
 pub const VARIANTS: &[&str] = &["native"];
 
 const COLD_PHASES: &[&str] = &["spawn", "ready", "first_response"];
@@ -48,24 +52,34 @@ pub fn detect(probes: &Result<ProbeArtifacts, String>) -> Availability {
 }
 
 pub fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Result<Vec<Box<dyn Runner>>> {
-    let path = ctx.probes.native();
+    let probe = LanguageProbe::locate(ctx.language, &ctx.probes.dir).map_err(anyhow::Error::msg)?;
     let mut info = RunnerInfo {
-        artifact_bytes: probes::file_bytes(&path),
+        artifact_bytes: probe.artifact_bytes(),
+        versions: probe.versions.clone(),
         ..Default::default()
     };
     info.details.insert(
         "probe_sha256".into(),
-        probes::file_sha256(&path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?
+        (probe.sha256())
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", probe.artifact.display()))?
             .into(),
     );
+    if !probe.args.is_empty() {
+        let mut command = vec![probe.program.display().to_string()];
+        command.extend(probe.args.iter().cloned());
+        info.details
+            .insert("command".into(), command.join(" ").into());
+    }
+    let mut args = probe.args.clone();
+    args.extend(serve_args(ctx));
     Ok(variants
         .iter()
         .map(|variant| {
             Box::new(ProcessRunner {
-                key: RunnerKey::new(RuntimeKind::Process.name(), *variant),
-                path: path.clone(),
-                args: serve_args(ctx),
+                key: RunnerKey::new(RuntimeKind::Process.name(), *variant)
+                    .in_language(ctx.language),
+                path: probe.program.clone(),
+                args: args.clone(),
                 timeout: ctx.timeout,
                 info: info.clone(),
             }) as Box<dyn Runner>

@@ -2,7 +2,7 @@
 //! skip written into the results when the run measures "all available", bad input
 //! (exit code 2) when it was named.
 
-use super::{build, detect, Built, RunContext, RuntimeKind};
+use super::{build, detect, Built, RunContext, RunnerKey, RuntimeKind};
 use crate::error::UsageError;
 
 /// One runtime to measure: its variants and how it was asked for.
@@ -20,8 +20,21 @@ pub struct Selection {
 }
 
 /// Detects and builds the variants of one selected runtime, in the selection's order.
+///
+/// In a language the runtime cannot run, every variant is skipped with the reason,
+/// named or not: the pair does not exist here, and the other languages still run.
 pub async fn build_selection(sel: &Selection, ctx: &RunContext) -> Result<Vec<Built>, UsageError> {
     let kind = sel.kind;
+    if let Some(reason) = kind.language_unsupported(ctx.language) {
+        return Ok(sel
+            .variants
+            .iter()
+            .map(|variant| Built::Skipped {
+                variant,
+                reason: reason.clone(),
+            })
+            .collect());
+    }
     let available = detect(
         kind,
         &Ok(ctx.probes.clone()),
@@ -40,7 +53,8 @@ pub async fn build_selection(sel: &Selection, ctx: &RunContext) -> Result<Vec<Bu
         Ok(built) => built,
         Err(reason) if sel.explicit => {
             return Err(UsageError(format!(
-                "runtime {kind} cannot run here: {reason}"
+                "runtime {kind}{} cannot run here: {reason}",
+                in_language(ctx)
             )))
         }
         Err(reason) => sel
@@ -62,18 +76,26 @@ pub async fn build_selection(sel: &Selection, ctx: &RunContext) -> Result<Vec<Bu
             }
         }
         return Err(UsageError(format!(
-            "runtime {kind} cannot run here: {}",
+            "runtime {kind}{} cannot run here: {}",
+            in_language(ctx),
             reasons.join("; ")
         )));
     }
     for b in &built {
         if let Built::Skipped { variant, reason } = b {
             if sel.named_variants.contains(variant) {
-                return Err(UsageError(format!(
-                    "{kind}:{variant} cannot run here: {reason}"
-                )));
+                let key = RunnerKey::new(kind.name(), *variant).in_language(ctx.language);
+                return Err(UsageError(format!("{key} cannot run here: {reason}")));
             }
         }
     }
     Ok(built)
+}
+
+/// ` (the python probe)` for a language other than Rust, for messages.
+fn in_language(ctx: &RunContext) -> String {
+    match ctx.language.is_rust() {
+        true => String::new(),
+        false => format!(" (the {} probe)", ctx.language),
+    }
 }

@@ -8,6 +8,7 @@
 
 mod command;
 mod errors;
+mod languages;
 mod measure;
 mod probe_identity;
 mod runner;

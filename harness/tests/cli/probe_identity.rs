@@ -1,6 +1,8 @@
-//! The probe is one workload on every target: the probe core in the harness, the
-//! native binary (one-shot and served; the container image and the VM guests run
-//! it too), the Wasm module in wasmtime and the Lambda bootstrap all give the
+//! The probe is one workload on every target and in every language: the probe core
+//! in the harness, the native binary (one-shot and served; the container image and
+//! the VM guests run it too), the Wasm module in wasmtime, the Lambda bootstrap, and
+//! the Python, Node.js, Java and Go probes (one-shot, served and through the Lambda
+//! Runtime API, each started as the harness starts it) all give the
 //! checksums in fixtures/probe_checksums.json, which the native probe computed, for
 //! each case's request nonce and instance nonce; the same request with another
 //! nonce gives another checksum on every target (a replay cannot verify), and so
@@ -10,7 +12,7 @@
 //! kernel command line (VM guests, through the runner tests that boot them).
 
 use crate::support::{probes_dir, read_json, repo_file};
-use coldstart::probes::ProbeArtifacts;
+use coldstart::probes::{Language, LanguageProbe, ProbeArtifacts};
 use coldstart::runner::{self, Request, RunContext, RuntimeKind, StartRequest};
 use probe_core::InitParams;
 use std::io::{BufRead, BufReader, Write};
@@ -107,9 +109,57 @@ fn probe_core_gives_the_fixture_checksums() {
     }
 }
 
+/// One row per language: its probe, one-shot and served. A new language is a row.
 #[test]
 fn native_probe_gives_the_fixture_checksums_once_and_served() {
-    let probe = probes_dir().join("coldstart-probe");
+    line_probe_checksums(Language::Rust);
+}
+
+#[test]
+fn python_probe_gives_the_fixture_checksums_once_and_served() {
+    line_probe_checksums(Language::Python);
+}
+
+#[test]
+fn node_probe_gives_the_fixture_checksums_once_and_served() {
+    line_probe_checksums(Language::Node);
+}
+
+#[test]
+fn java_probe_gives_the_fixture_checksums_once_and_served() {
+    line_probe_checksums(Language::Java);
+}
+
+#[test]
+fn go_probe_gives_the_fixture_checksums_once_and_served() {
+    line_probe_checksums(Language::Go);
+}
+
+/// The language's probe as the process runner starts it (its interpreter, if any,
+/// resolved by the harness); .ci/run installs every toolchain, so none is skipped.
+fn located(language: Language) -> LanguageProbe {
+    LanguageProbe::locate(language, &probes_dir()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn probe_command(probe: &LanguageProbe) -> Command {
+    let mut command = Command::new(&probe.program);
+    command.args(&probe.args);
+    command
+}
+
+fn line_probe_checksums(language: Language) {
+    let probe = located(language);
+    // Bad input is the same one-line error and exit 2 in every language.
+    let bad = probe_command(&probe)
+        .args(["once", "--init-kib", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{language}: {bad:?}");
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("--init-kib \"x\" is not a non-negative integer"),
+        "{language}: {stderr}"
+    );
     for c in cases() {
         let args = [
             "--init-kib".to_string(),
@@ -118,7 +168,7 @@ fn native_probe_gives_the_fixture_checksums_once_and_served() {
             c.params.init_iters.to_string(),
         ];
         let once = |instance_nonce: u64, by_env: bool| {
-            let mut command = Command::new(&probe);
+            let mut command = probe_command(&probe);
             command
                 .arg("once")
                 .args(&args)
@@ -131,7 +181,7 @@ fn native_probe_gives_the_fixture_checksums_once_and_served() {
                 command.args(["--instance-nonce", &instance_nonce]);
             }
             let once = command.output().unwrap();
-            assert!(once.status.success());
+            assert!(once.status.success(), "{language}: {once:?}");
             let line = String::from_utf8(once.stdout).unwrap();
             let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
             assert_eq!(words[0], "DONE", "{line}");
@@ -141,14 +191,14 @@ fn native_probe_gives_the_fixture_checksums_once_and_served() {
             assert_eq!(
                 once(c.instance_nonce, by_env),
                 c.checksum,
-                "once, env {by_env}"
+                "{language} once, env {by_env}"
             );
             // Another instance nonce, another init state: the nonce reaches init.
             let other = c.other_instance_nonce();
             assert_eq!(once(other, by_env), c.expected(other, c.nonce));
         }
 
-        let mut child = Command::new(&probe)
+        let mut child = probe_command(&probe)
             .arg("serve")
             .args(["--instance-nonce", &format!("{:016x}", c.instance_nonce)])
             .args(&args)
@@ -157,9 +207,10 @@ fn native_probe_gives_the_fixture_checksums_once_and_served() {
             .spawn()
             .unwrap();
         let mut stdin = child.stdin.take().unwrap();
+        // A line that is not the protocol gets an ERR, and the instance serves on.
         writeln!(
             stdin,
-            "INVOKE 1 {:016x} {2}\nINVOKE 2 {:016x} {2}\nEXIT",
+            "INVOKE 1 {:016x} {2}\nINVOKE 2 0123 {2}\nINVOKE 3 {:016x} {2}\nEXIT",
             c.nonce,
             c.other_nonce(),
             c.invoke_iters
@@ -169,12 +220,22 @@ fn native_probe_gives_the_fixture_checksums_once_and_served() {
             .lines()
             .map(Result::unwrap)
             .collect();
-        assert!(child.wait().unwrap().success());
-        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(child.wait().unwrap().success(), "{language}");
+        assert_eq!(lines.len(), 4, "{language}: {lines:?}");
         let id = lines[0].strip_prefix("READY ").unwrap();
-        assert_eq!(lines[1], format!("DONE 1 {id} 0 {:016x}", c.checksum));
+        assert_eq!(id.len(), 16, "{language}: {lines:?}");
+        assert_eq!(
+            lines[1],
+            format!("DONE 1 {id} 0 {:016x}", c.checksum),
+            "{language}"
+        );
+        assert!(lines[2].starts_with("ERR "), "{language}: {lines:?}");
         let other = c.expected(c.instance_nonce, c.other_nonce());
-        assert_eq!(lines[2], format!("DONE 2 {id} 1 {other:016x}"));
+        assert_eq!(
+            lines[3],
+            format!("DONE 3 {id} 1 {other:016x}"),
+            "{language}"
+        );
         assert_ne!(other, c.checksum);
     }
 }
@@ -194,6 +255,7 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
             vm: Default::default(),
             most_live: 0,
             test_sleep: None,
+            language: Default::default(),
         };
         let built = runner::build(RuntimeKind::Wasm, &["jit", "pre"], &ctx)
             .await
@@ -254,7 +316,57 @@ async fn wasm_probe_gives_the_fixture_checksums_in_wasmtime() {
 /// serves that API here, and its Invoke endpoint takes the requests.
 #[test]
 fn lambda_probe_gives_the_fixture_checksums_through_the_runtime_api() {
-    lambda_probe_checksums("bootstrap", None);
+    lambda_probe_checksums(bootstrap("bootstrap"));
+}
+
+/// Each language's probe in its `lambda` mode: its own Runtime API loop.
+#[test]
+fn python_probe_gives_the_fixture_checksums_through_the_runtime_api() {
+    lambda_probe_checksums(lambda_mode(Language::Python));
+}
+
+#[test]
+fn node_probe_gives_the_fixture_checksums_through_the_runtime_api() {
+    lambda_probe_checksums(lambda_mode(Language::Node));
+}
+
+#[test]
+fn java_probe_gives_the_fixture_checksums_through_the_runtime_api() {
+    lambda_probe_checksums(lambda_mode(Language::Java));
+}
+
+#[test]
+fn go_probe_gives_the_fixture_checksums_through_the_runtime_api() {
+    lambda_probe_checksums(lambda_mode(Language::Go));
+}
+
+/// How a function's runtime is started.
+struct Function {
+    program: std::path::PathBuf,
+    args: Vec<String>,
+}
+
+fn bootstrap(file: &str) -> Function {
+    let bootstrap = probes_dir().join(file);
+    assert!(
+        bootstrap.is_file(),
+        "run scripts/build-probes.sh (arm64 needs cargo-lambda): {} is missing",
+        bootstrap.display()
+    );
+    Function {
+        program: bootstrap,
+        args: Vec::new(),
+    }
+}
+
+fn lambda_mode(language: Language) -> Function {
+    let probe = located(language);
+    let mut args = probe.args.clone();
+    args.push("lambda".into());
+    Function {
+        program: probe.program,
+        args,
+    }
 }
 
 /// The arm64 `bootstrap` (for Lambda's arm64 functions) gives the same checksums,
@@ -266,17 +378,15 @@ fn arm64_lambda_probe_gives_the_fixture_checksums_under_qemu() {
         Command::new(qemu).arg("--version").output().is_ok(),
         "{qemu} is needed: apt-get install qemu-user-static (.ci/run does)"
     );
-    lambda_probe_checksums("bootstrap-arm64", Some(qemu));
+    let arm64 = bootstrap("bootstrap-arm64").program;
+    lambda_probe_checksums(Function {
+        program: qemu.into(),
+        args: vec![arm64.display().to_string()],
+    });
 }
 
-fn lambda_probe_checksums(file: &str, emulated_by: Option<&str>) {
+fn lambda_probe_checksums(Function { program, args }: Function) {
     use std::io::Read;
-    let bootstrap = probes_dir().join(file);
-    assert!(
-        bootstrap.is_file(),
-        "run scripts/build-probes.sh (arm64 needs cargo-lambda): {} is missing",
-        bootstrap.display()
-    );
     // cargo-lambda reads a Cargo project where it starts; give it an empty one.
     let project = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -322,16 +432,9 @@ fn lambda_probe_checksums(file: &str, emulated_by: Option<&str>) {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        let mut function = match emulated_by {
-            Some(qemu) => {
-                let mut cmd = Command::new(qemu);
-                cmd.arg(&bootstrap);
-                cmd
-            }
-            None => Command::new(&bootstrap),
-        };
         let _function = Kill(
-            function
+            Command::new(&program)
+                .args(&args)
                 .env(
                     "AWS_LAMBDA_RUNTIME_API",
                     format!("http://127.0.0.1:{port}/.rt"),

@@ -26,7 +26,10 @@ fn small_run(dir: &std::path::Path, seed: &str, extra: &[&str]) -> (Value, Strin
         .get_output()
         .clone();
     let md = std::fs::read_to_string(md).unwrap();
-    assert!(md.contains("| wasm | pre | cold | 5 | 0 | 0 |"), "{md}");
+    assert!(
+        md.contains("| wasm | pre | rust | cold | 5 | 0 | 0 |"),
+        "{md}"
+    );
     let printed =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (read_json(&json), printed)
@@ -47,7 +50,7 @@ fn default_suite_measures_every_runtime_and_validates() {
     );
     let md = std::fs::read_to_string(dir.path().join("results.md")).unwrap();
     assert_eq!(md.matches("no credentials").count(), 1, "{md}");
-    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["schema_version"], 3);
     assert_eq!(doc["parameters"]["order"], "blocks");
     let host = &doc["host"];
     assert!(host["load_average_start"].is_array() && host["load_average_end"].is_array());
@@ -225,7 +228,7 @@ fn default_suite_measures_every_runtime_and_validates() {
 fn md_mentions_docker(dir: &std::path::Path) -> bool {
     std::fs::read_to_string(dir.join("results.md"))
         .unwrap()
-        .contains("| docker | runc-none | cold | 5 |")
+        .contains("| docker | runc-none | rust | cold | 5 |")
 }
 
 #[test]
@@ -502,8 +505,8 @@ fn csv_export_time_unit_and_too_few_samples_for_a_verdict() {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(
-        &header[..7],
-        ["seq", "runtime", "variant", "mode", "ok", "outcome", "total_ns"]
+        &header[..8],
+        ["seq", "runtime", "variant", "language", "mode", "ok", "outcome", "total_ns"]
     );
     assert_eq!(&header[header.len() - 2..], ["teardown_ns", "error"]);
     for phase in ["spawn_ns", "first_response_ns"] {
@@ -515,7 +518,8 @@ fn csv_export_time_unit_and_too_few_samples_for_a_verdict() {
     for (row, s) in rows.iter().zip(samples) {
         assert_eq!(row.len(), header.len());
         assert_eq!(row[0], s["seq"].to_string());
-        assert_eq!(row[6], s["total_ns"].to_string());
+        assert_eq!(row[3], "rust");
+        assert_eq!(row[7], s["total_ns"].to_string());
     }
     // Every time of the table in µs, however small or large.
     let stdout = String::from_utf8_lossy(&out.stdout);

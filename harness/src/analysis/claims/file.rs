@@ -2,6 +2,7 @@
 //! and how many valid samples a judged figure needs. Parsing fills in the file's
 //! default `min_samples` so the judging code reads one number per claim.
 
+use crate::probes::Language;
 use crate::results::Mode;
 use serde::Deserialize;
 
@@ -67,6 +68,18 @@ pub enum Measure {
         numerator: MemoryTarget,
         denominator: MemoryTarget,
     },
+    /// numerator language's p50 / denominator language's, on every runtime variant
+    /// where both ran (`process:native:java / process:native:python`): the same
+    /// compute model, the same workload, another language.
+    LanguageRatio {
+        numerator: Language,
+        denominator: Language,
+        mode: Mode,
+        phase: String,
+        /// Runtimes never judged against this claim.
+        #[serde(default)]
+        exclude_runtimes: Vec<String>,
+    },
     Unmeasured {
         what: String,
     },
@@ -77,6 +90,9 @@ pub enum Measure {
 pub struct MemoryTarget {
     pub runtime: String,
     pub variant: Option<String>,
+    /// The probe's language (default `rust`).
+    #[serde(default)]
+    pub language: Language,
     #[serde(default)]
     pub exclude: Vec<String>,
     pub view: MemoryView,
@@ -109,6 +125,10 @@ impl MemoryView {
 pub struct Target {
     pub runtime: String,
     pub variant: Option<String>,
+    /// The probe's language (default `rust`: a claim about a compute model reads
+    /// the Rust probe's rows, its floor).
+    #[serde(default)]
+    pub language: Language,
     /// Variants never judged against this claim (`local-emulator`: local figures
     /// are not the cloud's).
     #[serde(default)]
@@ -122,6 +142,9 @@ pub struct Target {
 pub struct SizeTarget {
     pub runtime: String,
     pub variant: Option<String>,
+    /// The probe's language (default `rust`).
+    #[serde(default)]
+    pub language: Language,
     /// Variants never judged against this claim.
     #[serde(default)]
     pub exclude: Vec<String>,
@@ -171,6 +194,14 @@ mod tests {
             "image-vs-module-size",
             "container-density",
             "hypervisor-overhead",
+            "java-slower-than-python",
+            "java-slower-than-node",
+            "go-faster-than-python",
+            "go-faster-than-node",
+            "go-faster-than-java",
+            "graalvm-native-image",
+            "wasm-near-native-rust",
+            "wasm-near-native-go",
         ] {
             assert!(ids.contains(&id), "{id} missing");
         }

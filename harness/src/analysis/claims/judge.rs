@@ -24,11 +24,12 @@
 use super::file::MemoryView;
 use super::file::{Claim, MemoryTarget, Range, SizeTarget, Target, DEFAULT_MIN_SAMPLES};
 use super::select::{
-    emulated, entries, memory, memory_entries, name, pairs, sandboxed, side, size, sized,
-    MemoryRounds, Side,
+    emulated, entries, local_stand_in, memory, memory_entries, name, pairs, sandboxed, side, size,
+    sized, MemoryRounds, Side,
 };
 use super::verdict::{Counted, Figure, Interval, Outcome, Verdict};
-use crate::results::{ResultFile, RuntimeResult};
+use crate::probes::Language;
+use crate::results::{Mode, ResultFile, RuntimeResult};
 use crate::stats::block_bootstrap::{self, RunBlocks};
 
 /// What an emulated entry's time means for a verdict.
@@ -291,6 +292,68 @@ pub(super) fn judge_ratio(
     .into_iter()
     .map(|pair| row(claim, pair.on, pair.figure))
     .collect()
+}
+
+/// What a language ratio compares: two languages' probes in one mode and phase.
+pub(super) struct LanguagePair<'a> {
+    pub(super) numerator: Language,
+    pub(super) denominator: Language,
+    pub(super) mode: Mode,
+    pub(super) phase: &'a str,
+    pub(super) exclude_runtimes: &'a [String],
+}
+
+/// One language's p50 over another's, on every runtime variant where both ran
+/// (a local stand-in never: its figures are not the platform's).
+pub(super) fn judge_language_ratio(
+    claim: &Claim,
+    results: &ResultFile,
+    pair: LanguagePair<'_>,
+) -> Vec<Verdict> {
+    let target = |r: &RuntimeResult| Target {
+        runtime: r.runtime.clone(),
+        variant: Some(r.variant.clone()),
+        language: r.language,
+        exclude: Vec::new(),
+        mode: pair.mode,
+        phase: pair.phase.to_string(),
+    };
+    let measured = |language: Language| {
+        (results.runtimes.iter())
+            .filter(move |r| r.available && r.language == language)
+            .filter(|r| !pair.exclude_runtimes.contains(&r.runtime))
+            .filter(|r| local_stand_in(r).is_none())
+    };
+    let mut verdicts = Vec::new();
+    for num in measured(pair.numerator) {
+        let Some(den) = measured(pair.denominator)
+            .find(|d| d.runtime == num.runtime && d.variant == num.variant)
+        else {
+            continue;
+        };
+        let judged = side(results, num, &target(num)).and_then(|sn| {
+            let sd = side(results, den, &target(den))?;
+            Ok(Judgement {
+                figure: Figure::Ratio {
+                    p50: sn.p50_ns as f64 / sd.p50_ns.max(1) as f64,
+                    p99: sn.p99_ns as f64 / sd.p99_ns.max(1) as f64,
+                },
+                value: sn.p50_ns as f64 / sd.p50_ns.max(1) as f64,
+                sampled: Some(interval(&[&sn, &sd], |m| m[0] / m[1].max(1.0))),
+            })
+        });
+        let on = format!("{} / {}", name(num), name(den));
+        // Both rows are of one runtime variant: emulated or sandboxed alike.
+        verdicts.push(bounded(num, row(claim, on, judged)));
+    }
+    if verdicts.is_empty() {
+        let why = format!(
+            "no runtime variant measured both the {} and the {} probe (run with --language {},{})",
+            pair.numerator, pair.denominator, pair.numerator, pair.denominator
+        );
+        verdicts.push(missing(claim, why));
+    }
+    verdicts
 }
 
 /// The ratio of two artifact sizes, on every pair.

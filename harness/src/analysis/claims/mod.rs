@@ -22,8 +22,8 @@ pub use verdict::{Counted, Figure, Interval, Outcome, Verdict};
 
 use crate::results::ResultFile;
 use judge::{
-    judge_latency, judge_memory, judge_memory_ratio, judge_overhead, judge_ratio, judge_size,
-    judge_size_ratio, judge_unmeasured,
+    judge_language_ratio, judge_latency, judge_memory, judge_memory_ratio, judge_overhead,
+    judge_ratio, judge_size, judge_size_ratio, judge_unmeasured, LanguagePair,
 };
 
 /// Judges every claim against one result file, in the claims' order.
@@ -52,6 +52,23 @@ pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
                 numerator,
                 denominator,
             } => judge_size_ratio(claim, results, numerator, denominator),
+            Measure::LanguageRatio {
+                numerator,
+                denominator,
+                mode,
+                phase,
+                exclude_runtimes,
+            } => judge_language_ratio(
+                claim,
+                results,
+                LanguagePair {
+                    numerator: *numerator,
+                    denominator: *denominator,
+                    mode: *mode,
+                    phase,
+                    exclude_runtimes,
+                },
+            ),
         })
         .collect()
 }
@@ -59,7 +76,7 @@ pub fn evaluate(claims: &[Claim], results: &ResultFile) -> Vec<Verdict> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Mode, RuntimeResult};
+    use crate::results::{Mode, RunnerKey, RuntimeResult};
 
     /// A real run's file with its runtimes replaced by `rows`: (runtime, variant,
     /// accel, cold p50, warm p50), each summary made of 30 equal samples.
@@ -72,7 +89,8 @@ mod tests {
         file.runtimes = rows
             .iter()
             .map(|(runtime, variant, accel, cold, warm)| {
-                let mut r = RuntimeResult::skipped(runtime, variant, String::new());
+                let mut r =
+                    RuntimeResult::skipped(&RunnerKey::new(*runtime, *variant), String::new());
                 r.available = true;
                 r.skipped_reason = None;
                 if let Some(accel) = accel {
@@ -90,6 +108,110 @@ mod tests {
             })
             .collect();
         file
+    }
+
+    #[test]
+    fn a_language_ratio_pairs_rows_of_one_compute_model_only() {
+        use crate::probes::Language;
+        let claims = parse(BUILTIN).unwrap();
+        // Java 120 ms and Python 20 ms as processes; in containers Java 400 ms next
+        // to Python 300 ms; Python alone in a VM; both in the emulator, which is a
+        // stand-in and never judged. Were rows paired across compute models, a
+        // "process:native:java / docker:runc-none:python" row (0.4) would appear.
+        let mut file = results(
+            &[
+                ("process", "native", None, 120_000_000, 400_000),
+                ("process", "native", None, 20_000_000, 200_000),
+                ("docker", "runc-none", None, 400_000_000, 300_000),
+                ("docker", "runc-none", None, 300_000_000, 300_000),
+                ("vm", "full-kvm", Some("kvm"), 900_000_000, 300_000),
+                ("lambda", "local-emulator", None, 600_000_000, 300_000),
+                ("lambda", "local-emulator", None, 80_000_000, 300_000),
+            ],
+            50,
+        );
+        let languages = [
+            Language::Java,
+            Language::Python,
+            Language::Java,
+            Language::Python,
+            Language::Python,
+            Language::Java,
+            Language::Python,
+        ];
+        for (r, language) in file.runtimes.iter_mut().zip(languages) {
+            r.language = language;
+        }
+        for r in file.runtimes.iter_mut().filter(|r| r.runtime == "lambda") {
+            r.details
+                .insert("location".into(), "local: emulator".into());
+        }
+        let verdicts = evaluate(&claims, &file);
+        let java = verdicts_of(&verdicts, "java-slower-than-python");
+        let on: Vec<&str> = java.iter().map(|v| v.on.as_str()).collect();
+        assert_eq!(
+            on,
+            [
+                "process:native:java / process:native:python",
+                "docker:runc-none:java / docker:runc-none:python"
+            ]
+        );
+        for v in java {
+            assert!(matches!(v.outcome, Outcome::Holds), "{v:?}");
+        }
+        // No compute model ran both Go and Python: one row saying so.
+        let go = verdicts_of(&verdicts, "go-faster-than-python");
+        assert_eq!(go.len(), 1);
+        assert!(
+            matches!(&go[0].outcome, Outcome::NotMeasured(why) if why.contains("--language go,python")),
+            "{:?}",
+            go[0].outcome
+        );
+        // The compute-model claims read the Rust probe's rows only: none here.
+        let container = verdicts_of(&verdicts, "container-startup");
+        assert!(
+            !container.is_empty()
+                && container
+                    .iter()
+                    .all(|v| matches!(v.outcome, Outcome::NotMeasured(_))),
+            "a Java or Python row judged as the container floor: {container:?}"
+        );
+        // Go under Java, per compute model: 30 ms / 120 ms holds, 500 ms / 400 ms is
+        // above the claimed bound of 1.
+        for r in file.runtimes.iter_mut() {
+            if r.language == Language::Python && r.runtime != "lambda" {
+                r.language = Language::Go;
+                let cold = if r.runtime == "process" {
+                    30_000_000
+                } else {
+                    500_000_000
+                };
+                let summary = crate::stats::summarize(&crate::stats::record(vec![cold; 30]));
+                r.modes
+                    .get_mut(Mode::Cold)
+                    .phases
+                    .insert("total".into(), summary.unwrap());
+            }
+        }
+        let verdicts = evaluate(&claims, &file);
+        let go = verdicts_of(&verdicts, "go-faster-than-java");
+        let outcomes: Vec<(&str, bool, bool)> = go
+            .iter()
+            .map(|v| {
+                (
+                    v.on.as_str(),
+                    matches!(v.outcome, Outcome::Holds),
+                    matches!(v.outcome, Outcome::Above),
+                )
+            })
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("process:native:go / process:native:java", true, false),
+                ("docker:runc-none:go / docker:runc-none:java", false, true),
+            ]
+        );
     }
 
     fn verdicts_of<'a>(verdicts: &'a [Verdict], id: &str) -> Vec<&'a Verdict> {

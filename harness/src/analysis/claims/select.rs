@@ -5,6 +5,7 @@
 //! `exclude` says; emulated (TCG) and sandboxed rows are marked for the judge.
 
 use super::file::{MemoryTarget, MemoryView, SizeTarget, Target};
+use crate::probes::Language;
 use crate::results::{ResultFile, RuntimeResult};
 use crate::stats::block_bootstrap::RunBlocks;
 
@@ -38,18 +39,36 @@ pub(super) fn local_stand_in(r: &RuntimeResult) -> Option<String> {
 
 /// The entries a target names, or why there are none to judge.
 pub(super) fn entries<'a>(results: &'a ResultFile, t: &Target) -> Entries<'a> {
-    matching(results, &t.runtime, t.variant.as_deref(), &t.exclude)
+    matching(
+        results,
+        &t.runtime,
+        t.variant.as_deref(),
+        t.language,
+        &t.exclude,
+    )
 }
 
 pub(super) fn sized<'a>(results: &'a ResultFile, t: &SizeTarget) -> Entries<'a> {
-    matching(results, &t.runtime, t.variant.as_deref(), &t.exclude)
+    matching(
+        results,
+        &t.runtime,
+        t.variant.as_deref(),
+        t.language,
+        &t.exclude,
+    )
 }
 
 /// The entries a memory target names, or why there are none to judge. A run that
 /// measured density for some variants only (a suite's `[density] runtimes`) is read
 /// on those: the others were left out by design, not unmeasured.
 pub(super) fn memory_entries<'a>(results: &'a ResultFile, t: &MemoryTarget) -> Entries<'a> {
-    let found = matching(results, &t.runtime, t.variant.as_deref(), &t.exclude)?;
+    let found = matching(
+        results,
+        &t.runtime,
+        t.variant.as_deref(),
+        t.language,
+        &t.exclude,
+    )?;
     let Some(named) = &results.parameters.density_runtimes else {
         return Ok(found);
     };
@@ -68,28 +87,33 @@ pub(super) fn memory_entries<'a>(results: &'a ResultFile, t: &MemoryTarget) -> E
     Ok(with_density)
 }
 
-/// The measured entries of `runtime` (one `variant`, or all) that are not in
-/// `exclude` and not local stand-ins, or why there are none.
+/// The measured entries of `runtime` (one `variant`, or all) in `language` that
+/// are not in `exclude` and not local stand-ins, or why there are none.
 fn matching<'a>(
     results: &'a ResultFile,
     runtime: &str,
     variant: Option<&str>,
+    language: Language,
     exclude: &[String],
 ) -> Entries<'a> {
     let all: Vec<&RuntimeResult> = results
         .runtimes
         .iter()
         .filter(|r| r.runtime == runtime && variant.is_none_or(|v| r.variant == v))
+        .filter(|r| r.language == language)
         .collect();
     let named: Vec<&RuntimeResult> = all
         .iter()
         .copied()
         .filter(|r| !exclude.contains(&r.variant))
         .collect();
-    let which = match variant {
+    let mut which = match variant {
         Some(v) => format!("{runtime}:{v}"),
         None => runtime.to_string(),
     };
+    if !language.is_rust() {
+        which = format!("{which} ({language})");
+    }
     if named.is_empty() && !all.is_empty() {
         return Err(format!(
             "{which} was run only as {}, which this claim excludes (see its note)",
@@ -122,7 +146,7 @@ fn matching<'a>(
 
 /// An entry's name in a verdict: `runtime:variant`.
 pub(super) fn name(r: &RuntimeResult) -> String {
-    format!("{}:{}", r.runtime, r.variant)
+    r.label()
 }
 
 /// What a time is judged from on one entry: its p50 and p99, how many valid
@@ -149,7 +173,7 @@ pub(super) fn side(results: &ResultFile, r: &RuntimeResult, t: &Target) -> Resul
         p50_ns: summary.p50_ns,
         p99_ns: summary.p99_ns,
         n: summary.count,
-        runs: results.group_runs(&r.runtime, &r.variant, t.mode, &t.phase),
+        runs: results.group_runs(&r.key(), t.mode, &t.phase),
     })
 }
 

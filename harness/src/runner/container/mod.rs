@@ -32,7 +32,7 @@ use super::{
     Availability, Built, ColdStart, RunContext, Runner, RunnerInfo, RunnerKey, RuntimeKind,
     SampleError, StartRequest,
 };
-use crate::probes::ProbeArtifacts;
+use crate::probes::{LanguageProbe, ProbeArtifacts};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use bollard::models::ContainerCreateBody;
@@ -215,9 +215,12 @@ pub async fn build(
     for note in &stale {
         eprintln!("{}: {note}", engine.kind());
     }
-    let probe_path = ctx.probes.native();
+    // A static probe is the image's only file, whatever its language.
+    let located =
+        LanguageProbe::locate(ctx.language, &ctx.probes.dir).map_err(anyhow::Error::msg)?;
+    let probe_path = located.artifact.clone();
     let probe = std::fs::read(&probe_path)
-        .with_context(|| format!("cannot read the native probe {}", probe_path.display()))?;
+        .with_context(|| format!("cannot read the probe {}", probe_path.display()))?;
     let image = image::ensure_probe_image(&docker, &probe).await?;
     let missing = unavailable_variants(engine, &daemon);
     let host = sweep::hostname();
@@ -233,8 +236,10 @@ pub async fn build(
             continue;
         }
         let variant = Variant::parse(name);
+        let mut versions = daemon.versions.clone();
+        versions.extend(located.versions.clone());
         let mut info = RunnerInfo {
-            versions: daemon.versions.clone(),
+            versions,
             artifact_bytes: image.bytes,
             ..Default::default()
         };
@@ -285,7 +290,7 @@ pub async fn build(
         ];
         env.extend(ctx.passed_env().iter().map(|(k, v)| format!("{k}={v}")));
         let runner = DockerRunner {
-            key: RunnerKey::new(engine.kind().name(), *name),
+            key: RunnerKey::new(engine.kind().name(), *name).in_language(ctx.language),
             docker: docker.clone(),
             at: at.clone(),
             config: container_config(variant, &tag, env, &ctx.engine, &ctx.run_id, &host),

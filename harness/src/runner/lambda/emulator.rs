@@ -1,8 +1,11 @@
 //! `lambda:local-emulator`: the probe's `bootstrap` on this machine, under the
 //! Lambda Runtime API emulator of cargo-lambda (`cargo lambda watch
-//! --only-lambda-apis`), invoked through aws-sdk-lambda like the AWS variants.
+//! --only-lambda-apis`), invoked through aws-sdk-lambda like the AWS variants. In
+//! another language the function's runtime is that language's probe in its
+//! `lambda` mode (its own Runtime API loop, under its interpreter), started the
+//! same way.
 //!
-//! The emulator runs once per run, in a generated Cargo project (it reads one)
+//! The emulator runs once per run and language, in a generated Cargo project (it reads one)
 //! whose binaries are the function names it routes: `slot0`..`slot15`. A cold start
 //! takes a free slot, spawns a new `bootstrap` for it with the start's instance
 //! nonce in `COLDSTART_INSTANCE_NONCE` and invokes it. Contiguous laps on one clock,
@@ -21,6 +24,7 @@
 
 use super::invoke::{self, Invoked};
 use crate::phase::PhaseTimes;
+use crate::probes::{Language, LanguageProbe};
 use crate::runner::{
     line_protocol, ColdStart, Instance, Request, Response, RunContext, Runner, RunnerInfo,
     RunnerKey, RuntimeKind, SampleError, StartRequest, Ticket,
@@ -193,7 +197,27 @@ pub async fn build(ctx: &RunContext) -> anyhow::Result<Box<dyn Runner>> {
         "cargo-lambda".into(),
         cargo_lambda_version().await.map_err(anyhow::Error::msg)?,
     );
-    let bootstrap = ctx.probes.dir.join(super::Arch::X86_64.bootstrap_file());
+    // The function's runtime: the Rust bootstrap, or a language's probe in its
+    // `lambda` mode under its interpreter.
+    let (bootstrap, args, artifact_bytes, sha) = match ctx.language {
+        Language::Rust => {
+            let bootstrap = ctx.probes.dir.join(super::Arch::X86_64.bootstrap_file());
+            let sha = crate::probes::file_sha256(&bootstrap)
+                .with_context(|| format!("cannot read {}", bootstrap.display()))?;
+            let bytes = crate::probes::file_bytes(&bootstrap);
+            (bootstrap, Vec::new(), bytes, sha)
+        }
+        language => {
+            let probe =
+                LanguageProbe::locate(language, &ctx.probes.dir).map_err(anyhow::Error::msg)?;
+            versions.extend(probe.versions.clone());
+            let sha = (probe.sha256())
+                .with_context(|| format!("cannot read {}", probe.artifact.display()))?;
+            let mut args = probe.args.clone();
+            args.push("lambda".into());
+            (probe.program.clone(), args, probe.artifact_bytes(), sha)
+        }
+    };
     let slots = usize::try_from(ctx.most_live.saturating_add(2))
         .unwrap_or(usize::MAX)
         .max(SLOTS);
@@ -204,27 +228,27 @@ pub async fn build(ctx: &RunContext) -> anyhow::Result<Box<dyn Runner>> {
     let client = invoke::timed_client(config, Some(&endpoint), ctx.timeout);
     let mut info = RunnerInfo {
         versions,
-        artifact_bytes: crate::probes::file_bytes(&bootstrap),
+        artifact_bytes,
         ..Default::default()
     };
     info.details.insert(
         "location".into(),
         "local: cargo-lambda's Runtime API emulator on this machine, not AWS".into(),
     );
-    info.details.insert(
-        "probe_sha256".into(),
-        crate::probes::file_sha256(&bootstrap)
-            .with_context(|| format!("cannot read {}", bootstrap.display()))?
-            .into(),
-    );
+    info.details.insert("probe_sha256".into(), sha.into());
+    if !args.is_empty() {
+        let command = format!("{} {}", bootstrap.display(), args.join(" "));
+        info.details.insert("command".into(), command.into());
+    }
     let mut env = super::probe_env(ctx);
     env.insert("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into());
     env.insert("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "512".into());
     Ok(Box::new(EmulatedRunner {
-        key: RunnerKey::new(RuntimeKind::Lambda.name(), super::LOCAL),
+        key: RunnerKey::new(RuntimeKind::Lambda.name(), super::LOCAL).in_language(ctx.language),
         emulator,
         client,
         bootstrap,
+        args,
         env,
         passed: ctx.passed_env(),
         slots: Rc::new(RefCell::new(
@@ -245,7 +269,10 @@ struct EmulatedRunner {
     key: RunnerKey,
     emulator: Emulator,
     client: aws_sdk_lambda::Client,
+    /// What runs the function: the bootstrap, or a language's interpreter.
     bootstrap: PathBuf,
+    /// Its arguments: none for the bootstrap; the probe's file and `lambda`.
+    args: Vec<String>,
     env: BTreeMap<String, String>,
     /// From the harness's environment (the tests' sleep only).
     passed: Vec<(String, String)>,
@@ -324,6 +351,7 @@ impl EmulatedRunner {
         // Untimed: the command and its environment, the instance nonce included.
         let mut command = Command::new(&self.bootstrap);
         command
+            .args(&self.args)
             .env_clear()
             .envs(&self.env)
             .envs(self.passed.iter().map(|(k, v)| (k, v)))

@@ -295,7 +295,17 @@ pub async fn build(variants: &[&'static str], ctx: &RunContext) -> anyhow::Resul
         });
     }
     let in_aws: Vec<&'static str> = variants.iter().copied().filter(|v| *v != LOCAL).collect();
-    if !in_aws.is_empty() {
+    if !ctx.language.is_rust() {
+        // Only the emulator runs the other languages' own Runtime API loops so far.
+        built.extend(in_aws.iter().map(|variant| Built::Skipped {
+            variant,
+            reason: format!(
+                "`coldstart lambda deploy` deploys the Rust bootstrap only: the {} \
+                 function (a managed runtime) is not deployed by this coldstart yet",
+                ctx.language
+            ),
+        }));
+    } else if !in_aws.is_empty() {
         built.extend(aws::build(&in_aws, ctx).await);
     }
     Ok(built)

@@ -115,7 +115,7 @@ fn the_html_report_renders_in_chromium() {
             .args([
                 "--enable-logging=stderr",
                 "--v=0",
-                "--window-size=1100,2600",
+                "--window-size=1100,4000",
             ])
             .args(extra)
             .arg(format!("file://{}", html.display()))

@@ -13,7 +13,7 @@ use coldstart::results::{
     hex, Order, Parameters, ResultFile, RunStatus, RuntimeResult, Sample, Tool,
 };
 use coldstart::runner::mock::{Faults, MockRunner, STALE_INSTANCE_NONCE};
-use coldstart::runner::Runner;
+use coldstart::runner::{Runner, RunnerKey};
 use indicatif::ProgressBar;
 use probe_core::InitParams;
 use std::sync::atomic::AtomicBool;
@@ -92,6 +92,7 @@ fn empty_results(plan: &Plan) -> ResultFile {
             settle_ns: plan.settle.as_nanos() as u64,
             max_consecutive_failures: plan.max_consecutive_failures,
             runtimes: vec!["mock".into()],
+            languages: vec!["rust".into()],
             suite: None,
             density: None,
             density_rounds: None,
@@ -145,12 +146,11 @@ async fn mock_run_on(
             versions: info.versions,
             artifact_bytes: info.artifact_bytes,
             phase_order,
-            ..RuntimeResult::skipped(&r.key().runtime, &r.key().variant, String::new())
+            ..RuntimeResult::skipped(r.key(), String::new())
         });
     }
     results.runtimes.push(RuntimeResult::skipped(
-        "mock",
-        "absent",
+        &RunnerKey::new("mock", "absent"),
         "not on this host".into(),
     ));
     let mut sink = Counting::default();
@@ -296,11 +296,11 @@ async fn the_unrecorded_first_item_of_each_block_is_counted_when_it_goes_wrong()
     assert_eq!(results.problem_count(), 110);
     let markdown = export::markdown::render(&results, None);
     assert!(
-        markdown.contains("| mock | slow | cold | 0 | 20 (+2 unrecorded) | 0 |"),
+        markdown.contains("| mock | slow | rust | cold | 0 | 20 (+2 unrecorded) | 0 |"),
         "{markdown}"
     );
     assert!(
-        markdown.contains("| mock | fast | warm | 0 | 0 | 30 (+3 unrecorded) |"),
+        markdown.contains("| mock | fast | rust | warm | 0 | 0 | 30 (+3 unrecorded) |"),
         "{markdown}"
     );
     let html = coldstart::report::html::render(&results, &[]).unwrap();

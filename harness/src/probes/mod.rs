@@ -3,7 +3,13 @@
 //! `scripts/build-probes.sh` builds the one probe workload for each target and copies
 //! the results into `probes/out/`: `coldstart-probe` (static x86_64 musl binary) and
 //! `coldstart_probe.wasm` (wasm32-wasip1). The harness looks there, or in
-//! `--probes-dir` / `COLDSTART_PROBES_DIR`, and refuses to run without them.
+//! `--probes-dir` / `COLDSTART_PROBES_DIR`, and refuses to run without them. The
+//! probes in other languages are there too ([`language`]); a run needs only those
+//! of the languages it measures.
+
+pub mod language;
+
+pub use language::{Language, LanguageChoice, LanguageProbe};
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
