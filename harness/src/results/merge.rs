@@ -267,3 +267,54 @@ pub fn merge(
     merged.run_id = hex(rand::random());
     Ok(merged)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probes::Language;
+    use crate::results::{load, Mode, RunnerKey};
+
+    fn fixture(name: &str) -> ResultFile {
+        let path = format!("{}/../fixtures/compare/{name}", env!("CARGO_MANIFEST_DIR"));
+        load::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn rows_of_another_language_are_rows_of_their_own() {
+        // Two real runs of one machine, the second relabelled as the Python probe's:
+        // merged, its rows stay apart from the Rust rows of the same runtime:variant
+        // (rows matched by runtime and variant alone would pool them).
+        let rust = fixture("aa-a/run-01.json");
+        let mut python = fixture("aa-b/run-02.json");
+        for r in &mut python.runtimes {
+            r.language = Language::Python;
+        }
+        for s in &mut python.samples {
+            s.language = Language::Python;
+        }
+        python.parameters.languages = vec!["python".into()];
+        let merged = merge(
+            &[
+                (PathBuf::from("rust.json"), rust.clone()),
+                (PathBuf::from("python.json"), python.clone()),
+            ],
+            false,
+        )
+        .unwrap();
+        assert_eq!(merged.parameters.languages, ["rust", "python"]);
+        assert_eq!(
+            merged.runtimes.len(),
+            rust.runtimes.len() + python.runtimes.len()
+        );
+        let key = RunnerKey::new("process", "native");
+        let of = |file: &ResultFile, key: &RunnerKey| {
+            let r = file.runtimes.iter().find(|r| r.is(key)).unwrap();
+            r.modes.get(Mode::Cold).ok
+        };
+        assert_eq!(of(&merged, &key), of(&rust, &key));
+        let in_python = key.clone().in_language(Language::Python);
+        assert_eq!(of(&merged, &in_python), of(&python, &in_python));
+        let runs = merged.group_runs(&in_python, Mode::Cold, "total");
+        assert_eq!(runs.len(), 1, "only the Python run's samples");
+    }
+}
