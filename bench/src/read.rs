@@ -18,7 +18,8 @@ pub fn key(r: &RuntimeResult) -> String {
     r.label()
 }
 
-/// The row of `runtime:variant` (`variant` `None`: the first row of `runtime`).
+/// The Rust probe's row of `runtime:variant` (`variant` `None`: the first row of
+/// `runtime`); a run with `--language` has other languages' rows of the same name.
 pub fn variant<'a>(
     file: &'a ResultFile,
     runtime: &str,
@@ -26,6 +27,7 @@ pub fn variant<'a>(
 ) -> Result<&'a RuntimeResult> {
     file.runtimes
         .iter()
+        .filter(|r| r.language.is_rust())
         .find(|r| r.runtime == runtime && variant.is_none_or(|v| r.variant == v))
         .with_context(|| {
             format!(

@@ -4,20 +4,10 @@
 //! bad input when named; a probe whose checksum is wrong is invalid in any language.
 
 use crate::support::{
-    assert_valid_results, coldstart, coldstart_with, copied_probes, probes_dir, read_json,
+    assert_valid_results, coldstart, coldstart_with, copied_probes, probes_dir, read_json, row_in,
 };
-use serde_json::Value;
 
 const LANGUAGES: [&str; 5] = ["rust", "python", "node", "java", "go"];
-
-fn row<'a>(doc: &'a Value, runtime: &str, variant: &str, language: &str) -> &'a Value {
-    doc["runtimes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["runtime"] == runtime && r["variant"] == variant && r["language"] == language)
-        .unwrap_or_else(|| panic!("no {runtime}:{variant} in {language}"))
-}
 
 #[test]
 fn every_language_runs_as_a_process_and_in_the_emulator_verified() {
@@ -51,7 +41,7 @@ fn every_language_runs_as_a_process_and_in_the_emulator_verified() {
     assert_eq!(doc["parameters"]["languages"], serde_json::json!(LANGUAGES));
     for language in LANGUAGES {
         for (runtime, variant) in [("process", "native"), ("lambda", "local-emulator")] {
-            let r = row(&doc, runtime, variant, language);
+            let r = row_in(&doc, runtime, variant, language);
             assert_eq!(r["available"], true, "{runtime} {language}: {r}");
             assert_eq!(r["modes"]["cold"]["ok"], 5, "{runtime} {language}");
             assert_eq!(r["modes"]["warm"]["ok"], 10, "{runtime} {language}");
@@ -66,7 +56,7 @@ fn every_language_runs_as_a_process_and_in_the_emulator_verified() {
         ("java", "java", "openjdk version"),
         ("go", "go", "go version go1."),
     ] {
-        let v = &row(&doc, "process", "native", language)["versions"][key];
+        let v = &row_in(&doc, "process", "native", language)["versions"][key];
         assert!(v.as_str().unwrap().starts_with(starts), "{language}: {v}");
     }
     // A sample says its language, except Rust's (the default, as in older files).
@@ -81,7 +71,7 @@ fn every_language_runs_as_a_process_and_in_the_emulator_verified() {
     assert!(samples.iter().any(|s| s.get("language").is_none()));
     // wasm runs Rust only: every other language is a skip with its reason.
     for language in &LANGUAGES[1..] {
-        let r = row(&doc, "wasm", "pre", language);
+        let r = row_in(&doc, "wasm", "pre", language);
         assert_eq!(r["available"], false);
         assert!(
             r["skipped_reason"]
@@ -167,8 +157,8 @@ fn a_language_that_cannot_run_here_is_skipped_or_bad_input_when_named() {
         .assert()
         .success();
     let doc = read_json(&json);
-    assert_eq!(row(&doc, "process", "native", "rust")["available"], true);
-    let java = row(&doc, "process", "native", "java");
+    assert_eq!(row_in(&doc, "process", "native", "rust")["available"], true);
+    let java = row_in(&doc, "process", "native", "java");
     assert_eq!(java["available"], false);
     assert!(
         java["skipped_reason"]
@@ -219,7 +209,7 @@ fn a_wrong_checksum_in_another_language_is_invalid_and_shown() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc = read_json(&json);
-    let r = row(&doc, "process", "native", "python");
+    let r = row_in(&doc, "process", "native", "python");
     assert_eq!(r["modes"]["cold"]["ok"], 0);
     assert_eq!(r["modes"]["cold"]["invalid"], 3);
     let errors: Vec<&str> = doc["samples"]

@@ -76,14 +76,23 @@ pub fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// The entry of `runtimes` for runtime:variant.
+/// The entry of `runtimes` for runtime:variant of the Rust probe.
 pub fn runtime<'a>(doc: &'a Value, runtime: &str, variant: &str) -> &'a Value {
+    row_in(doc, runtime, variant, "rust")
+}
+
+/// The entry of `runtimes` for runtime:variant in `language` (a file before schema 3
+/// has no language: its rows are Rust's).
+pub fn row_in<'a>(doc: &'a Value, runtime: &str, variant: &str, language: &str) -> &'a Value {
     doc["runtimes"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["runtime"] == runtime && r["variant"] == variant)
-        .unwrap_or_else(|| panic!("no {runtime}:{variant} in the results"))
+        .find(|r| {
+            let of = r.get("language").and_then(Value::as_str).unwrap_or("rust");
+            r["runtime"] == runtime && r["variant"] == variant && of == language
+        })
+        .unwrap_or_else(|| panic!("no {runtime}:{variant} in {language} in the results"))
 }
 
 /// A probes directory with a fake native probe (a shell script) and the real wasm.
